@@ -1,0 +1,37 @@
+"""Turning a run directory's raw data into summary.json, plots and report.md."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis import frames
+from analysis.plots import plot_latency_cdf, plot_ops_per_node
+from analysis.report import render_report
+from analysis.summary import build_summary
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """What `build_report` wrote."""
+
+    summary: Path
+    report: Path
+    plots: list[Path]
+
+
+def build_report(run_dir: Path) -> ReportFiles:
+    """(Re)build summary.json, the PNG plots and report.md from ``run_dir``'s raw data."""
+    summary = build_summary(run_dir)
+    summary_path = run_dir / "summary.json"
+    summary_path.write_text(json.dumps(summary, indent=1) + "\n")
+    latency_png = plot_latency_cdf(frames.requests(run_dir), run_dir / "latency_cdf.png")
+    ops_png = plot_ops_per_node(
+        frames.nodes(run_dir), run_dir / "ops_per_node.png", frames.refreshes(run_dir)
+    )
+    plots = {"Latency distribution": latency_png.name, "Redis ops/s per node": ops_png.name}
+    meta = frames.read_json(run_dir / "meta.json")
+    report_path = run_dir / "report.md"
+    report_path.write_text(render_report(summary, meta, plots))
+    return ReportFiles(summary_path, report_path, [latency_png, ops_png])

@@ -1,0 +1,201 @@
+"""Matplotlib figures for a run: latency by percentile and Redis workload ops/s per node."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+matplotlib.use("Agg")  # no display here; must run before pyplot is imported
+
+import matplotlib.pyplot as plt
+
+FIGSIZE_IN = (9.0, 5.0)
+DPI = 120
+MAX_POINTS_PER_LINE = 2000
+CACHE_COLOR = "tab:red"
+# Quantiles labelled on the percentile axis, placed at x = 1/(1-q).
+PERCENTILE_TICKS: tuple[tuple[float, str], ...] = (
+    (0.0, "0%"),
+    (0.5, "50%"),
+    (0.9, "90%"),
+    (0.99, "99%"),
+    (0.999, "99.9%"),
+    (0.9999, "99.99%"),
+    (0.99999, "99.999%"),
+    (0.999999, "99.9999%"),
+)
+
+_THOUSANDS = FuncFormatter(lambda value, _pos: f"{value:,.0f}")
+
+
+def _require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    """Raise ValueError naming the columns a frame lacks."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} frame lacks columns {missing}")
+
+
+def percentile_points(
+    latencies_us: npt.ArrayLike, max_points: int = MAX_POINTS_PER_LINE
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Sort latencies and keep at most max_points, evenly spaced on a log 1/(1-q) axis.
+
+    Returns:
+        (x, latency_us): x = 1/(1-q) with q = rank/n, so the minimum sits at x = 1 and the
+        maximum at x = n; both are always kept.
+    """
+    sorted_us = np.sort(np.asarray(latencies_us, dtype=np.float64).ravel())
+    n = sorted_us.size
+    if n == 0:
+        empty = np.empty(0, dtype=np.float64)
+        return empty, empty.copy()
+    x_targets = np.geomspace(1.0, float(n), num=max(2, max_points))
+    ranks = np.unique(np.clip(np.floor(n - n / x_targets).astype(np.int64), 0, n - 1))
+    x = (n / (n - ranks)).astype(np.float64)
+    return x, sorted_us[ranks]
+
+
+def latency_percentile_figure(requests: pd.DataFrame) -> Figure:
+    """Build the HdrHistogram-style latency-by-percentile figure (ok requests only)."""
+    _require_columns(requests, ("strategy", "latency_us", "ok"), "requests")
+    ok = requests.loc[requests["ok"].astype(bool), ["strategy", "latency_us"]]
+    fig, ax = plt.subplots(figsize=FIGSIZE_IN, dpi=DPI)
+    max_x = 1.0
+    for strategy, group in ok.groupby("strategy", sort=False):
+        x, latency_us = percentile_points(group["latency_us"].to_numpy())
+        if x.size == 0:
+            continue
+        ax.plot(x, latency_us, linewidth=1.6, label=f"{strategy} (n={len(group):,})")
+        max_x = max(max_x, float(x[-1]))
+    if not ax.get_lines():
+        ax.text(0.5, 0.5, "no successful requests", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ticks = [(1.0 / (1.0 - q), label) for q, label in PERCENTILE_TICKS if 1.0 / (1.0 - q) <= max_x * 1.001]
+    ax.xaxis.set_major_locator(FixedLocator([x for x, _ in ticks]))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([label for _, label in ticks])
+    ax.set_xlim(1.0, max(max_x * 1.2, 2.0))
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    ax.set_xlabel("percentile (log scale of 1/(1-q))")
+    ax.set_ylabel("latency (µs, log scale)")
+    ax.set_title("Request latency by percentile (HdrHistogram-style), successful requests")
+    ax.grid(True, which="both", alpha=0.3)
+    if ax.get_lines():
+        ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def _node_sort_key(node: str) -> tuple[int, str, int]:
+    """Order the cache node first, then shards numerically (shard-2 before shard-10)."""
+    match = re.search(r"(\d+)$", node)
+    if match is None:
+        return (0 if node == "cache" else 1, node, -1)
+    return (1, node[: match.start()], int(match[1]))
+
+
+def _plot_strategy_nodes(ax: Axes, frame: pd.DataFrame, refresh_t_s: npt.NDArray[np.float64]) -> None:
+    """Draw one line per node (grey shards, bold cache) and dotted refresh markers."""
+    if "role" in frame.columns:
+        pairs = frame.groupby("node", sort=False)["role"].first().items()
+        roles = {str(node): str(role) for node, role in pairs}
+    else:  # older telemetry without a role column: the cache node is named "cache"
+        roles = {str(node): "cache" if node == "cache" else "shard" for node in pd.unique(frame["node"])}
+    node_names = sorted(roles, key=_node_sort_key)
+    shard_count = sum(1 for node in node_names if roles[node] != "cache")
+    greys = iter(plt.get_cmap("Greys")(np.linspace(0.4, 0.8, max(1, shard_count))))
+    for node in node_names:
+        series = frame.loc[frame["node"] == node].sort_values("t_rel_s").dropna(subset=["workload_ops_per_s"])
+        style: dict[str, Any] = (
+            {"color": CACHE_COLOR, "linewidth": 2.4, "zorder": 3}
+            if roles[node] == "cache"
+            else {"color": next(greys), "linewidth": 0.9, "zorder": 2}
+        )
+        ax.plot(series["t_rel_s"].to_numpy(), series["workload_ops_per_s"].to_numpy(), label=node, **style)
+    t_min, t_max = float(frame["t_rel_s"].min()), float(frame["t_rel_s"].max())
+    # A priming refresh before load start would otherwise stretch the shared x axis.
+    in_window = refresh_t_s[(refresh_t_s >= t_min) & (refresh_t_s <= t_max)]
+    for i, t_s in enumerate(in_window):
+        ax.axvline(
+            float(t_s),
+            color=CACHE_COLOR,
+            linestyle=":",
+            linewidth=1.0,
+            alpha=0.8,
+            label="refresh" if i == 0 else "_nolegend_",
+        )
+
+
+def ops_per_node_figure(nodes: pd.DataFrame, refreshes: pd.DataFrame | None = None) -> Figure:
+    """Build the ops/s-per-node figure: one subplot per strategy, one line per node."""
+    _require_columns(nodes, ("strategy", "t_rel_s", "node", "workload_ops_per_s"), "nodes")
+    if refreshes is not None:
+        _require_columns(refreshes, ("strategy", "t_rel_s"), "refreshes")
+    strategies = [str(s) for s in pd.unique(nodes["strategy"])]
+    rows = max(1, len(strategies))
+    fig, axes = plt.subplots(
+        rows, 1, sharex=True, squeeze=False, figsize=(FIGSIZE_IN[0], max(FIGSIZE_IN[1], 2.5 * rows)), dpi=DPI
+    )
+    column: list[Axes] = list(axes[:, 0])
+    if not strategies:
+        column[0].text(0.5, 0.5, "no node samples", ha="center", va="center", transform=column[0].transAxes)
+    for ax, strategy in zip(column, strategies, strict=False):
+        refresh_t_s = np.empty(0, dtype=np.float64)
+        if refreshes is not None:
+            mine = refreshes.loc[refreshes["strategy"] == strategy, "t_rel_s"]
+            refresh_t_s = mine.to_numpy(dtype=np.float64)
+        _plot_strategy_nodes(ax, nodes.loc[nodes["strategy"] == strategy], refresh_t_s)
+        ax.set_title(strategy, loc="left", fontweight="bold")
+        ax.set_ylabel("Redis ops/s")
+        ax.yaxis.set_major_formatter(_THOUSANDS)
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+    column[-1].set_xlabel("time since the strategy's load start (s)")
+    # One legend for the figure: the same 11 nodes appear in every subplot.
+    by_label: dict[str, Any] = {}
+    for ax in column:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            by_label.setdefault(label, handle)
+    if by_label:
+        fig.legend(
+            list(by_label.values()),
+            list(by_label.keys()),
+            loc="center right",
+            fontsize="small",
+            title="node",
+            frameon=False,
+        )
+    fig.suptitle("Redis workload ops/s per node (bold = cache node, grey = shards)")
+    fig.tight_layout(rect=(0.0, 0.0, 0.86 if by_label else 1.0, 1.0))
+    return fig
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    """Save a figure as PNG, creating the directory, and release its memory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fig.savefig(path, dpi=DPI, format="png")
+    finally:
+        plt.close(fig)
+    return path
+
+
+def plot_latency_cdf(requests: pd.DataFrame, path: Path) -> Path:
+    """Write the latency-by-percentile plot (one line per strategy, ok rows only) to path."""
+    return _save(latency_percentile_figure(requests), path)
+
+
+def plot_ops_per_node(nodes: pd.DataFrame, path: Path, refreshes: pd.DataFrame | None = None) -> Path:
+    """Write Redis ops/s per node over time, one subplot per strategy, to path."""
+    return _save(ops_per_node_figure(nodes, refreshes), path)

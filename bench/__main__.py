@@ -1,0 +1,5 @@
+"""``python -m bench`` runs the lbbench CLI."""
+
+from bench.cli import run
+
+run()

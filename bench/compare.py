@@ -1,0 +1,218 @@
+"""`lbbench compare`: seed, then run each strategy under a Locust swarm while sampling every node."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench.console import progress_bar, status
+from bench.errors import UsageError
+from bench.keys import Keys
+from bench.loadconfig import LoadConfig
+from bench.locust_runner import run_locust
+from bench.meta import run_meta, utc_now
+from bench.refresher import REFRESH_INTERVAL_S, CacheRefresher, RefresherThread
+from bench.seeding import clear, existing_keys, seed_with_progress
+from bench.strategies import get_strategy
+from bench.telemetry import TelemetrySampler
+from bench.topology import Topology, TopologyOptions, open_topology
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    """Everything `lbbench compare` was asked to do."""
+
+    strategies: list[str] = field(default_factory=lambda: ["naive", "cached"])
+    players: int = 1_000_000
+    seed: int = 42
+    duration_s: float = 60.0
+    users: int = 20
+    refresh_interval_s: float = REFRESH_INTERVAL_S
+    top_n: int = 100
+    key_prefix: str = Keys().prefix
+    out: Path | None = None
+    overwrite: bool = False
+    keep_data: bool = False
+    topology: TopologyOptions = field(default_factory=TopologyOptions)
+
+    def validate(self) -> None:
+        for name in self.strategies:
+            get_strategy(name)
+        checks = [
+            (self.players >= 1, f"--players must be at least 1, got {self.players}"),
+            (self.duration_s >= 1, f"--duration must be at least 1 second, got {self.duration_s:g}"),
+            (self.users >= 1, f"--users must be at least 1, got {self.users}"),
+            (
+                self.refresh_interval_s > 0,
+                f"--refresh-interval must be positive, got {self.refresh_interval_s:g}",
+            ),
+            (1 <= self.top_n <= 1000, f"--top-n must be between 1 and 1000, got {self.top_n}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise UsageError(message)
+        self.topology.validate()
+
+    def as_json(self) -> dict[str, Any]:
+        """Options for meta.json, with URLs redacted."""
+        data = asdict(self)
+        data["out"] = str(self.out) if self.out else None
+        topo = data.pop("topology")
+        data["shards"] = self.topology.shard_count
+        data["server_bin"] = topo["server_bin"]
+        data["provider"] = "external" if self.topology.shard_urls else "local"
+        return data
+
+
+def new_run_id(strategies: list[str]) -> str:
+    return f"{utc_now():%Y%m%dT%H%M%SZ}-{'-'.join(strategies)}"
+
+
+class RunDir:
+    """A run directory written under ``<final>.partial`` and renamed only once its raw data is complete."""
+
+    def __init__(self, final: Path) -> None:
+        self.final = final
+        self.partial = final.with_name(final.name + ".partial")
+
+    def create(self) -> Path:
+        if self.final.exists() and any(self.final.iterdir()):
+            raise UsageError(f"--out {self.final} already exists and is not empty")
+        try:
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+            if self.partial.exists():
+                shutil.rmtree(self.partial)
+            self.partial.mkdir()
+        except OSError as exc:
+            raise UsageError(f"cannot write to {self.final}: {exc.strerror}") from None
+        return self.partial
+
+    def commit(self) -> Path:
+        if self.final.exists():
+            self.final.rmdir()  # create() checked it is empty
+        self.partial.rename(self.final)
+        return self.final
+
+    def discard(self) -> None:
+        shutil.rmtree(self.partial, ignore_errors=True)
+
+
+def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: Path) -> dict[str, Any]:
+    """Load one strategy for options.duration_s while sampling telemetry; write its raw data."""
+    strategy = get_strategy(name)
+    keys = Keys(options.key_prefix)
+    raw_dir = run_dir / "raw" / name
+    raw_dir.mkdir(parents=True)
+    refresher = CacheRefresher(topology, keys) if strategy.needs_refresher else None
+    thread = None
+    if refresher is not None:
+        first = refresher.refresh()  # readers start with a full cache; this one is outside the window
+        status(f"{name}: cache primed with {first.entries} entries in {first.duration_s * 1000:.1f} ms")
+        thread = RefresherThread(refresher, options.refresh_interval_s)
+    sampler = TelemetrySampler(topology, refresher.counters if refresher else None)
+    config = LoadConfig(
+        strategy=name,
+        shard_urls=[e.url for e in topology.shards],
+        cache_url=topology.cache.url,
+        raw_dir=str(raw_dir),
+        key_prefix=options.key_prefix,
+        top_n=options.top_n,
+    )
+    status(f"{name}: {options.users} users for {options.duration_s:g} s")
+    sampler.start()
+    if thread is not None:
+        thread.start()
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task(f"{name} load", total=round(options.duration_s))
+            result = run_locust(
+                config,
+                users=options.users,
+                duration_s=options.duration_s,
+                log_path=raw_dir / "locust.log",
+                csv_prefix=raw_dir / "locust",
+                tick=lambda s: bar.update(task, completed=min(s, options.duration_s)),
+            )
+    finally:
+        if thread is not None:
+            thread.stop()
+        sampler.stop()
+        if refresher is not None:
+            refresher.close()
+    if not list(raw_dir.glob("requests-*.npz")):
+        tail = (raw_dir / "locust.log").read_text(errors="replace").strip().splitlines()[-3:]
+        raise RuntimeError(
+            f"Locust (exit {result.returncode}) recorded no requests for {name}: {' | '.join(tail)}"
+        )
+    if sampler.error:
+        raise RuntimeError(sampler.error)
+    pd.DataFrame(sampler.node_rows).to_csv(raw_dir / "nodes.csv", index=False)
+    pd.DataFrame(sampler.command_rows).to_csv(raw_dir / "commandstats.csv", index=False)
+    refresh_rows = thread.rows() if thread is not None else []
+    pd.DataFrame(refresh_rows, columns=_REFRESH_COLUMNS).to_csv(raw_dir / "refreshes.csv", index=False)
+    window = {
+        "strategy": name,
+        "users": options.users,
+        "duration_s": options.duration_s,
+        "refresh_interval_s": options.refresh_interval_s if thread is not None else None,
+        "locust_returncode": result.returncode,
+        "t_start_s": sampler.node_rows[0]["t_s"],
+        "t_stop_s": sampler.node_rows[-1]["t_s"],
+    }
+    (raw_dir / "window.json").write_text(json.dumps(window, indent=1))
+    return window
+
+
+_REFRESH_COLUMNS = [
+    "t_start_s",
+    "duration_s",
+    "entries",
+    "commands",
+    "bytes_sent",
+    "bytes_received",
+    "ok",
+    "error",
+]
+
+
+def compare(options: CompareOptions) -> Path:
+    """Run the whole comparison; returns the run directory (raw data, then summary and report)."""
+    options.validate()
+    run_id = new_run_id(options.strategies)
+    run = RunDir(options.out or Path("results") / run_id)
+    run_dir = run.create()
+    try:
+        with open_topology(options.topology) as topology:
+            keys = Keys(options.key_prefix)
+            if topology.provider == "external" and not options.overwrite:
+                found = existing_keys(topology, keys)
+                if found:
+                    hint = "pass --overwrite to replace it or --key-prefix to use other keys"
+                    raise UsageError(f"{found[0]} already exists; {hint}")
+            status(f"topology: {topology.provider}, {len(topology.shards)} shards + cache, {topology.server}")
+            try:
+                result = seed_with_progress(topology, keys, options.players, options.seed)
+                status(
+                    f"seeded {result.players:,} players in {result.seconds:.1f} s "
+                    f"({result.players_per_s:,.0f}/s)"
+                )
+                meta = run_meta(run_id, options.as_json(), topology.describe())
+                meta["schema_version"] = SCHEMA_VERSION
+                meta["strategies"] = options.strategies
+                (run_dir / "meta.json").write_text(json.dumps(meta, indent=1))
+                for name in options.strategies:
+                    run_phase(topology, options, name, run_dir)
+            finally:
+                if topology.provider == "external" and not options.keep_data:
+                    clear(topology, keys)
+    except BaseException:
+        run.discard()
+        raise
+    return run.commit()

@@ -1,0 +1,39 @@
+"""The synthetic player population: deterministic, long-tailed scores, decimal player ids.
+
+Scores follow a Lomax (Pareto II) law, as game scores do: most players sit near zero and a few
+are far ahead. ``score = floor(SCORE_SCALE * ((1 - u) ** (-1 / PARETO_ALPHA) - 1))`` for
+``u ~ U[0, 1)`` drawn from NumPy's PCG64 seeded with ``--seed``, in chunks of ``CHUNK_PLAYERS``
+ids, so the same ``(players, seed)`` always gives the same scores. Scores are integers, so ties
+happen; see :mod:`bench.merge` for how they are ordered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import numpy.typing as npt
+
+PARETO_ALPHA = 1.2
+SCORE_SCALE = 1000.0
+SCORE_MAX = 1_000_000_000  # keeps every score exactly representable as a Redis double
+CHUNK_PLAYERS = 1_000_000
+
+
+def score_chunks(players: int, seed: int) -> Iterator[tuple[int, npt.NDArray[np.int64]]]:
+    """Yield ``(first_player_id, scores)`` chunks covering ids ``0 .. players-1``."""
+    rng = np.random.Generator(np.random.PCG64(seed))
+    for start in range(0, players, CHUNK_PLAYERS):
+        count = min(CHUNK_PLAYERS, players - start)
+        uniform = rng.random(count)
+        raw = SCORE_SCALE * (np.power(1.0 - uniform, -1.0 / PARETO_ALPHA) - 1.0)
+        yield start, np.minimum(np.floor(raw), SCORE_MAX).astype(np.int64)
+
+
+def all_scores(players: int, seed: int) -> npt.NDArray[np.int64]:
+    """Every player's initial score, indexed by player id (for oracles and small runs)."""
+    return (
+        np.concatenate([scores for _, scores in score_chunks(players, seed)])
+        if players
+        else np.zeros(0, dtype=np.int64)
+    )

@@ -1,0 +1,49 @@
+"""What `lbbench` tells each Locust process: passed as JSON in an environment variable.
+
+An environment variable rather than a file keeps passwords in URLs out of the results directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+
+from bench.keys import Keys
+from bench.topology import Endpoint, Topology
+
+LOAD_CONFIG_ENV = "LBBENCH_LOAD_CONFIG"
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    """One strategy's load phase."""
+
+    strategy: str
+    shard_urls: list[str]
+    cache_url: str
+    raw_dir: str  # where each Locust process writes its raw per-request data
+    key_prefix: str = Keys().prefix
+    top_n: int = 100
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def request_name(self) -> str:
+        return f"{self.strategy}.top{self.top_n}"
+
+    def topology(self) -> Topology:
+        shards = [Endpoint(f"shard-{i}", "shard", url) for i, url in enumerate(self.shard_urls)]
+        return Topology("external", shards, Endpoint("cache", "cache", self.cache_url))
+
+    def keys(self) -> Keys:
+        return Keys(self.key_prefix)
+
+    def to_env(self) -> dict[str, str]:
+        return {LOAD_CONFIG_ENV: json.dumps(asdict(self))}
+
+    @classmethod
+    def from_env(cls) -> LoadConfig:
+        text = os.environ.get(LOAD_CONFIG_ENV)
+        if not text:
+            raise RuntimeError(f"{LOAD_CONFIG_ENV} is not set: start Locust through `lbbench compare`")
+        return cls(**json.loads(text))

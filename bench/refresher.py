@@ -1,0 +1,152 @@
+"""The seed's background job: scatter-gather the global top 1000 into one cache key, every T seconds."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.counting import ByteCounter, CountingConnection
+from bench.errors import UsageError
+from bench.keys import Keys
+from bench.merge import merge_top
+from bench.scatter import Scatter, zrange_rev_withscores
+from bench.topology import Topology
+
+CACHE_TOP_N = 1000  # the seed caches the global top 1000
+REFRESH_INTERVAL_S = 60.0  # the seed's refresh period
+# MULTI, ZADD tmp, RENAME tmp cache, HSET meta, EXEC: what one refresh sends to the cache node.
+CACHE_COMMANDS_PER_REFRESH = 5
+
+
+@dataclass(frozen=True)
+class RefreshRecord:
+    """One refresh, for the run's raw data."""
+
+    t_start_s: float  # wall clock (epoch seconds) when the scatter began
+    duration_s: float
+    entries: int
+    commands: int
+    bytes_sent: int  # by the refresher, to all nodes (= Redis's bytes in)
+    bytes_received: int  # from all nodes (= Redis's bytes out)
+    ok: bool
+    error: str = ""
+
+
+class CacheRefresher:
+    """Owns counted connections to every node and rebuilds the cache key on demand."""
+
+    def __init__(self, topology: Topology, keys: Keys, top_n: int = CACHE_TOP_N) -> None:
+        self.keys = keys
+        self.top_n = top_n
+        self.counters = {e.name: ByteCounter() for e in topology.nodes}
+        self._scatter = Scatter([e.connection(self.counters[e.name]) for e in topology.shards])
+        self._cache: CountingConnection = topology.cache.connection(self.counters[topology.cache.name])
+        self._shard_names = [e.name for e in topology.shards]
+        self._cache_name = topology.cache.name
+        self._packed = zrange_rev_withscores(self._cache, keys.shard, top_n)
+
+    def refresh(self) -> RefreshRecord:
+        """Rebuild the cache once; readers see the old or the new top list, never a partial or missing one."""
+        before = self._totals()
+        t_start_s = time.time()
+        started = time.perf_counter()
+        rows = merge_top(self._scatter.gather(self._packed), self.top_n)
+        for name in self._shard_names:
+            self.counters[name].commands += 1
+        if not rows:
+            raise UsageError("the shards hold no players: run `lbbench seed` first")
+        self._write(rows, t_start_s, started)
+        duration_s = time.perf_counter() - started
+        after = self._totals()
+        return RefreshRecord(
+            t_start_s=t_start_s,
+            duration_s=duration_s,
+            entries=len(rows),
+            commands=after[0] - before[0],
+            bytes_sent=after[1] - before[1],
+            bytes_received=after[2] - before[2],
+            ok=True,
+        )
+
+    def _write(self, rows: list[Any], t_start_s: float, started: float) -> None:
+        # Staging under a unique name, then RENAME inside MULTI: RENAME replaces the key atomically,
+        # and a crash cannot leave a staging key behind because nothing runs before EXEC.
+        tmp = self.keys.cache_tmp(uuid.uuid4().hex)
+        zadd: list[Any] = ["ZADD", tmp]
+        for member, score in rows:
+            zadd += [score, member]
+        meta = [
+            "HSET",
+            self.keys.cache_meta,
+            "refreshed_at_s",
+            repr(t_start_s),
+            "scatter_gather_s",
+            repr(time.perf_counter() - started),
+            "entries",
+            len(rows),
+        ]
+        conn = self._cache
+        commands = [("MULTI",), tuple(zadd), ("RENAME", tmp, self.keys.cache), tuple(meta), ("EXEC",)]
+        try:
+            conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+            replies = [conn.read_response() for _ in commands]
+        except BaseException:
+            conn.disconnect()
+            raise
+        finally:
+            self.counters[self._cache_name].commands += CACHE_COMMANDS_PER_REFRESH
+        failed = [r for r in replies[-1] or [] if isinstance(r, Exception)]
+        if failed:
+            raise failed[0]
+
+    def _totals(self) -> tuple[int, int, int]:
+        counters = self.counters.values()
+        return (
+            sum(c.commands for c in counters),
+            sum(c.bytes_sent for c in counters),
+            sum(c.bytes_received for c in counters),
+        )
+
+    def close(self) -> None:
+        self._scatter.disconnect()
+        self._cache.disconnect()
+
+
+class RefresherThread:
+    """Runs ``refresher.refresh()`` every ``interval_s`` seconds in the background until stopped."""
+
+    def __init__(self, refresher: CacheRefresher, interval_s: float) -> None:
+        if interval_s <= 0:
+            raise UsageError(f"--refresh-interval must be positive, got {interval_s}")
+        self.refresher = refresher
+        self.interval_s = interval_s
+        self.records: list[RefreshRecord] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cache-refresher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        next_at = time.perf_counter() + self.interval_s
+        while not self._stop.wait(max(0.0, next_at - time.perf_counter())):
+            try:
+                self.records.append(self.refresher.refresh())
+            except Exception as exc:
+                self.records.append(RefreshRecord(time.time(), 0.0, 0, 0, 0, 0, ok=False, error=str(exc)))
+            # A refresh slower than the interval skips the ticks it overran instead of piling up.
+            now = time.perf_counter()
+            while next_at <= now:
+                next_at += self.interval_s
+
+    def stop(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(RuntimeError):
+            self._thread.join()
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [asdict(r) for r in self.records]

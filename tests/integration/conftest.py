@@ -1,0 +1,34 @@
+"""Real servers for integration tests: one seeded 10-shard topology per module, probed once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bench.keys import Keys
+from bench.seeding import seed
+from bench.servers import find_server_binary
+from bench.topology import Topology, TopologyOptions, open_topology
+
+PLAYERS = 20_000
+SEED = 7
+SHARDS = 10
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def server_bin() -> str:
+    """The server binary the harness would pick; integration tests need one (make test installs it)."""
+    return find_server_binary().path
+
+
+@pytest.fixture(scope="module")
+def topology(server_bin: str) -> Iterator[Topology]:
+    with open_topology(TopologyOptions(shards=SHARDS, server_bin=server_bin)) as topo:
+        seed(topo, Keys(), PLAYERS, SEED)
+        yield topo

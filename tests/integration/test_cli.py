@@ -1,0 +1,259 @@
+"""`lbbench` end to end: compare (local and external), top, refresh, seed, up, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from bench.servers import LocalServers, find_server_binary, free_port
+from tests.helpers import alive, server_and_locust_pids
+
+LBBENCH = [sys.executable, "-m", "bench"]
+
+
+def lbbench(*args: str, timeout_s: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*LBBENCH, *args], capture_output=True, text=True, timeout=timeout_s, check=False)
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes() -> Iterator[None]:
+    before = server_and_locust_pids()
+    yield
+    assert alive(server_and_locust_pids() - before) == set(), "a server or locust process was left running"
+
+
+def closed_port_url() -> str:
+    return f"redis://127.0.0.1:{free_port()}"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["compare", "--strategies", "naive,bogus"], "unknown strategy 'bogus'"),
+        (["compare", "--players", "0"], "--players must be at least 1"),
+        (["compare", "--duration", "0"], "--duration must be at least 1 second"),
+        (
+            ["compare", "--shard-url", "http://127.0.0.1:1", "--cache-url", "redis://127.0.0.1:2"],
+            "bad Redis URL",
+        ),
+        (["compare", "--shard-url", "redis://127.0.0.1:1"], "needs both --shard-url"),
+        (["compare", "--server-bin", "/nonexistent/redis-server"], "server binary not found"),
+        (["compare", "--out", "/etc/hostname/run"], "cannot write to /etc/hostname/run"),
+        (["top", "--strategy", "bogus"], "unknown strategy 'bogus'"),
+        (["report", "/nonexistent-run"], "is not a run directory"),
+        (["compare", "--players", "ten"], "not an integer"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    result = lbbench(*args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_url_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = lbbench(
+        "compare", "--shard-url", closed_port_url(), "--cache-url", closed_port_url(), "--out", str(out)
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "cannot reach shard-0 at redis://127.0.0.1:" in result.stderr
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [], "nothing half-written"
+
+
+def test_password_never_reaches_results_or_errors() -> None:
+    result = lbbench(
+        "top", "--shard-url", "redis://user:hunter2@127.0.0.1:1", "--cache-url", closed_port_url()
+    )
+    assert result.returncode == 2
+    assert "hunter2" not in result.stderr
+    assert "user:***@127.0.0.1" in result.stderr
+
+
+def check_summary(run_dir: Path, shards: int) -> dict[str, dict[str, object]]:
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["schema_version"] == 1
+    assert summary["run_id"]
+    strategies = summary["strategies"]
+    assert list(strategies) == ["naive", "cached"]
+    for s in strategies.values():
+        for field in (
+            "requests",
+            "failures",
+            "duration_s",
+            "rps",
+            "latency_us",
+            "redis_commands_per_request",
+            "bytes_out_per_request",
+            "bytes_in_per_request",
+            "client_cpu_us_per_request",
+            "redis_ops_per_s",
+        ):
+            assert field in s, field
+        assert set(s["latency_us"]) >= {"p50", "p90", "p99", "p999", "max"}
+        assert s["requests"] > 100
+        assert s["failures"] == 0
+        assert s["latency_us"]["p50"] <= s["latency_us"]["p99"] <= s["latency_us"]["max"]
+    # Requests cut off by the stop may have reached some shards: allow 1% over, never under.
+    assert shards <= strategies["naive"]["redis_commands_per_request"] <= shards * 1.01
+    assert 1.0 <= strategies["cached"]["redis_commands_per_request"] <= 1.01
+    assert strategies["cached"]["nodes_per_request"] == 1
+    assert strategies["naive"]["nodes_per_request"] == shards
+    assert strategies["cached"]["refresher"]["refreshes"] >= 2
+    # Each shard returns a top-100 reply of the same shape as the one cached read.
+    assert (
+        strategies["naive"]["bytes_out_per_request"]
+        > 0.9 * shards * strategies["cached"]["bytes_out_per_request"]
+    )
+    report = (run_dir / "report.md").read_text()
+    assert "Seed claims vs measured" in report
+    for png in ("latency_cdf.png", "ops_per_node.png"):
+        assert (run_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return strategies
+
+
+def test_compare_local_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = lbbench(
+        "compare",
+        "--players",
+        "20000",
+        "--duration",
+        "4",
+        "--users",
+        "4",
+        "--shards",
+        "4",
+        "--refresh-interval",
+        "1",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("report.md")
+    check_summary(out, shards=4)
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["server"].split()[0] in {"redis-server", "valkey-server"}
+    assert meta["git"].keys() == {"commit", "dirty"}
+    assert meta["versions"]["locust"]
+    # The report rebuilds from raw data alone.
+    (out / "summary.json").unlink()
+    (out / "report.md").unlink()
+    rebuilt = lbbench("report", str(out))
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert (out / "report.md").exists()
+
+
+@pytest.fixture
+def hand_started_servers() -> Iterator[LocalServers]:
+    servers = LocalServers(find_server_binary(), [f"s{i}" for i in range(3)] + ["c"])
+    servers.start()
+    yield servers
+    servers.stop()
+
+
+def test_compare_external_keeps_servers_and_removes_only_its_keys(
+    hand_started_servers: LocalServers, tmp_path: Path
+) -> None:
+    urls = [s.url for s in hand_started_servers.servers]
+    user_key = redis.Redis.from_url(urls[0])
+    user_key.set("users-own-key", "keep me")
+    flags = [a for url in urls[:-1] for a in ("--shard-url", url)] + ["--cache-url", urls[-1]]
+    out = tmp_path / "run"
+    result = lbbench(
+        "compare",
+        *flags,
+        "--players",
+        "20000",
+        "--duration",
+        "4",
+        "--users",
+        "4",
+        "--refresh-interval",
+        "1",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    check_summary(out, shards=3)
+    assert json.loads((out / "meta.json").read_text())["topology"]["provider"] == "external"
+    for server in hand_started_servers.servers:
+        assert server.process.poll() is None, "external servers must keep running"
+        client = redis.Redis.from_url(server.url)
+        assert client.ping()
+        assert client.keys("leaderboard*") == []
+    assert user_key.get("users-own-key") == b"keep me"
+
+
+def test_external_refuses_to_clobber_existing_keys(hand_started_servers: LocalServers) -> None:
+    urls = [s.url for s in hand_started_servers.servers]
+    redis.Redis.from_url(urls[1]).zadd("leaderboard", {"someone": 1})
+    flags = [a for url in urls[:-1] for a in ("--shard-url", url)] + ["--cache-url", urls[-1]]
+    result = lbbench("compare", *flags, "--players", "1000", "--duration", "1")
+    assert result.returncode == 2
+    assert "shard-1:leaderboard already exists" in result.stderr
+    assert redis.Redis.from_url(urls[1]).zcard("leaderboard") == 1
+
+
+@pytest.mark.parametrize("strategy", ["naive", "cached"])
+def test_top_json(strategy: str) -> None:
+    result = lbbench(
+        "top", "--strategy", strategy, "--n", "5", "--json", "--players", "5000", "--shards", "3"
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == 5
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    assert set(rows[0]) == {"player", "score"}
+
+
+def test_top_is_the_same_for_both_strategies() -> None:
+    args = ["--n", "20", "--json", "--players", "5000", "--shards", "3", "--seed", "9"]
+    naive = json.loads(lbbench("top", "--strategy", "naive", *args).stdout)
+    cached = json.loads(lbbench("top", "--strategy", "cached", *args).stdout)
+    assert naive == cached
+
+
+def test_refresh_and_seed_commands() -> None:
+    refresh = lbbench("refresh", "--players", "5000", "--shards", "3")
+    assert refresh.returncode == 0, refresh.stderr
+    assert "refreshed 1000 entries" in refresh.stderr
+    seeded = lbbench("seed", "--players", "5000", "--shards", "3")
+    assert seeded.returncode == 0, seeded.stderr
+    assert "seeded 5,000 players into 3 shards" in seeded.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_up_serves_until_signalled_then_stops_everything(sig: int) -> None:
+    proc = subprocess.Popen(
+        [*LBBENCH, "up", "--players", "5000", "--shards", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert lines[2].startswith("flags:"), lines
+        cache_url = lines[1].split()[1]
+        assert redis.Redis.from_url(cache_url).zcard("leaderboard:global:cache") == 1000
+        os.kill(proc.pid, sig)
+        assert proc.wait(timeout=30) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis.from_url(cache_url, socket_connect_timeout=0.5).ping()

@@ -1,0 +1,160 @@
+"""Strategies against real servers: oracle equality and exact Redis command counts."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from bench.keys import Keys
+from bench.merge import oracle_top
+from bench.refresher import CACHE_TOP_N, CacheRefresher
+from bench.strategies import REGISTRY, Strategy
+from bench.topology import Endpoint, Topology
+
+from .conftest import PLAYERS, SEED, SHARDS
+
+
+def all_rows(topology: Topology) -> list[list[object]]:
+    """Every (member, score) on every shard, read back from Redis."""
+    rows: list[list[object]] = []
+    for endpoint in topology.shards:
+        client = endpoint.client()
+        rows += [[m, s] for m, s in client.zrange(Keys().shard, 0, -1, withscores=True)]
+        client.close()
+    return rows
+
+
+def test_seeded_population_matches_the_generator(topology: Topology) -> None:
+    from bench.data import all_scores
+
+    scores = all_scores(PLAYERS, SEED)
+    rows = all_rows(topology)
+    assert len(rows) == PLAYERS
+    assert {int(m): s for m, s in rows} == {i: float(s) for i, s in enumerate(scores)}  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("n", [1, 100, 1000])
+def test_naive_top_equals_brute_force_oracle(topology: Topology, n: int) -> None:
+    strategy = REGISTRY["naive"](topology, Keys())
+    try:
+        got = strategy.top(n)
+    finally:
+        strategy.close()
+    expected = oracle_top(all_rows(topology), n)
+    assert [(m, s) for m, s in got] == [(m, s) for m, s in expected]
+    assert len(got) == n
+
+
+def test_cached_top_equals_oracle_after_refresh(topology: Topology) -> None:
+    refresher = CacheRefresher(topology, Keys())
+    record = refresher.refresh()
+    refresher.close()
+    assert record.entries == CACHE_TOP_N
+    strategy = REGISTRY["cached"](topology, Keys())
+    try:
+        got = strategy.top(100)
+    finally:
+        strategy.close()
+    assert [(m, s) for m, s in got] == [(m, s) for m, s in oracle_top(all_rows(topology), 100)]
+
+
+def test_ties_follow_redis_rev_order(topology: Topology) -> None:
+    # Two extra members with the same top score on different shards: the bigger member wins.
+    keys = Keys()
+    top_score = 10.0**10
+    shard_a, shard_b = topology.shards[0].client(), topology.shards[1].client()
+    try:
+        shard_a.zadd(keys.shard, {"tie-a": top_score})
+        shard_b.zadd(keys.shard, {"tie-b": top_score})
+        strategy = REGISTRY["naive"](topology, keys)
+        got = strategy.top(2)
+        strategy.close()
+        assert [m for m, _ in got] == [b"tie-b", b"tie-a"]
+    finally:
+        shard_a.zrem(keys.shard, "tie-a")
+        shard_b.zrem(keys.shard, "tie-b")
+        shard_a.close()
+        shard_b.close()
+
+
+def calls(endpoint: Endpoint) -> dict[str, int]:
+    client = endpoint.client()
+    try:
+        stats = client.info("commandstats")
+    finally:
+        client.close()
+    return {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()}
+
+
+def commands_per_read(topology: Topology, strategy: Strategy, reads: int) -> dict[str, int]:
+    """Workload commands per node (excluding INFO and HELLO) over ``reads`` top-100 calls."""
+    strategy.top(100)  # connections are already up; this warms any lazy state
+    before = {e.name: calls(e) for e in topology.nodes}
+    for _ in range(reads):
+        strategy.top(100)
+    after = {e.name: calls(e) for e in topology.nodes}
+    ignored = {"info", "hello"}
+    return {
+        node: sum(v - before[node].get(cmd, 0) for cmd, v in after[node].items() if cmd not in ignored)
+        for node in after
+    }
+
+
+def test_cached_read_is_exactly_one_command_on_the_cache_node(topology: Topology) -> None:
+    refresher = CacheRefresher(topology, Keys())
+    refresher.refresh()
+    refresher.close()
+    strategy = REGISTRY["cached"](topology, Keys())
+    try:
+        per_node = commands_per_read(topology, strategy, reads=50)
+    finally:
+        strategy.close()
+    assert per_node == {**{f"shard-{i}": 0 for i in range(SHARDS)}, "cache": 50}
+
+
+def test_naive_read_is_exactly_one_command_per_shard(topology: Topology) -> None:
+    strategy = REGISTRY["naive"](topology, Keys())
+    try:
+        per_node = commands_per_read(topology, strategy, reads=50)
+    finally:
+        strategy.close()
+    assert per_node == {**{f"shard-{i}": 50 for i in range(SHARDS)}, "cache": 0}
+
+
+def test_readers_never_see_a_missing_or_partial_cache_while_refreshing(topology: Topology) -> None:
+    keys = Keys()
+    refresher = CacheRefresher(topology, keys)
+    refresher.refresh()
+    stop = threading.Event()
+    refreshes = 0
+
+    def refresh_loop() -> None:
+        nonlocal refreshes
+        while not stop.is_set():
+            refresher.refresh()
+            refreshes += 1
+
+    thread = threading.Thread(target=refresh_loop)
+    thread.start()
+    cache = topology.cache.client()
+    bad_reads, reads = 0, 0
+    deadline = time.monotonic() + 3.0
+    try:
+        while time.monotonic() < deadline:
+            size = cache.zcard(keys.cache)
+            rows = cache.zrange(keys.cache, 0, 99, desc=True, withscores=True)
+            reads += 1
+            if size != CACHE_TOP_N or len(rows) != 100:
+                bad_reads += 1
+    finally:
+        stop.set()
+        thread.join()
+        refresher.close()
+        cache.close()
+    assert refreshes >= 20, "the refresher must actually overlap the reads"
+    assert reads >= 200
+    assert bad_reads == 0
+    leftovers = topology.cache.client().keys(keys.cache_tmp("*"))
+    assert leftovers == []

@@ -1,0 +1,67 @@
+"""The sampler's subtraction of its own and the refresher's traffic is exact."""
+
+from __future__ import annotations
+
+from bench.counting import ByteCounter
+from bench.keys import Keys
+from bench.refresher import CacheRefresher
+from bench.telemetry import TelemetrySampler
+from bench.topology import Topology
+
+
+def deltas(sampler: TelemetrySampler, column: str) -> dict[str, int]:
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for row in sampler.node_rows:
+        first.setdefault(row["node"], row[column])
+        last[row["node"]] = row[column]
+    return {node: last[node] - first[node] for node in last}
+
+
+def test_idle_nodes_show_zero_workload_across_samples(topology: Topology) -> None:
+    sampler = TelemetrySampler(topology)
+    for _ in range(5):
+        sampler.sample()
+    for conn in sampler.connections:
+        conn.disconnect()
+    for column in ("workload_commands", "workload_bytes_in", "workload_bytes_out"):
+        assert set(deltas(sampler, column).values()) == {0}, column
+    # ...while the raw counters did move: the subtraction is doing the work.
+    assert all(v > 0 for v in deltas(sampler, "bytes_out").values())
+
+
+def test_workload_bytes_equal_what_the_client_counted(topology: Topology) -> None:
+    counter = ByteCounter()
+    conn = topology.shards[3].connection(counter)
+    sampler = TelemetrySampler(topology)
+    sampler.sample()
+    sent0, received0 = counter.bytes_sent, counter.bytes_received
+    for _ in range(25):
+        conn.send_command("ZRANGE", Keys().shard, 0, 99, "REV", "WITHSCORES")
+        conn.read_response()
+    sampler.sample()
+    conn.disconnect()
+    for c in sampler.connections:
+        c.disconnect()
+    assert deltas(sampler, "workload_commands")["shard-3"] == 25
+    assert deltas(sampler, "workload_bytes_out")["shard-3"] == counter.bytes_received - received0
+    assert deltas(sampler, "workload_bytes_in")["shard-3"] == counter.bytes_sent - sent0
+    assert deltas(sampler, "workload_commands")["shard-4"] == 0
+
+
+def test_refresher_traffic_is_subtracted(topology: Topology) -> None:
+    refresher = CacheRefresher(topology, Keys())
+    sampler = TelemetrySampler(topology, refresher.counters)
+    sampler.sample()
+    records = [refresher.refresh() for _ in range(3)]
+    sampler.sample()
+    refresher.close()
+    for c in sampler.connections:
+        c.disconnect()
+    assert set(deltas(sampler, "workload_commands").values()) == {0}
+    assert set(deltas(sampler, "workload_bytes_out").values()) == {0}
+    assert set(deltas(sampler, "workload_bytes_in").values()) == {0}
+    # 10 shard reads + MULTI/ZADD/RENAME/HSET/EXEC per refresh, as Redis counted them.
+    assert deltas(sampler, "refresher_commands")["cache"] == 15
+    assert sum(r.commands for r in records) == 3 * 15
+    assert sum(deltas(sampler, "commands").values()) - 11 * 1 == 45  # minus one INFO per node

@@ -1,0 +1,67 @@
+"""Merging per-shard replies, and the seeded population."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import redis
+
+from bench.data import all_scores, score_chunks
+from bench.merge import merge_top, oracle_top
+from bench.seeding import encode_zadd
+
+
+def shard_replies(rows: list[list[object]], shards: int, n: int) -> list[list[list[object]]]:
+    """What each shard's ZRANGE 0 n-1 REV WITHSCORES would return."""
+    per_shard: list[list[list[object]]] = [[] for _ in range(shards)]
+    for i, row in enumerate(rows):
+        per_shard[i % shards].append(row)
+    return [oracle_top(part, n) for part in per_shard]
+
+
+def test_merge_equals_oracle_with_many_ties() -> None:
+    rng = random.Random(3)
+    rows: list[list[object]] = [[f"p{i}".encode(), float(rng.randint(0, 50))] for i in range(5000)]
+    for n in (1, 10, 100, 1000):
+        assert merge_top(shard_replies(rows, 10, n), n) == oracle_top(rows, n)
+
+
+def test_ties_are_ordered_by_member_bytes_descending() -> None:
+    replies = [[[b"a", 5.0], [b"z", 1.0]], [[b"b", 5.0]], [[b"c", 7.0]]]
+    assert merge_top(replies, 4) == [[b"c", 7.0], [b"b", 5.0], [b"a", 5.0], [b"z", 1.0]]
+
+
+def test_merge_returns_fewer_rows_when_shards_hold_fewer() -> None:
+    assert merge_top([[[b"x", 1.0]], []], 100) == [[b"x", 1.0]]
+
+
+def test_scores_are_deterministic_and_seed_dependent() -> None:
+    assert np.array_equal(all_scores(10_000, 1), all_scores(10_000, 1))
+    assert not np.array_equal(all_scores(10_000, 1), all_scores(10_000, 2))
+
+
+def test_scores_are_long_tailed_integers() -> None:
+    scores = all_scores(200_000, 42)
+    assert scores.dtype == np.int64
+    assert scores.min() >= 0
+    median, p999 = np.percentile(scores, [50, 99.9])
+    # Heavy tail: the top 0.1% sits orders of magnitude above the median.
+    assert p999 > 50 * median
+
+
+def test_chunks_cover_every_id_once() -> None:
+    chunks = list(score_chunks(2_500_001, 5))
+    assert [start for start, _ in chunks] == [0, 1_000_000, 2_000_000]
+    assert sum(len(s) for _, s in chunks) == 2_500_001
+
+
+def test_encode_zadd_matches_redis_py_packing() -> None:
+    scores = np.array([0, 12, 345678901], dtype=np.int64)
+    members = np.array([7, 0, 1234567], dtype=np.int64)
+    ours = encode_zadd(b"leaderboard", scores, members)
+    args: list[object] = ["ZADD", "leaderboard"]
+    for score, member in zip(scores.tolist(), members.tolist(), strict=True):
+        args += [str(score), str(member)]
+    theirs = b"".join(redis.Connection().pack_command(*args))
+    assert ours == theirs

@@ -1,0 +1,98 @@
+"""Pure helpers: URL handling, option validation, INFO parsing, recording, statistics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.summary import latency_stats
+from bench.errors import UsageError
+from bench.strategies import get_strategy, parse_strategies
+from bench.telemetry import is_setup_command, parse_commandstats, parse_info
+from bench.topology import TopologyOptions, check_url, redact_url
+from loadgen.recorder import Recorder
+
+INFO_SAMPLE = (
+    "# Server\r\nredis_version:7.2.4\r\n\r\n# Stats\r\ntotal_net_input_bytes:123\r\n"
+    "# Commandstats\r\n"
+    "cmdstat_zrange:calls=10,usec=250,usec_per_call=25.00,rejected_calls=0,failed_calls=0\r\n"
+    "cmdstat_client|setinfo:calls=2,usec=1,usec_per_call=0.50,rejected_calls=0,failed_calls=0\r\n"
+)
+
+
+def test_redact_url_hides_only_the_password() -> None:
+    assert redact_url("redis://u:secret@host:6380/2") == "redis://u:***@host:6380/2"
+    assert redact_url("redis://:secret@host:6380") == "redis://:***@host:6380"
+    assert redact_url("redis://host:6380") == "redis://host:6380"
+
+
+@pytest.mark.parametrize("url", ["http://h:1", "redis://", "redis://h:notaport", "h:6379"])
+def test_bad_urls_are_usage_errors(url: str) -> None:
+    with pytest.raises(UsageError, match="bad Redis URL"):
+        check_url(url)
+
+
+def test_bad_url_error_never_shows_the_password() -> None:
+    with pytest.raises(UsageError) as info:
+        check_url("http://u:hunter2@h:1")
+    assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (TopologyOptions(shards=0), "--shards must be between"),
+        (TopologyOptions(shard_urls=("redis://a:1",)), "needs both"),
+        (TopologyOptions(shards=2, shard_urls=("redis://a:1",), cache_url="redis://c:1"), "--shards 2 but 1"),
+        (TopologyOptions(shard_urls=("redis://a:1",), cache_url="redis://a:1"), "different server"),
+    ],
+)
+def test_topology_options_validation(options: TopologyOptions, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        options.validate()
+
+
+def test_strategy_registry() -> None:
+    assert parse_strategies("naive, cached") == ["naive", "cached"]
+    assert get_strategy("cached").needs_refresher
+    with pytest.raises(UsageError, match="unknown strategy 'x'; known: naive, cached"):
+        parse_strategies("naive,x")
+    with pytest.raises(UsageError, match="twice"):
+        parse_strategies("naive,naive")
+
+
+def test_parse_info_and_commandstats() -> None:
+    fields = parse_info(INFO_SAMPLE)
+    assert fields["total_net_input_bytes"] == "123"
+    assert parse_commandstats(fields) == {"zrange": (10, 250), "client|setinfo": (2, 1)}
+    assert is_setup_command("client|setinfo")
+    assert is_setup_command("hello")
+    assert not is_setup_command("zrange")
+
+
+def test_recorder_writes_what_it_recorded(tmp_path: Path) -> None:
+    recorder = Recorder()
+    recorder.start()
+    recorder.add(0, 1_500_000, None)
+    recorder.add(0, 2_000, RuntimeError("down"))
+    recorder.stop()
+    path = recorder.write(tmp_path)
+    with np.load(path) as data:
+        assert data["latency_us"].tolist() == [1500, 2]
+        assert data["ok"].tolist() == [True, False]
+    summary = (tmp_path / path.name.replace("requests", "loadgen").replace(".npz", ".json")).read_text()
+    assert '"failures": 1' in summary
+    assert "RuntimeError: down" in summary
+    recorder.start()
+    assert len(recorder.latency_us) == 0
+
+
+def test_latency_stats_are_nearest_rank() -> None:
+    stats = latency_stats(np.arange(1, 1001))
+    assert stats["p50"] == 500
+    assert stats["p99"] == 990
+    assert stats["p999"] == 999
+    assert stats["max"] == 1000
+    assert latency_stats(np.array([], dtype=np.int64))["p99"] == 0.0
