@@ -334,7 +334,7 @@ def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str
     """Render the run as Markdown: scenario, comparison, plots, refresher and seed claims.
 
     Args:
-        summary: summary.json as a dict (docs/summary-schema.md).
+        summary: summary.json as a dict (the README).
         meta: run metadata with optional keys machine, versions and git.
         plots: caption -> image file name relative to the report.
     """

@@ -1,4 +1,4 @@
-"""summary.json: per-strategy figures from the tidy frames (schema in docs/summary-schema.md)."""
+"""summary.json: per-strategy figures from the tidy frames (schema in README.md)."""
 
 from __future__ import annotations
 

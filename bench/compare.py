@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.console import progress_bar, status
+from bench.console import PhaseClock, status
 from bench.errors import UsageError
 from bench.keys import Keys
 from bench.loadconfig import LoadConfig
@@ -90,6 +90,8 @@ class RunDir:
             if self.partial.exists():
                 shutil.rmtree(self.partial)
             self.partial.mkdir()
+        except (FileExistsError, NotADirectoryError):
+            raise UsageError(f"cannot write to {self.final}: part of that path is a file") from None
         except OSError as exc:
             raise UsageError(f"cannot write to {self.final}: {exc.strerror}") from None
         return self.partial
@@ -130,15 +132,14 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
     if thread is not None:
         thread.start()
     try:
-        with progress_bar() as bar:
-            task = bar.add_task(f"{name} load", total=round(options.duration_s))
+        with PhaseClock(f"{name} load", options.duration_s) as clock:
             result = run_locust(
                 config,
                 users=options.users,
                 duration_s=options.duration_s,
                 log_path=raw_dir / "locust.log",
                 csv_prefix=raw_dir / "locust",
-                tick=lambda s: bar.update(task, completed=min(s, options.duration_s)),
+                tick=clock.tick,
             )
     finally:
         if thread is not None:

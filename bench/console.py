@@ -1,15 +1,17 @@
-"""Progress and status output on stderr (stdout stays clean for --json output)."""
+"""Progress and status output on stderr (stdout stays clean for --json output and the report path)."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Off a terminal (CI logs, pipes) a bar cannot redraw; a line this often shows the run is alive.
+PLAIN_PROGRESS_EVERY_S = 15.0
 
 
 def progress_bar() -> Progress:
-    """A progress bar for long work (seeding, load phases); it degrades to nothing off a terminal."""
+    """A progress bar for long work (seeding, load phases); silent off a terminal."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -17,9 +19,34 @@ def progress_bar() -> Progress:
         TimeRemainingColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     )
 
 
 def status(message: str) -> None:
     """One status line."""
     console.print(f"[bold]lbbench[/bold] {message}")
+
+
+class PhaseClock:
+    """Progress of a timed phase: a bar on a terminal, a status line every 15 s elsewhere."""
+
+    def __init__(self, label: str, total_s: float) -> None:
+        self.label = label
+        self.total_s = total_s
+        self._bar = progress_bar()
+        self._task = self._bar.add_task(label, total=round(total_s))
+        self._next_line_s = PLAIN_PROGRESS_EVERY_S
+
+    def __enter__(self) -> PhaseClock:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._bar.stop()
+
+    def tick(self, elapsed_s: float) -> None:
+        self._bar.update(self._task, completed=min(elapsed_s, self.total_s))
+        if not console.is_terminal and elapsed_s >= self._next_line_s:
+            status(f"{self.label}: {min(elapsed_s, self.total_s):.0f}/{self.total_s:g} s")
+            self._next_line_s += PLAIN_PROGRESS_EVERY_S

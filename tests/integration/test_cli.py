@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -257,3 +258,59 @@ def test_up_serves_until_signalled_then_stops_everything(sig: int) -> None:
             proc.wait()
     with pytest.raises(redis.ConnectionError):
         redis.Redis.from_url(cache_url, socket_connect_timeout=0.5).ping()
+
+
+def start_compare(out: Path) -> subprocess.Popen[str]:
+    """A compare long enough to be interrupted in its load phase."""
+    return subprocess.Popen(
+        [*LBBENCH, "compare", "--players", "20000", "--duration", "60", "--users", "2", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_load_phase(proc: subprocess.Popen[str]) -> None:
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "users for 60 s" in line:
+            return
+    pytest.fail("compare never reached its load phase")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_compare_stops_everything_and_writes_no_run(sig: int, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = start_compare(out)
+    try:
+        wait_for_load_phase(proc)
+        os.kill(proc.pid, sig)
+        assert proc.wait(timeout=30) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert list(tmp_path.iterdir()) == [], "no run directory, not even a .partial one"
+
+
+def test_killed_compare_takes_servers_and_locust_along(tmp_path: Path) -> None:
+    before = server_and_locust_pids()
+    proc = start_compare(tmp_path / "run")
+    try:
+        wait_for_load_phase(proc)
+        deadline = time.monotonic() + 15
+        children = server_and_locust_pids() - before
+        while len(children) < 12 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            children = server_and_locust_pids() - before
+        assert len(children) == 12, "10 shards + cache + locust"
+        proc.kill()  # SIGKILL: no finally runs; the parent-death signal must do the work
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while alive(children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert alive(children) == set()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -32,7 +32,7 @@ def _strategy(**overrides: Any) -> dict[str, Any]:
 
 
 def make_summary() -> dict[str, Any]:
-    """A summary.json dict per docs/summary-schema.md: naive and cached over 10 shards."""
+    """A summary.json dict per the README: naive and cached over 10 shards."""
     refresher = {
         "interval_s": 60,
         "refreshes": 2,
