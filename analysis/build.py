@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis import frames
-from analysis.plots import plot_latency_cdf, plot_ops_per_node
+from analysis import frames, hdr
+from analysis.plots import plot_latency_cdf, plot_ops_per_node, plot_rate
 from analysis.report import render_report
 from analysis.summary import build_summary
 
@@ -26,12 +26,18 @@ def build_report(run_dir: Path) -> ReportFiles:
     summary = build_summary(run_dir)
     summary_path = run_dir / "summary.json"
     summary_path.write_text(json.dumps(summary, indent=1) + "\n")
-    latency_png = plot_latency_cdf(frames.requests(run_dir), run_dir / "latency_cdf.png")
+    latency_png = plot_latency_cdf(hdr.latency_curves(run_dir), run_dir / "latency_cdf.png")
+    windows = {name: frames.window(run_dir, name) for name in frames.strategies(run_dir)}
+    rate_png = plot_rate(frames.intervals(run_dir), windows, run_dir / "rate.png")
     ops_png = plot_ops_per_node(
         frames.nodes(run_dir), run_dir / "ops_per_node.png", frames.refreshes(run_dir)
     )
-    plots = {"Latency distribution": latency_png.name, "Redis ops/s per node": ops_png.name}
+    plots = {
+        "Latency distribution": latency_png.name,
+        "Achieved request rate": rate_png.name,
+        "Redis ops/s per node": ops_png.name,
+    }
     meta = frames.read_json(run_dir / "meta.json")
     report_path = run_dir / "report.md"
     report_path.write_text(render_report(summary, meta, plots))
-    return ReportFiles(summary_path, report_path, [latency_png, ops_png])
+    return ReportFiles(summary_path, report_path, [latency_png, rate_png, ops_png])

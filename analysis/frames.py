@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 
@@ -29,32 +28,73 @@ def window(run_dir: Path, strategy: str) -> dict[str, Any]:
     return read_json(run_dir / "raw" / strategy / "window.json")
 
 
-def requests(run_dir: Path) -> pd.DataFrame:
-    """One row per request: strategy, t_end_s (epoch), t_rel_s (since the window start), latency_us, ok."""
-    frames = []
-    for name in strategies(run_dir):
-        t0 = window(run_dir, name)["t_start_s"]
-        for path in sorted((run_dir / "raw" / name).glob("requests-*.npz")):
-            with np.load(path) as data:
-                frame = pd.DataFrame({k: data[k] for k in ("t_end_s", "latency_us", "ok")})
-            frame.insert(0, "strategy", name)
-            frame["t_rel_s"] = frame["t_end_s"] - t0
-            frames.append(frame)
-    if not frames:
-        return pd.DataFrame(columns=["strategy", "t_end_s", "latency_us", "ok", "t_rel_s"])
-    return pd.concat(frames, ignore_index=True)
+# Per-interval fields copied from intervals.jsonl; the histograms are read by analysis.hdr.
+INTERVAL_FIELDS = ["dt_s", "requests", "failures", "writes", "write_failures", "cpu_percent"]
+INTERVAL_COUNTS = ["requests", "failures", "writes", "write_failures"]
+WORKER_COLUMNS = [
+    "strategy",
+    "worker",
+    "pid",
+    "host",
+    "requests",
+    "failures",
+    "writes",
+    "write_failures",
+    "cpu_s",
+    "t_start_s",
+    "t_stop_s",
+    "intended",
+    "errors",
+]
 
 
-def loadgen(run_dir: Path) -> pd.DataFrame:
-    """One row per Locust process: requests, failures, cpu_s, t_start_s, t_stop_s."""
+def interval_records(run_dir: Path, strategy: str) -> list[dict[str, Any]]:
+    """intervals.jsonl of one strategy as dicts, histograms still encoded (empty list if absent)."""
+    path = run_dir / "raw" / strategy / "intervals.jsonl"
+    if not path.exists():
+        return []
+    with path.open() as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def intervals(run_dir: Path) -> pd.DataFrame:
+    """One row per worker and 1-s interval (no histograms); t_rel_s is since the strategy's window start."""
     rows = []
     for name in strategies(run_dir):
-        for path in sorted((run_dir / "raw" / name).glob("loadgen-*.json")):
-            row = read_json(path)
-            row["strategy"] = name
-            row["errors"] = json.dumps(row.get("errors", {}))
+        t0_s = window(run_dir, name)["t_start_s"]
+        for record in interval_records(run_dir, name):
+            t_s = float(record["t_s"])
+            rows.append(
+                {
+                    "strategy": name,
+                    "worker": str(record.get("worker", "local")),
+                    "t_s": t_s,
+                    "t_rel_s": t_s - t0_s,
+                    **{key: record.get(key) for key in INTERVAL_FIELDS},
+                }
+            )
+    frame = pd.DataFrame(rows, columns=["strategy", "worker", "t_s", "t_rel_s", *INTERVAL_FIELDS])
+    frame[INTERVAL_COUNTS] = frame[INTERVAL_COUNTS].fillna(0).astype("int64")
+    frame[["dt_s", "cpu_percent"]] = frame[["dt_s", "cpu_percent"]].astype("float64")
+    return frame
+
+
+def workers(run_dir: Path) -> pd.DataFrame:
+    """One row per Locust worker process (workers.json), ``client`` flattened to ``client_<field>``."""
+    rows = []
+    for name in strategies(run_dir):
+        path = run_dir / "raw" / name / "workers.json"
+        entries: list[dict[str, Any]] = json.loads(path.read_text()) if path.exists() else []
+        for entry in entries:
+            row = {"strategy": name, **{k: v for k, v in entry.items() if k != "client"}}
+            row |= {f"client_{k}": v for k, v in (entry.get("client") or {}).items()}
+            row["errors"] = json.dumps(entry.get("errors") or {})
             rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    for column in WORKER_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = pd.Series(dtype="object" if column in ("worker", "host", "errors") else "float64")
+    return frame
 
 
 def nodes(run_dir: Path) -> pd.DataFrame:

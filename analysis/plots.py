@@ -1,4 +1,4 @@
-"""Matplotlib figures for a run: latency by percentile and Redis workload ops/s per node."""
+"""Matplotlib figures for a run: latency by percentile, achieved rate and Redis ops/s per node."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ import matplotlib.pyplot as plt
 
 FIGSIZE_IN = (9.0, 5.0)
 DPI = 120
-MAX_POINTS_PER_LINE = 2000
 CACHE_COLOR = "tab:red"
+KIND_STYLES = {"corrected": "-", "raw": "--"}
 # Quantiles labelled on the percentile axis, placed at x = 1/(1-q).
 PERCENTILE_TICKS: tuple[tuple[float, str], ...] = (
     (0.0, "0%"),
@@ -45,38 +45,39 @@ def _require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> 
         raise ValueError(f"{what} frame lacks columns {missing}")
 
 
-def percentile_points(
-    latencies_us: npt.ArrayLike, max_points: int = MAX_POINTS_PER_LINE
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Sort latencies and keep at most max_points, evenly spaced on a log 1/(1-q) axis.
-
-    Returns:
-        (x, latency_us): x = 1/(1-q) with q = rank/n, so the minimum sits at x = 1 and the
-        maximum at x = n; both are always kept.
-    """
-    sorted_us = np.sort(np.asarray(latencies_us, dtype=np.float64).ravel())
-    n = sorted_us.size
-    if n == 0:
-        empty = np.empty(0, dtype=np.float64)
-        return empty, empty.copy()
-    x_targets = np.geomspace(1.0, float(n), num=max(2, max_points))
-    ranks = np.unique(np.clip(np.floor(n - n / x_targets).astype(np.int64), 0, n - 1))
-    x = (n / (n - ranks)).astype(np.float64)
-    return x, sorted_us[ranks]
+def _percentile_x(percentile: pd.Series) -> npt.NDArray[np.float64]:
+    """x = 1/(1-q) of the HdrHistogram-style percentile axis; 100% maps to infinity."""
+    q = percentile.to_numpy(dtype=np.float64) / 100.0
+    with np.errstate(divide="ignore"):
+        return 1.0 / (1.0 - q)
 
 
-def latency_percentile_figure(requests: pd.DataFrame) -> Figure:
-    """Build the HdrHistogram-style latency-by-percentile figure (ok requests only)."""
-    _require_columns(requests, ("strategy", "latency_us", "ok"), "requests")
-    ok = requests.loc[requests["ok"].astype(bool), ["strategy", "latency_us"]]
+def _strategy_colors(strategies: Iterable[str]) -> dict[str, str]:
+    """One colour of matplotlib's default cycle (C0..C9) per strategy, in order of appearance."""
+    return {name: f"C{i % 10}" for i, name in enumerate(dict.fromkeys(strategies))}
+
+
+def latency_percentile_figure(curves: pd.DataFrame) -> Figure:
+    """Build the HdrHistogram-style latency-by-percentile figure: corrected solid, raw dashed."""
+    _require_columns(curves, ("strategy", "kind", "percentile", "latency_us"), "curves")
     fig, ax = plt.subplots(figsize=FIGSIZE_IN, dpi=DPI)
+    colors = _strategy_colors(str(s) for s in curves["strategy"])
     max_x = 1.0
-    for strategy, group in ok.groupby("strategy", sort=False):
-        x, latency_us = percentile_points(group["latency_us"].to_numpy())
-        if x.size == 0:
+    for (strategy, kind), group in curves.groupby(["strategy", "kind"], sort=False):
+        ordered = group.sort_values("percentile")
+        x = _percentile_x(ordered["percentile"])
+        finite = np.isfinite(x)  # a 100% point would sit at x = infinity
+        if not finite.any():
             continue
-        ax.plot(x, latency_us, linewidth=1.6, label=f"{strategy} (n={len(group):,})")
-        max_x = max(max_x, float(x[-1]))
+        ax.plot(
+            x[finite],
+            ordered["latency_us"].to_numpy(dtype=np.float64)[finite],
+            color=colors[str(strategy)],
+            linestyle=KIND_STYLES.get(str(kind), ":"),
+            linewidth=1.6,
+            label=f"{strategy} ({kind})",
+        )
+        max_x = max(max_x, float(x[finite].max()))
     if not ax.get_lines():
         ax.text(0.5, 0.5, "no successful requests", ha="center", va="center", transform=ax.transAxes)
     ax.set_xscale("log")
@@ -89,10 +90,48 @@ def latency_percentile_figure(requests: pd.DataFrame) -> Figure:
     ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.set_xlabel("percentile (log scale of 1/(1-q))")
     ax.set_ylabel("latency (µs, log scale)")
-    ax.set_title("Request latency by percentile (HdrHistogram-style), successful requests")
+    ax.set_title("Request latency by percentile: corrected (from intended start) solid, raw dashed")
     ax.grid(True, which="both", alpha=0.3)
     if ax.get_lines():
         ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def rate_figure(intervals: pd.DataFrame, windows: dict[str, dict[str, Any]]) -> Figure:
+    """Build achieved req/s per second per strategy, with each open-loop target dashed."""
+    _require_columns(intervals, ("strategy", "t_s", "t_rel_s", "dt_s", "requests"), "intervals")
+    fig, ax = plt.subplots(figsize=FIGSIZE_IN, dpi=DPI)
+    strategies = [str(s) for s in pd.unique(intervals["strategy"])]
+    colors = _strategy_colors([*strategies, *windows])
+    for strategy in strategies:
+        rows = intervals.loc[intervals["strategy"] == strategy]
+        # Each worker's own rate, summed: a worker's partial last second has a shorter dt_s.
+        rates = rows.assign(
+            second=rows["t_s"].round(), rps=rows["requests"] / rows["dt_s"].where(rows["dt_s"] > 0)
+        )
+        per_s = rates.groupby("second").agg(t_rel_s=("t_rel_s", "min"), rps=("rps", "sum"))
+        ax.plot(per_s["t_rel_s"], per_s["rps"], color=colors[strategy], linewidth=1.6, label=strategy)
+    targets = {
+        name: float(w["target_rps"])
+        for name, w in windows.items()
+        if w.get("mode") == "open" and w.get("target_rps")
+    }
+    if len(set(targets.values())) == 1:  # one shared target: one grey line rather than overlapping ones
+        ax.axhline(next(iter(targets.values())), color="grey", linestyle="--", linewidth=1.0, label="target")
+    else:
+        for name, target_rps in targets.items():
+            ax.axhline(target_rps, color=colors[name], linestyle="--", linewidth=1.0, label=f"{name} target")
+    if not ax.get_lines():
+        ax.text(0.5, 0.5, "no intervals recorded", ha="center", va="center", transform=ax.transAxes)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    ax.set_xlabel("time since the strategy's load start (s)")
+    ax.set_ylabel("successful requests/s")
+    ax.set_title("Achieved request rate per second (dashed: open-loop target)")
+    ax.grid(True, alpha=0.3)
+    if ax.get_lines():
+        ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
 
@@ -191,9 +230,14 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def plot_latency_cdf(requests: pd.DataFrame, path: Path) -> Path:
-    """Write the latency-by-percentile plot (one line per strategy, ok rows only) to path."""
-    return _save(latency_percentile_figure(requests), path)
+def plot_latency_cdf(curves: pd.DataFrame, path: Path) -> Path:
+    """Write the latency-by-percentile plot (hdr.latency_curves rows) to path."""
+    return _save(latency_percentile_figure(curves), path)
+
+
+def plot_rate(intervals: pd.DataFrame, windows: dict[str, dict[str, Any]], path: Path) -> Path:
+    """Write achieved req/s per second per strategy (frames.intervals rows) to path."""
+    return _save(rate_figure(intervals, windows), path)
 
 
 def plot_ops_per_node(nodes: pd.DataFrame, path: Path, refreshes: pd.DataFrame | None = None) -> Path:

@@ -2,33 +2,83 @@
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from hdrh.histogram import HdrHistogram
 
-from analysis import frames
+from analysis import frames, hdr
 
-SCHEMA_VERSION = 1
-PERCENTILES = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p999": 99.9}
+SCHEMA_VERSION = 2
 # A node "serves" a strategy if it handles at least this share of its workload commands.
 NODE_SHARE_MIN = 0.01
+# Open loop: an achieved rate below this share of the target means the generator fell behind.
+MIN_RATE_FRACTION = 0.95
+# Client and Redis counts of the same traffic must agree this closely (in-flight requests at stop).
+CROSS_CHECK_TOLERANCE = 0.01
 
 
-def latency_stats(latency_us: np.ndarray[Any, Any]) -> dict[str, float]:
-    """Nearest-rank percentiles (each one a latency that really happened), max and mean."""
-    if latency_us.size == 0:
-        return {**dict.fromkeys(PERCENTILES, 0.0), "max": 0.0, "mean": 0.0}
-    ordered = np.sort(latency_us)
-    count = ordered.size
-    # The tolerance keeps 99.9% of 1000 at rank 999 despite 99.9/100*1000 = 999.0000000000001.
-    ranks = {k: max(1, math.ceil(q / 100 * count - 1e-9)) for k, q in PERCENTILES.items()}
-    stats = {k: float(ordered[rank - 1]) for k, rank in ranks.items()}
-    stats["max"] = float(ordered[-1])
-    stats["mean"] = round(float(ordered.mean()), 1)
-    return stats
+def _total(frame: pd.DataFrame, column: str) -> float:
+    """Sum of a column, 0 when the column is absent (older or partial workers.json)."""
+    return float(frame[column].fillna(0).sum()) if column in frame.columns else 0.0
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    """numerator/denominator, None when the denominator is 0."""
+    return numerator / denominator if denominator else None
+
+
+def loadgen_cpu_percent(interval_frame: pd.DataFrame) -> dict[str, float]:
+    """Per-worker mean CPU % over its intervals (first and last are partial seconds), then mean and max."""
+    per_worker: list[float] = []
+    for _, rows in interval_frame.groupby("worker", sort=False):
+        ordered = rows.sort_values("t_s")
+        full = ordered.iloc[1:-1] if len(ordered) > 2 else ordered
+        mean = full["cpu_percent"].mean()
+        if pd.notna(mean):
+            per_worker.append(float(mean))
+    if not per_worker:
+        return {"mean": 0.0, "max": 0.0}
+    return {"mean": round(sum(per_worker) / len(per_worker), 1), "max": round(max(per_worker), 1)}
+
+
+def cross_check(redis_side: dict[str, float], client_side: dict[str, float]) -> dict[str, Any]:
+    """Redis/client ratios of commands, bytes_out and bytes_in; agree when all are within 1%."""
+    ratios = {key: _ratio(redis_side[key], client_side[key]) for key in ("commands", "bytes_out", "bytes_in")}
+    agree = all(r is not None and abs(r - 1.0) <= CROSS_CHECK_TOLERANCE for r in ratios.values())
+    return {key: None if r is None else round(r, 4) for key, r in ratios.items()} | {"agree": agree}
+
+
+def guard_reasons(entry: dict[str, Any], window: dict[str, Any]) -> list[str]:
+    """Why a strategy's latencies describe the load generator rather than Redis (empty: valid)."""
+    reasons = []
+    open_loop = window.get("mode") == "open"
+    target_rps = window.get("target_rps")
+    if open_loop and target_rps and entry["rps"] < MIN_RATE_FRACTION * target_rps:
+        reasons.append(
+            f"achieved {entry['rps']:,.0f} req/s, below {MIN_RATE_FRACTION:.0%} of the"
+            f" {target_rps:,.0f} req/s target"
+        )
+    lag_limit_us = window.get("lag_p99_limit_us")
+    lag_p99_us = entry["schedule_lag_us"]["p99"]
+    if open_loop and lag_limit_us is not None and lag_p99_us > lag_limit_us:
+        reasons.append(
+            f"schedule lag p99 {lag_p99_us:,.0f} µs above the {lag_limit_us:,.0f} µs limit:"
+            " the generator could not send on time"
+        )
+    cpu_limit = window.get("cpu_limit_percent")
+    cpu_max = entry["loadgen_cpu_percent"]["max"]
+    if cpu_limit is not None and cpu_max > cpu_limit:
+        reasons.append(
+            f"load-generator CPU {cpu_max:.1f}% above {cpu_limit:g}%:"
+            " latencies include queueing inside the generator"
+        )
+    if entry["requests"] == 0:
+        reasons.append("no successful requests")
+    return reasons
 
 
 def _per_node(node_frame: pd.DataFrame, duration_s: float) -> dict[str, dict[str, Any]]:
@@ -72,40 +122,88 @@ def _refresher(refresh_frame: pd.DataFrame, interval_s: float | None) -> dict[st
 
 
 def strategy_summary(
-    request_frame: pd.DataFrame,
     *,
-    loadgen_frame: pd.DataFrame,
+    workers_frame: pd.DataFrame,
+    interval_frame: pd.DataFrame,
     node_frame: pd.DataFrame,
     refresh_frame: pd.DataFrame,
     window: dict[str, Any],
+    histograms: Mapping[str, HdrHistogram],
 ) -> dict[str, Any]:
-    """The summary.json entry of one strategy."""
-    ok = request_frame["ok"].to_numpy(dtype=bool)
-    requests, failures = int(ok.sum()), int((~ok).sum())
+    """The summary.json entry of one strategy; histograms maps hdr.KINDS to merged HdrHistograms."""
+    requests, failures = int(_total(workers_frame, "requests")), int(_total(workers_frame, "failures"))
     attempts = max(requests + failures, 1)
-    duration_s = float(loadgen_frame["t_stop_s"].max() - loadgen_frame["t_start_s"].min())
+    duration_s = float(workers_frame["t_stop_s"].max() - workers_frame["t_start_s"].min())
+    duration_s = duration_s if duration_s > 0 else 0.0  # NaN (no workers) fails the comparison too
     per_node = _per_node(node_frame, duration_s)
-    commands = sum(n["commands"] for n in per_node.values())
-    cpu_s = float(loadgen_frame["cpu_s"].sum())
+    # The background writer's ZINCRBYs reach Redis too; its client-side counts take them out.
+    redis_side = {
+        "commands": sum(n["commands"] for n in per_node.values())
+        - _total(workers_frame, "client_write_commands"),
+        "bytes_out": sum(n["bytes_out"] for n in per_node.values())
+        - _total(workers_frame, "client_write_bytes_received"),
+        "bytes_in": sum(n["bytes_in"] for n in per_node.values())
+        - _total(workers_frame, "client_write_bytes_sent"),
+    }
+    client_side = {
+        "commands": _total(workers_frame, "client_read_commands"),
+        "bytes_out": _total(workers_frame, "client_read_bytes_received"),
+        "bytes_in": _total(workers_frame, "client_read_bytes_sent"),
+    }
+    all_commands = sum(n["commands"] for n in per_node.values())
     redis_cpu_s = sum(n["cpu_s"] for n in per_node.values())
-    return {
+    entry: dict[str, Any] = {
         "requests": requests,
         "failures": failures,
         "duration_s": round(duration_s, 3),
         "rps": round(requests / duration_s, 1) if duration_s > 0 else 0.0,
-        "latency_us": latency_stats(request_frame["latency_us"].to_numpy()[ok]),
-        "redis_commands_per_request": round(commands / attempts, 4),
-        "bytes_out_per_request": round(sum(n["bytes_out"] for n in per_node.values()) / attempts, 1),
-        "bytes_in_per_request": round(sum(n["bytes_in"] for n in per_node.values()) / attempts, 1),
-        "client_cpu_us_per_request": round(cpu_s * 1e6 / attempts, 1),
-        "redis_ops_per_s": round(commands / duration_s, 1) if duration_s > 0 else 0.0,
+        "target_rps": window.get("target_rps"),
+        "mode": window.get("mode"),
+        "workers": window.get("workers"),
+        "latency_us": hdr.hdr_stats(histograms["corrected"]),
+        "latency_us_raw": hdr.hdr_stats(histograms["raw"]),
+        "schedule_lag_us": hdr.hdr_stats(histograms["lag"]),
+        "redis_commands_per_request": round(redis_side["commands"] / attempts, 4),
+        "bytes_out_per_request": round(redis_side["bytes_out"] / attempts, 1),
+        "bytes_in_per_request": round(redis_side["bytes_in"] / attempts, 1),
+        "client_commands_per_request": round(client_side["commands"] / attempts, 4),
+        "client_bytes_out_per_request": round(client_side["bytes_out"] / attempts, 1),
+        "client_bytes_in_per_request": round(client_side["bytes_in"] / attempts, 1),
+        "cross_check": cross_check(redis_side, client_side),
+        "client_cpu_us_per_request": round(_total(workers_frame, "cpu_s") * 1e6 / attempts, 1),
+        "loadgen_cpu_percent": loadgen_cpu_percent(interval_frame),
+        "redis_ops_per_s": round(redis_side["commands"] / duration_s, 1) if duration_s > 0 else 0.0,
         "redis_cpu_us_per_request": round(redis_cpu_s * 1e6 / attempts, 1),
         "nodes_per_request": sum(
-            1 for n in per_node.values() if commands and n["commands"] >= NODE_SHARE_MIN * commands
+            1 for n in per_node.values() if all_commands and n["commands"] >= NODE_SHARE_MIN * all_commands
         ),
         "per_node": per_node,
         "refresher": _refresher(refresh_frame, window.get("refresh_interval_s")),
+        "writes": _writes(workers_frame, histograms["write"], window.get("read_write_ratio")),
+        "guard_limits": {
+            "min_rate_fraction": MIN_RATE_FRACTION,
+            "lag_p99_limit_us": window.get("lag_p99_limit_us"),
+            "cpu_limit_percent": window.get("cpu_limit_percent"),
+        },
         "locust_returncode": window.get("locust_returncode"),
+    }
+    reasons = guard_reasons(entry, window)
+    entry["valid"] = not reasons
+    entry["invalid_reason"] = "; ".join(reasons) if reasons else None
+    return entry
+
+
+def _writes(
+    workers_frame: pd.DataFrame, histogram: HdrHistogram, read_write_ratio: float | None
+) -> dict[str, Any] | None:
+    """The background writer's counts and ZINCRBY latency, or None when writes were disabled."""
+    if read_write_ratio is None:
+        return None
+    return {
+        "requests": int(_total(workers_frame, "writes")),
+        "failures": int(_total(workers_frame, "write_failures")),
+        "latency_us": hdr.hdr_stats(histogram),
+        "read_write_ratio": read_write_ratio,
     }
 
 
@@ -113,14 +211,15 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
     """summary.json content for a run directory."""
     meta = frames.read_json(run_dir / "meta.json")
     options = meta.get("options", {})
-    request_frame = frames.requests(run_dir)
-    loadgen_frame = frames.loadgen(run_dir)
+    workers_frame = frames.workers(run_dir)
+    interval_frame = frames.intervals(run_dir)
     node_frame = frames.nodes(run_dir)
     refresh_frame = frames.refreshes(run_dir)
     result: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "run_id": meta.get("run_id", run_dir.name),
         "created_utc": meta.get("created_utc"),
+        "valid": True,
         "scenario": {
             "players": options.get("players"),
             "shards": options.get("shards"),
@@ -137,10 +236,12 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
     }
     for name in frames.strategies(run_dir):
         result["strategies"][name] = strategy_summary(
-            request_frame[request_frame["strategy"] == name],
-            loadgen_frame=loadgen_frame[loadgen_frame["strategy"] == name],
+            workers_frame=workers_frame[workers_frame["strategy"] == name],
+            interval_frame=interval_frame[interval_frame["strategy"] == name],
             node_frame=node_frame[node_frame["strategy"] == name],
             refresh_frame=refresh_frame[refresh_frame["strategy"] == name],
             window=frames.window(run_dir, name),
+            histograms={kind: hdr.merged(run_dir, name, kind) for kind in hdr.KINDS},
         )
+    result["valid"] = all(s["valid"] for s in result["strategies"].values())
     return result

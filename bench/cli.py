@@ -87,7 +87,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--strategies", default="naive,cached", help="comma-separated (default naive,cached)")
     p.add_argument("--duration", type=float, default=60.0, help="seconds of load per strategy (default 60)")
-    p.add_argument("--users", type=_positive_int, default=20, help="concurrent Locust users (default 20)")
+    p.add_argument(
+        "--users",
+        type=_positive_int,
+        default=20,
+        help="concurrent Locust users: in-flight requests at most (default 20)",
+    )
+    p.add_argument("--rps", type=float, help="open loop: total arrival rate in req/s (default: closed loop)")
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="Locust worker processes under one master (default 1: a single process)",
+    )
+    p.add_argument(
+        "--read-write-ratio",
+        type=_positive_int,
+        default=1000,
+        help="reads per background ZINCRBY write (default 1000, the seed's; 0 = no writes)",
+    )
     p.add_argument(
         "--refresh-interval",
         type=float,
@@ -150,6 +168,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         seed=args.seed,
         duration_s=args.duration,
         users=args.users,
+        rps=args.rps,
+        workers=args.workers,
+        read_write_ratio=args.read_write_ratio or None,
         refresh_interval_s=args.refresh_interval,
         top_n=args.top_n,
         key_prefix=args.key_prefix,
@@ -177,8 +198,11 @@ def _print_summary(summary_path: Path) -> None:
         status(
             f"{name:>8}: {s['requests']:>9,} req ({s['failures']} failed)  {s['rps']:>9,.0f} req/s  "
             f"p50 {lat['p50'] / 1000:.2f} ms  p99 {lat['p99'] / 1000:.2f} ms  "
-            f"{s['redis_commands_per_request']:.2f} cmd/req  {s['bytes_out_per_request'] / 1000:.1f} KB/req"
+            f"{s['redis_commands_per_request']:.2f} cmd/req  {s['bytes_out_per_request'] / 1000:.1f} KB/req  "
+            f"client CPU {s['client_cpu_us_per_request']:.0f} µs/req"
         )
+        if not s.get("valid", True):
+            status(f"{name:>8}: NOT VALID: {s['invalid_reason']}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -206,10 +230,10 @@ def cmd_top(args: argparse.Namespace) -> int:
             refresher.close()
         strategy = strategy_class(topology, keys)
         try:
-            rows = strategy.top(args.n)
+            ranking = strategy.top(args.n)
         finally:
             strategy.close()
-    entries = [{"player": member.decode(), "score": score} for member, score in rows]
+    entries = [{"player": member.decode(), "score": score} for member, score in ranking.rows()]
     if args.json:
         print(json.dumps(entries))
     else:

@@ -22,7 +22,13 @@ from bench.strategies import get_strategy
 from bench.telemetry import TelemetrySampler
 from bench.topology import Topology, TopologyOptions, open_topology
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+MAX_WORKERS = 64
+# Saturation guard (analysis/summary.py applies it; the limits travel in window.json).
+# Schedule lag p99 on an idle 2-core machine with libev's io_uring backend was ~0.3 ms, with
+# epoll ~1.2 ms (sleep granularity); above 2 ms the generator was late, not waiting for a slot.
+LAG_P99_LIMIT_US = 2_000
+CPU_LIMIT_PERCENT = 90.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,9 @@ class CompareOptions:
     seed: int = 42
     duration_s: float = 60.0
     users: int = 20
+    rps: float | None = None
+    workers: int = 1
+    read_write_ratio: int | None = 1000
     refresh_interval_s: float = REFRESH_INTERVAL_S
     top_n: int = 100
     key_prefix: str = Keys().prefix
@@ -49,6 +58,15 @@ class CompareOptions:
             (self.players >= 1, f"--players must be at least 1, got {self.players}"),
             (self.duration_s >= 1, f"--duration must be at least 1 second, got {self.duration_s:g}"),
             (self.users >= 1, f"--users must be at least 1, got {self.users}"),
+            (self.rps is None or self.rps > 0, f"--rps must be positive, got {self.rps}"),
+            (
+                1 <= self.workers <= MAX_WORKERS,
+                f"--workers must be between 1 and {MAX_WORKERS}, got {self.workers}",
+            ),
+            (
+                self.read_write_ratio is None or self.read_write_ratio >= 1,
+                f"--read-write-ratio must be at least 1 (0 turns writes off), got {self.read_write_ratio}",
+            ),
             (
                 self.refresh_interval_s > 0,
                 f"--refresh-interval must be positive, got {self.refresh_interval_s:g}",
@@ -124,22 +142,24 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
         shard_urls=[e.url for e in topology.shards],
         cache_url=topology.cache.url,
         raw_dir=str(raw_dir),
+        duration_s=options.duration_s,
+        rps=options.rps,
+        workers=options.workers,
+        read_write_ratio=options.read_write_ratio,
+        players=options.players,
         key_prefix=options.key_prefix,
         top_n=options.top_n,
     )
-    status(f"{name}: {options.users} users for {options.duration_s:g} s")
+    pace = f"open loop at {options.rps:g} req/s" if options.rps else "closed loop"
+    procs = f"{options.workers} Locust workers" if options.workers > 1 else "1 Locust process"
+    status(f"{name}: {options.users} users, {pace}, {procs}, {options.duration_s:g} s")
     sampler.start()
     if thread is not None:
         thread.start()
     try:
         with PhaseClock(f"{name} load", options.duration_s) as clock:
             result = run_locust(
-                config,
-                users=options.users,
-                duration_s=options.duration_s,
-                log_path=raw_dir / "locust.log",
-                csv_prefix=raw_dir / "locust",
-                tick=clock.tick,
+                config, users=options.users, log_dir=raw_dir, csv_prefix=raw_dir / "locust", tick=clock.tick
             )
     finally:
         if thread is not None:
@@ -147,11 +167,10 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
         sampler.stop()
         if refresher is not None:
             refresher.close()
-    if not list(raw_dir.glob("requests-*.npz")):
+    reports = raw_dir / "workers.json"
+    if not reports.exists() or len(json.loads(reports.read_text())) != options.workers:
         tail = (raw_dir / "locust.log").read_text(errors="replace").strip().splitlines()[-3:]
-        raise RuntimeError(
-            f"Locust (exit {result.returncode}) recorded no requests for {name}: {' | '.join(tail)}"
-        )
+        raise RuntimeError(f"Locust (exit {result.returncode}) did not report for {name}: {' | '.join(tail)}")
     if sampler.error:
         raise RuntimeError(sampler.error)
     pd.DataFrame(sampler.node_rows).to_csv(raw_dir / "nodes.csv", index=False)
@@ -162,6 +181,12 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
         "strategy": name,
         "users": options.users,
         "duration_s": options.duration_s,
+        "mode": "open" if options.rps else "closed",
+        "target_rps": options.rps,
+        "workers": options.workers,
+        "read_write_ratio": options.read_write_ratio,
+        "lag_p99_limit_us": LAG_P99_LIMIT_US,
+        "cpu_limit_percent": CPU_LIMIT_PERCENT,
         "refresh_interval_s": options.refresh_interval_s if thread is not None else None,
         "locust_returncode": result.returncode,
         "t_start_s": sampler.node_rows[0]["t_s"],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from bench.keys import Keys
 from bench.topology import Endpoint, Topology
@@ -22,10 +22,14 @@ class LoadConfig:
     strategy: str
     shard_urls: list[str]
     cache_url: str
-    raw_dir: str  # where each Locust process writes its raw per-request data
+    raw_dir: str  # where the Locust master (or single process) writes the run's raw data
+    duration_s: float = 60.0
+    rps: float | None = None  # total open-loop arrival rate; None = closed loop
+    workers: int = 1  # load-generator processes sharing the rate (1 = no master/worker split)
+    read_write_ratio: int | None = 1000  # reads per ZINCRBY; None = no writes
+    players: int = 1_000_000  # id range the writer picks players from
     key_prefix: str = Keys().prefix
     top_n: int = 100
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def request_name(self) -> str:

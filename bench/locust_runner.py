@@ -1,4 +1,9 @@
-"""Running Locust headless as a child process (bench never imports locust: it monkey-patches gevent)."""
+"""Running Locust headless as child processes (bench never imports locust: it monkey-patches gevent).
+
+One process, or a master plus N workers on 127.0.0.1 (``--workers N``). The locustfile ends the
+run itself after the configured duration, so here we only wait, show progress, and make sure
+nothing outlives us.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +20,16 @@ from pathlib import Path
 
 from bench.errors import UsageError
 from bench.loadconfig import LoadConfig
-from bench.servers import child_preexec
+from bench.servers import child_preexec, free_port
 
 STOP_GRACE_S = 10.0
-# Locust needs a moment to import, spawn users and, at the end, write its CSVs.
+# Locust needs a moment to import, connect workers, spawn users and write its CSVs.
 STARTUP_ALLOWANCE_S = 60.0
 USER_CLASS = "LeaderboardUser"
+# libev's epoll and poll backends sleep in whole milliseconds (a 200 µs gevent.sleep took 1.15 ms
+# at p50 here), which would put up to 1 ms of false lag into every paced request; select sleeps
+# to within ~0.1 ms. (io_uring was as precise but aborted in libev under load.)
+GEVENT_BACKEND = "select"
 
 
 def locustfile_path() -> Path:
@@ -33,83 +42,118 @@ def locustfile_path() -> Path:
 
 @dataclass(frozen=True)
 class LocustResult:
-    """How a Locust process ended."""
+    """How the Locust processes ended."""
 
     returncode: int
     seconds: float
-    log_path: Path
+    log_paths: list[Path]
 
 
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    # Locust writes its results on SIGTERM; give it the grace period, then kill the whole group.
+def _popen(cmd: list[str], log_path: Path, env: dict[str, str], group: int | None) -> subprocess.Popen[bytes]:
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            # The master leads a new process group (not a new session: a process may only join a
+            # group of its own session) and the workers join it, so one killpg stops them all.
+            process_group=0 if group is None else group,
+            preexec_fn=child_preexec,  # noqa: PLW1509 - prctl must run in the child before exec
+        )
+
+
+def _stop_group(leader: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_GRACE_S)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        os.killpg(leader.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        leader.wait(timeout=STOP_GRACE_S)
+    # Whatever is left of the group (workers included) goes now.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(leader.pid, signal.SIGKILL)
+    leader.wait()
 
 
 def run_locust(
     config: LoadConfig,
     *,
     users: int,
-    duration_s: float,
-    log_path: Path,
+    log_dir: Path,
     csv_prefix: Path,
     tick: Callable[[float], None] | None = None,
 ) -> LocustResult:
-    """Run one headless Locust swarm for ``duration_s`` and wait for it; never leaves it running.
+    """Run one headless swarm for ``config.duration_s`` and wait for it; never leaves a process behind.
 
     Args:
         tick: called about twice a second with the seconds elapsed, for progress display.
     """
-    cmd = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(locustfile_path()),
+    base = [sys.executable, "-m", "locust", "-f", str(locustfile_path())]
+    common = [
         "--headless",
         "--users",
         str(users),
         "--spawn-rate",
         str(users),
-        "--run-time",
-        f"{max(1, round(duration_s))}s",
         "--only-summary",
-        "--csv",
-        str(csv_prefix),
         "--loglevel",
         "WARNING",
         USER_CLASS,
     ]
     env = {**os.environ, **config.to_env()}
+    env.setdefault("GEVENT_BACKEND", GEVENT_BACKEND)
+    logs = [log_dir / "locust.log"]
     started = time.perf_counter()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-            preexec_fn=child_preexec,  # noqa: PLW1509 - prctl must run in the child before exec
-        )
-        deadline = started + duration_s + STARTUP_ALLOWANCE_S
-        try:
-            while process.poll() is None:
-                if time.perf_counter() > deadline:
-                    raise RuntimeError(f"Locust did not stop within {duration_s + STARTUP_ALLOWANCE_S:.0f}s")
-                if tick is not None:
-                    tick(time.perf_counter() - started)
-                time.sleep(0.5)
-        finally:
-            if process.poll() is None:
-                _stop_group(process)
-            # Anything Locust forked and left behind goes with it.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-    return LocustResult(process.returncode, time.perf_counter() - started, log_path)
+    if config.workers <= 1:
+        leader = _popen([*base, *common, "--csv", str(csv_prefix)], logs[0], env, None)
+        followers: list[subprocess.Popen[bytes]] = []
+    else:
+        port = str(free_port())
+        master = [
+            *base,
+            *common,
+            "--csv",
+            str(csv_prefix),
+            "--master",
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            port,
+            "--expect-workers",
+            str(config.workers),
+            "--expect-workers-max-wait",
+            str(int(STARTUP_ALLOWANCE_S / 2)),
+        ]
+        leader = _popen(master, logs[0], env, None)
+        logs += [log_dir / f"locust-worker-{i}.log" for i in range(config.workers)]
+        worker = [
+            *base,
+            "--worker",
+            "--master-host",
+            "127.0.0.1",
+            "--master-port",
+            port,
+            "--loglevel",
+            "WARNING",
+            USER_CLASS,
+        ]
+        followers = [_popen(worker, log, env, leader.pid) for log in logs[1:]]
+    deadline = started + config.duration_s + STARTUP_ALLOWANCE_S
+    try:
+        while leader.poll() is None:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(
+                    f"Locust did not stop within {config.duration_s + STARTUP_ALLOWANCE_S:.0f}s"
+                )
+            if tick is not None:
+                tick(time.perf_counter() - started)
+            time.sleep(0.5)
+        for follower in followers:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                follower.wait(timeout=STOP_GRACE_S)
+    finally:
+        _stop_group(leader)
+        for follower in followers:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                follower.wait(timeout=1)
+    return LocustResult(leader.returncode, time.perf_counter() - started, logs)

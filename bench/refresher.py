@@ -72,12 +72,12 @@ class CacheRefresher:
             ok=True,
         )
 
-    def _write(self, rows: list[Any], t_start_s: float, started: float) -> None:
+    def _write(self, rows: list[tuple[float, bytes]], t_start_s: float, started: float) -> None:
         # Staging under a unique name, then RENAME inside MULTI: RENAME replaces the key atomically,
         # and a crash cannot leave a staging key behind because nothing runs before EXEC.
         tmp = self.keys.cache_tmp(uuid.uuid4().hex)
         zadd: list[Any] = ["ZADD", tmp]
-        for member, score in rows:
+        for score, member in rows:
             zadd += [score, member]
         meta = [
             "HSET",

@@ -11,18 +11,23 @@ from typing import Any
 
 from redis.connection import AbstractConnection
 
+from bench.counting import ByteCounter
+
 
 class Scatter:
     """The same pre-packed command sent to every connection, replies gathered in order."""
 
-    def __init__(self, connections: Sequence[AbstractConnection]) -> None:
+    def __init__(self, connections: Sequence[AbstractConnection], counter: ByteCounter | None = None) -> None:
         self.connections = list(connections)
+        self.counter = counter
 
     def gather(self, packed: list[bytes]) -> list[Any]:
         """Send ``packed`` (from ``pack_command``) to all connections and return the replies."""
         try:
             for conn in self.connections:
                 conn.send_packed_command(packed, check_health=False)
+            if self.counter is not None:
+                self.counter.commands += len(self.connections)
             return [conn.read_response() for conn in self.connections]
         except BaseException:
             # A reply left unread would be taken as the answer to the next request: drop the sockets.

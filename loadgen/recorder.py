@@ -1,71 +1,115 @@
-"""Per-request µs latency recording into flat arrays, written out when the test stops."""
+"""Per-request timings buffered in flat arrays and turned into µs HDR histograms once a second.
+
+Appending three integers costs well under a microsecond; the histograms are built once per
+interval with a vectorised bulk insert (a per-value ``record_value`` loop took 1.5 µs a value and
+stalled the gevent loop for ~15 ms a second at 10k req/s). Each interval becomes one row of
+``intervals.jsonl``.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import time
 from array import array
 from collections import Counter
-from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+from hdrh.histogram import HdrHistogram
+
+LOWEST_US = 1
+HIGHEST_US = 60_000_000
+SIGNIFICANT_DIGITS = 3
+KINDS = ("corrected", "raw", "lag", "write")
 
 
-class Recorder:
-    """Appends (completion time, latency, ok) per request; a few hundred ns per call."""
+def new_histogram() -> HdrHistogram:
+    return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
 
-    def __init__(self) -> None:
-        self.reset()
 
-    def reset(self) -> None:
-        """Forget everything recorded (a new test in the same process starts from zero)."""
-        self.t_end_s = array("d")
-        self.latency_us = array("q")
-        self.ok = array("b")
+def counts_indexes(histogram: HdrHistogram, values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """HdrHistogram's counts-array index of each value, vectorised (the spec's bucket arithmetic)."""
+    magnitude = histogram.unit_magnitude
+    half_magnitude = histogram.sub_bucket_half_count_magnitude
+    # frexp's exponent is the bit length of each (exactly representable) integer.
+    bit_length = np.frexp((values | histogram.sub_bucket_mask).astype(np.float64))[1].astype(np.int64)
+    bucket = bit_length - magnitude - (half_magnitude + 1)
+    sub_bucket = values >> (bucket + magnitude)
+    indexes: npt.NDArray[np.int64] = ((bucket + 1) << half_magnitude) + (
+        sub_bucket - histogram.sub_bucket_half_count
+    )
+    return indexes
+
+
+def record_bulk(histogram: HdrHistogram, values: npt.NDArray[np.int64]) -> None:
+    """Record many values at once: what ``record_value`` does, in a few numpy calls instead of a loop."""
+    if values.size == 0:
+        return
+    values = np.clip(values, 0, HIGHEST_US)
+    counts = np.ctypeslib.as_array(histogram.counts)
+    counts += np.bincount(counts_indexes(histogram, values), minlength=histogram.counts_len).astype(
+        counts.dtype
+    )
+    histogram.total_count += int(values.size)
+    histogram.min_value = min(histogram.min_value, int(values.min()))
+    histogram.max_value = max(histogram.max_value, int(values.max()))
+
+
+def encode_values(values: array[int]) -> str:
+    """Encoded HDR histogram of ``values`` (µs); empty string when there are none."""
+    if not values:
+        return ""
+    histogram = new_histogram()
+    record_bulk(histogram, np.frombuffer(values, dtype=np.int64))
+    encoded: bytes = histogram.encode()
+    return encoded.decode("ascii")
+
+
+class IntervalRecorder:
+    """Collects one process's reads and writes and cuts them into interval rows."""
+
+    def __init__(self, worker: str) -> None:
+        self.worker = worker
         self.errors: Counter[str] = Counter()
-        self._cpu_start_s = 0.0
-        self.t_start_s = 0.0
-        self.t_stop_s = 0.0
-        self.cpu_s = 0.0
+        self.totals = Counter[str]()
+        self._new_buffers()
 
-    def start(self) -> None:
-        self.reset()
-        self.t_start_s = time.time()
-        self._cpu_start_s = time.process_time()
+    def _new_buffers(self) -> None:
+        self._values: dict[str, array[int]] = {kind: array("q") for kind in KINDS}
+        self._counts = Counter[str]()
 
-    def add(self, t_start_ns: int, t_end_ns: int, error: BaseException | None) -> None:
-        """Record one request timed with ``perf_counter_ns``."""
-        self.t_end_s.append(time.time())
-        self.latency_us.append((t_end_ns - t_start_ns) // 1000)
-        self.ok.append(error is None)
-        if error is not None:
+    def add_read(self, intended_ns: int, sent_ns: int, done_ns: int, error: BaseException | None) -> None:
+        """Record one read; failed reads count, but only successful ones enter latency histograms."""
+        values = self._values
+        values["lag"].append((sent_ns - intended_ns) // 1000)
+        if error is None:
+            values["corrected"].append((done_ns - intended_ns) // 1000)
+            values["raw"].append((done_ns - sent_ns) // 1000)
+            self._counts["requests"] += 1
+        else:
+            self._counts["failures"] += 1
             self.errors[f"{type(error).__name__}: {error}"[:200]] += 1
 
-    def stop(self) -> None:
-        self.cpu_s = time.process_time() - self._cpu_start_s
-        self.t_stop_s = time.time()
+    def add_write(self, sent_ns: int, done_ns: int, error: BaseException | None) -> None:
+        if error is None:
+            self._values["write"].append((done_ns - sent_ns) // 1000)
+            self._counts["writes"] += 1
+        else:
+            self._counts["write_failures"] += 1
+            self.errors[f"write {type(error).__name__}: {error}"[:200]] += 1
 
-    def write(self, raw_dir: Path) -> Path:
-        """Write ``requests-<pid>.npz`` and ``loadgen-<pid>.json`` into ``raw_dir``."""
-        raw_dir.mkdir(parents=True, exist_ok=True)
-        pid = os.getpid()
-        ok = np.frombuffer(self.ok, dtype=np.int8).astype(bool)
-        path = raw_dir / f"requests-{pid}.npz"
-        np.savez(
-            path,
-            t_end_s=np.frombuffer(self.t_end_s, dtype=np.float64),
-            latency_us=np.frombuffer(self.latency_us, dtype=np.int64),
-            ok=ok,
-        )
-        summary = {
-            "pid": pid,
-            "requests": int(ok.sum()),
-            "failures": int((~ok).sum()),
-            "cpu_s": self.cpu_s,
-            "t_start_s": self.t_start_s,
-            "t_stop_s": self.t_stop_s,
-            "errors": dict(self.errors.most_common(20)),
+    def flush(self, t_s: float, dt_s: float, cpu_percent: float) -> dict[str, Any]:
+        """The interval row for everything recorded since the last flush, and start a new interval."""
+        values, counts = self._values, self._counts
+        self._new_buffers()
+        self.totals.update(counts)
+        return {
+            "worker": self.worker,
+            "t_s": t_s,
+            "dt_s": dt_s,
+            "requests": counts["requests"],
+            "failures": counts["failures"],
+            "writes": counts["writes"],
+            "write_failures": counts["write_failures"],
+            "cpu_percent": cpu_percent,
+            "hist": {kind: encode_values(values[kind]) for kind in KINDS},
         }
-        (raw_dir / f"loadgen-{pid}.json").write_text(json.dumps(summary, indent=1))
-        return path

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.errors import UsageError
-from bench.merge import Row
+from bench.merge import Ranking
 from bench.strategies.base import Strategy
 from bench.strategies.cached import CachedStrategy
 from bench.strategies.naive import NaiveStrategy
@@ -13,7 +13,7 @@ REGISTRY: dict[str, type[Strategy]] = {
     CachedStrategy.name: CachedStrategy,
 }
 
-__all__ = ["REGISTRY", "Row", "Strategy", "get_strategy", "parse_strategies"]
+__all__ = ["REGISTRY", "Ranking", "Strategy", "get_strategy", "parse_strategies"]
 
 
 def get_strategy(name: str) -> type[Strategy]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bench.counting import ByteCounter
 from bench.errors import UsageError
 from bench.keys import Keys
-from bench.merge import Row
+from bench.merge import Ranking
 from bench.refresher import CACHE_TOP_N
 from bench.scatter import zrange_rev_withscores
 from bench.strategies.base import Strategy
@@ -17,12 +18,12 @@ class CachedStrategy(Strategy):
     name = "cached"
     needs_refresher = True
 
-    def __init__(self, topology: Topology, keys: Keys) -> None:
-        super().__init__(topology, keys)
-        self._conn = topology.cache.connection()
+    def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
+        super().__init__(topology, keys, counter)
+        self._conn = topology.cache.connection(self.counter)
         self._packed: dict[int, list[bytes]] = {}
 
-    def top(self, n: int) -> list[Row]:
+    def top(self, n: int) -> Ranking:
         packed = self._packed.get(n)
         if packed is None:
             if n > CACHE_TOP_N:
@@ -30,11 +31,12 @@ class CachedStrategy(Strategy):
             packed = self._packed[n] = zrange_rev_withscores(self._conn, self.keys.cache, n)
         try:
             self._conn.send_packed_command(packed, check_health=False)
-            rows: list[Row] = self._conn.read_response()
+            self.counter.commands += 1
+            flat: list[bytes] = self._conn.read_response()
         except BaseException:
             self._conn.disconnect()
             raise
-        return rows
+        return Ranking(flat=flat)
 
     def close(self) -> None:
         self._conn.disconnect()

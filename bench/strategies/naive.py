@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bench.counting import ByteCounter
 from bench.keys import Keys
-from bench.merge import Row, merge_top
+from bench.merge import Ranking, merge_top
 from bench.scatter import Scatter, zrange_rev_withscores
 from bench.strategies.base import Strategy
 from bench.topology import Topology
@@ -14,16 +15,16 @@ class NaiveStrategy(Strategy):
 
     name = "naive"
 
-    def __init__(self, topology: Topology, keys: Keys) -> None:
-        super().__init__(topology, keys)
-        self._scatter = Scatter([e.connection() for e in topology.shards])
+    def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
+        super().__init__(topology, keys, counter)
+        self._scatter = Scatter([e.connection(self.counter) for e in topology.shards], self.counter)
         self._packed: dict[int, list[bytes]] = {}
 
-    def top(self, n: int) -> list[Row]:
+    def top(self, n: int) -> Ranking:
         packed = self._packed.get(n)
         if packed is None:
             packed = self._packed[n] = zrange_rev_withscores(self._scatter.connections[0], self.keys.shard, n)
-        return merge_top(self._scatter.gather(packed), n)
+        return Ranking(scored=merge_top(self._scatter.gather(packed), n))
 
     def close(self) -> None:
         self._scatter.disconnect()

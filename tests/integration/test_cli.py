@@ -85,7 +85,7 @@ def test_password_never_reaches_results_or_errors() -> None:
 
 def check_summary(run_dir: Path, shards: int) -> dict[str, dict[str, object]]:
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["schema_version"] == 1
+    assert summary["schema_version"] == 2
     assert summary["run_id"]
     strategies = summary["strategies"]
     assert list(strategies) == ["naive", "cached"]
@@ -273,7 +273,7 @@ def start_compare(out: Path) -> subprocess.Popen[str]:
 def wait_for_load_phase(proc: subprocess.Popen[str]) -> None:
     assert proc.stderr is not None
     for line in proc.stderr:
-        if "users for 60 s" in line:
+        if "closed loop, 1 Locust process, 60 s" in line:
             return
     pytest.fail("compare never reached its load phase")
 

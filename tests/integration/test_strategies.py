@@ -16,12 +16,12 @@ from bench.topology import Endpoint, Topology
 from .conftest import PLAYERS, SEED, SHARDS
 
 
-def all_rows(topology: Topology) -> list[list[object]]:
+def all_rows(topology: Topology) -> list[tuple[bytes, float]]:
     """Every (member, score) on every shard, read back from Redis."""
-    rows: list[list[object]] = []
+    rows: list[tuple[bytes, float]] = []
     for endpoint in topology.shards:
         client = endpoint.client()
-        rows += [[m, s] for m, s in client.zrange(Keys().shard, 0, -1, withscores=True)]
+        rows += [(m, s) for m, s in client.zrange(Keys().shard, 0, -1, withscores=True)]
         client.close()
     return rows
 
@@ -42,8 +42,7 @@ def test_naive_top_equals_brute_force_oracle(topology: Topology, n: int) -> None
         got = strategy.top(n)
     finally:
         strategy.close()
-    expected = oracle_top(all_rows(topology), n)
-    assert [(m, s) for m, s in got] == [(m, s) for m, s in expected]
+    assert got.rows() == oracle_top(all_rows(topology), n)
     assert len(got) == n
 
 
@@ -57,7 +56,7 @@ def test_cached_top_equals_oracle_after_refresh(topology: Topology) -> None:
         got = strategy.top(100)
     finally:
         strategy.close()
-    assert [(m, s) for m, s in got] == [(m, s) for m, s in oracle_top(all_rows(topology), 100)]
+    assert got.rows() == oracle_top(all_rows(topology), 100)
 
 
 def test_ties_follow_redis_rev_order(topology: Topology) -> None:
@@ -71,7 +70,7 @@ def test_ties_follow_redis_rev_order(topology: Topology) -> None:
         strategy = REGISTRY["naive"](topology, keys)
         got = strategy.top(2)
         strategy.close()
-        assert [m for m, _ in got] == [b"tie-b", b"tie-a"]
+        assert [m for m, _ in got.rows()] == [b"tie-b", b"tie-a"]
     finally:
         shard_a.zrem(keys.shard, "tie-a")
         shard_b.zrem(keys.shard, "tie-b")

@@ -8,32 +8,48 @@ import numpy as np
 import redis
 
 from bench.data import all_scores, score_chunks
-from bench.merge import merge_top, oracle_top
+from bench.merge import Ranking, merge_top, oracle_top
 from bench.seeding import encode_zadd
 
 
-def shard_replies(rows: list[list[object]], shards: int, n: int) -> list[list[list[object]]]:
+def flat(rows: list[tuple[bytes, float]]) -> list[bytes]:
+    """RESP2 shape of a ZRANGE ... WITHSCORES reply: member, score, member, score, ..."""
+    out: list[bytes] = []
+    for member, score in rows:
+        out += [member, repr(score).encode()]
+    return out
+
+
+def shard_replies(rows: list[tuple[bytes, float]], shards: int, n: int) -> list[list[bytes]]:
     """What each shard's ZRANGE 0 n-1 REV WITHSCORES would return."""
-    per_shard: list[list[list[object]]] = [[] for _ in range(shards)]
+    per_shard: list[list[tuple[bytes, float]]] = [[] for _ in range(shards)]
     for i, row in enumerate(rows):
         per_shard[i % shards].append(row)
-    return [oracle_top(part, n) for part in per_shard]
+    return [flat(oracle_top(part, n)) for part in per_shard]
 
 
 def test_merge_equals_oracle_with_many_ties() -> None:
     rng = random.Random(3)
-    rows: list[list[object]] = [[f"p{i}".encode(), float(rng.randint(0, 50))] for i in range(5000)]
+    rows = [(f"p{i}".encode(), float(rng.randint(0, 50))) for i in range(5000)]
     for n in (1, 10, 100, 1000):
-        assert merge_top(shard_replies(rows, 10, n), n) == oracle_top(rows, n)
+        merged = Ranking(scored=merge_top(shard_replies(rows, 10, n), n))
+        assert merged.rows() == oracle_top(rows, n)
 
 
 def test_ties_are_ordered_by_member_bytes_descending() -> None:
-    replies = [[[b"a", 5.0], [b"z", 1.0]], [[b"b", 5.0]], [[b"c", 7.0]]]
-    assert merge_top(replies, 4) == [[b"c", 7.0], [b"b", 5.0], [b"a", 5.0], [b"z", 1.0]]
+    replies = [[b"a", b"5", b"z", b"1"], [b"b", b"5"], [b"c", b"7"]]
+    assert merge_top(replies, 4) == [(7.0, b"c"), (5.0, b"b"), (5.0, b"a"), (1.0, b"z")]
 
 
 def test_merge_returns_fewer_rows_when_shards_hold_fewer() -> None:
-    assert merge_top([[[b"x", 1.0]], []], 100) == [[b"x", 1.0]]
+    assert merge_top([[b"x", b"1.5"], []], 100) == [(1.5, b"x")]
+
+
+def test_ranking_decodes_either_shape_the_same() -> None:
+    rows = [(b"b", 9.0), (b"a", 2.5)]
+    assert Ranking(flat=flat(rows)).rows() == rows
+    assert Ranking(scored=[(9.0, b"b"), (2.5, b"a")]).rows() == rows
+    assert len(Ranking(flat=flat(rows))) == 2
 
 
 def test_scores_are_deterministic_and_seed_dependent() -> None:

@@ -9,15 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import hdr
 from analysis.plots import (
     CACHE_COLOR,
-    MAX_POINTS_PER_LINE,
     latency_percentile_figure,
     ops_per_node_figure,
-    percentile_points,
     plot_latency_cdf,
     plot_ops_per_node,
+    plot_rate,
+    rate_figure,
 )
+from tests.unit.synthetic_run import histogram_of
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 NODE_NAMES = ["cache", *(f"shard-{i}" for i in range(10))]
@@ -30,20 +32,32 @@ def _assert_png(path: Path) -> None:
     assert len(data) > 15_000, f"suspiciously small plot: {len(data)} bytes"
 
 
-def _requests(n_per_strategy: int = 10_000) -> pd.DataFrame:
+def _curves(n_per_strategy: int = 10_000) -> pd.DataFrame:
+    """Corrected and raw curves per strategy from HDR histograms (raw is a third of corrected)."""
     rng = np.random.default_rng(7)
-    naive_us = rng.lognormal(np.log(3000), 0.4, n_per_strategy)
-    cached_us = rng.lognormal(np.log(300), 0.4, n_per_strategy)
-    frame = pd.DataFrame(
-        {
-            "strategy": ["naive"] * n_per_strategy + ["cached"] * n_per_strategy,
-            "latency_us": np.concatenate([naive_us, cached_us]).astype(np.int64),
-            "ok": np.ones(2 * n_per_strategy, dtype=bool),
-        }
-    )
-    # A failed request with a huge latency must not appear in the plot.
-    frame.loc[0, ["latency_us", "ok"]] = [10**9, False]
-    return frame
+    parts = []
+    for strategy, median_us in (("naive", 3000), ("cached", 300)):
+        corrected_us = rng.lognormal(np.log(median_us), 0.4, n_per_strategy).astype(np.int64) + 1
+        for kind, values_us in (("corrected", corrected_us), ("raw", corrected_us // 3 + 1)):
+            percentile, latency_us = hdr.percentile_curve(histogram_of(values_us.tolist()), n_points=400)
+            parts.append(
+                pd.DataFrame(
+                    {"strategy": strategy, "kind": kind, "percentile": percentile, "latency_us": latency_us}
+                )
+            )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _intervals(per_worker_per_s: int = 50, seconds: int = 10) -> pd.DataFrame:
+    """Two workers per strategy, each completing per_worker_per_s requests a second; last second partial."""
+    rows = []
+    for strategy in ("naive", "cached"):
+        for worker in ("w0", "w1"):
+            for k in range(seconds):
+                dt_s = 0.5 if k == seconds - 1 else 1.0
+                requests = int(per_worker_per_s * dt_s)
+                rows.append((strategy, worker, 1000.0 + k, float(k), dt_s, requests))
+    return pd.DataFrame(rows, columns=["strategy", "worker", "t_s", "t_rel_s", "dt_s", "requests"])
 
 
 def _nodes(samples: int = 20) -> pd.DataFrame:
@@ -62,37 +76,25 @@ def _refreshes() -> pd.DataFrame:
     return pd.DataFrame({"strategy": ["cached"] * 3, "t_rel_s": [-1.0, 5.0, 15.0], "duration_s": [0.01] * 3})
 
 
-def test_percentile_points_downsamples_and_keeps_extremes() -> None:
-    latencies_us = np.random.default_rng(1).integers(100, 1_000_000, size=2_000_000)
-    x, y_us = percentile_points(latencies_us)
-    assert 100 < len(x) <= MAX_POINTS_PER_LINE
-    assert y_us[0] == latencies_us.min()
-    assert y_us[-1] == latencies_us.max()
-    assert x[0] == 1.0
-    assert x[-1] == pytest.approx(2_000_000)  # the max sits at 1/(1-q) = n
-    assert np.all(np.diff(x) > 0)
-    assert np.all(np.diff(y_us) >= 0)
-    median_index = np.searchsorted(x, 2.0)  # x = 2 is q = 50%
-    assert y_us[median_index] == pytest.approx(np.median(latencies_us), rel=0.01)
-
-
-def test_percentile_points_empty_and_single() -> None:
-    x, y_us = percentile_points(np.array([], dtype=np.int64))
-    assert x.size == 0
-    assert y_us.size == 0
-    x, y_us = percentile_points(np.array([42]))
-    assert list(x) == [1.0]
-    assert list(y_us) == [42.0]
-
-
-def test_latency_figure_has_one_line_per_strategy_without_failures() -> None:
-    fig = latency_percentile_figure(_requests())
+def test_latency_figure_corrected_solid_raw_dashed_same_colour() -> None:
+    curves = _curves()
+    fig = latency_percentile_figure(curves)
     try:
         (ax,) = fig.axes
-        lines = ax.get_lines()
-        assert [str(line.get_label()).split(" ")[0] for line in lines] == ["naive", "cached"]
-        assert all(np.asarray(line.get_xdata()).size <= MAX_POINTS_PER_LINE for line in lines)
-        assert max(float(np.max(line.get_ydata())) for line in lines) < 10**9
+        lines = {str(line.get_label()): line for line in ax.get_lines()}
+        assert set(lines) == {"naive (corrected)", "naive (raw)", "cached (corrected)", "cached (raw)"}
+        for strategy in ("naive", "cached"):
+            solid, dashed = lines[f"{strategy} (corrected)"], lines[f"{strategy} (raw)"]
+            assert solid.get_linestyle() == "-"
+            assert dashed.get_linestyle() == "--"
+            assert solid.get_color() == dashed.get_color()
+        assert lines["naive (corrected)"].get_color() != lines["cached (corrected)"].get_color()
+        # x = 1/(1-q): the median of naive's corrected curve sits at x = 2.
+        naive = curves[(curves["strategy"] == "naive") & (curves["kind"] == "corrected")]
+        x = np.asarray(lines["naive (corrected)"].get_xdata())
+        assert x[0] == 1.0
+        assert x[-1] == pytest.approx(1 / (1 - naive["percentile"].iloc[-1] / 100))
+        assert np.asarray(lines["naive (corrected)"].get_ydata())[-1] == naive["latency_us"].max()
         assert ax.get_xscale() == "log"
         assert ax.get_yscale() == "log"
         tick_labels = [t.get_text() for t in ax.get_xticklabels()]
@@ -101,17 +103,72 @@ def test_latency_figure_has_one_line_per_strategy_without_failures() -> None:
         plt.close(fig)
 
 
+def test_latency_figure_drops_points_at_100_percent() -> None:
+    curves = pd.DataFrame(
+        {"strategy": "naive", "kind": "corrected", "percentile": [0.0, 50.0, 100.0], "latency_us": [1, 2, 3]}
+    )
+    fig = latency_percentile_figure(curves)
+    try:
+        (line,) = fig.axes[0].get_lines()
+        assert list(np.asarray(line.get_xdata())) == [1.0, 2.0]
+    finally:
+        plt.close(fig)
+
+
 def test_plot_latency_cdf_writes_png(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "latency_cdf.png"
-    assert plot_latency_cdf(_requests(), path) == path
+    assert plot_latency_cdf(_curves(), path) == path
     _assert_png(path)
     assert plt.get_fignums() == []  # figures are closed after saving
 
 
-def test_plot_latency_cdf_copes_with_no_successful_requests(tmp_path: Path) -> None:
-    frame = _requests(100)
-    frame["ok"] = False
-    _assert_png(plot_latency_cdf(frame, tmp_path / "empty.png"))
+def test_plot_latency_cdf_copes_with_no_requests(tmp_path: Path) -> None:
+    empty = pd.DataFrame(columns=["strategy", "kind", "percentile", "latency_us"])
+    _assert_png(plot_latency_cdf(empty, tmp_path / "empty.png"))
+
+
+def test_rate_figure_sums_workers_and_draws_open_loop_target() -> None:
+    windows = {
+        "naive": {"mode": "open", "target_rps": 120.0},
+        "cached": {"mode": "closed", "target_rps": None},
+    }
+    fig = rate_figure(_intervals(), windows)
+    try:
+        (ax,) = fig.axes
+        lines = {str(line.get_label()): line for line in ax.get_lines()}
+        assert set(lines) == {"naive", "cached", "target"}
+        # Two workers at 50 req/s each: 100 req/s, also in the half-length last second.
+        assert list(np.asarray(lines["naive"].get_ydata())) == [100.0] * 10
+        assert list(np.asarray(lines["naive"].get_xdata())) == [float(k) for k in range(10)]
+        target = lines["target"]
+        assert target.get_linestyle() == "--"
+        assert list(np.asarray(target.get_ydata())) == [120.0, 120.0]
+    finally:
+        plt.close(fig)
+
+
+def test_rate_figure_one_target_line_per_strategy_when_targets_differ() -> None:
+    windows = {
+        "naive": {"mode": "open", "target_rps": 120.0},
+        "cached": {"mode": "open", "target_rps": 900.0},
+    }
+    fig = rate_figure(_intervals(), windows)
+    try:
+        lines = {str(line.get_label()): line for line in fig.axes[0].get_lines()}
+        assert set(lines) == {"naive", "cached", "naive target", "cached target"}
+        assert lines["cached target"].get_color() == lines["cached"].get_color()
+        assert list(np.asarray(lines["cached target"].get_ydata())) == [900.0, 900.0]
+    finally:
+        plt.close(fig)
+
+
+def test_plot_rate_writes_png(tmp_path: Path) -> None:
+    path = tmp_path / "rate.png"
+    assert plot_rate(_intervals(), {"naive": {"mode": "open", "target_rps": 100.0}}, path) == path
+    _assert_png(path)
+    empty = pd.DataFrame(columns=["strategy", "worker", "t_s", "t_rel_s", "dt_s", "requests"])
+    _assert_png(plot_rate(empty, {}, tmp_path / "empty.png"))
+    assert plt.get_fignums() == []
 
 
 def test_ops_figure_subplot_per_strategy_with_bold_cache_and_refresh_marks() -> None:

@@ -1,18 +1,13 @@
-"""Pure helpers: URL handling, option validation, INFO parsing, recording, statistics."""
+"""Pure helpers: URL handling, option validation, INFO parsing."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pytest
 
-from analysis.summary import latency_stats
 from bench.errors import UsageError
 from bench.strategies import get_strategy, parse_strategies
 from bench.telemetry import is_setup_command, parse_commandstats, parse_info
 from bench.topology import TopologyOptions, check_url, redact_url
-from loadgen.recorder import Recorder
 
 INFO_SAMPLE = (
     "# Server\r\nredis_version:7.2.4\r\n\r\n# Stats\r\ntotal_net_input_bytes:123\r\n"
@@ -70,29 +65,3 @@ def test_parse_info_and_commandstats() -> None:
     assert is_setup_command("client|setinfo")
     assert is_setup_command("hello")
     assert not is_setup_command("zrange")
-
-
-def test_recorder_writes_what_it_recorded(tmp_path: Path) -> None:
-    recorder = Recorder()
-    recorder.start()
-    recorder.add(0, 1_500_000, None)
-    recorder.add(0, 2_000, RuntimeError("down"))
-    recorder.stop()
-    path = recorder.write(tmp_path)
-    with np.load(path) as data:
-        assert data["latency_us"].tolist() == [1500, 2]
-        assert data["ok"].tolist() == [True, False]
-    summary = (tmp_path / path.name.replace("requests", "loadgen").replace(".npz", ".json")).read_text()
-    assert '"failures": 1' in summary
-    assert "RuntimeError: down" in summary
-    recorder.start()
-    assert len(recorder.latency_us) == 0
-
-
-def test_latency_stats_are_nearest_rank() -> None:
-    stats = latency_stats(np.arange(1, 1001))
-    assert stats["p50"] == 500
-    assert stats["p99"] == 990
-    assert stats["p999"] == 999
-    assert stats["max"] == 1000
-    assert latency_stats(np.array([], dtype=np.int64))["p99"] == 0.0

@@ -7,84 +7,14 @@ from typing import Any
 
 import pytest
 
-from analysis.report import Claim, Verdict, render_report, seed_claims
-
-
-def _strategy(**overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "requests": 120_000,
-        "failures": 0,
-        "duration_s": 60.0,
-        "rps": 2000.0,
-        "latency_us": {"p50": 3000, "p90": 4500, "p99": 8000, "p999": 15000, "max": 40000, "mean": 3200.0},
-        "redis_commands_per_request": 10.0,
-        "bytes_out_per_request": 42500.0,
-        "bytes_in_per_request": 480.0,
-        "client_cpu_us_per_request": 1000.0,
-        "redis_ops_per_s": 20000.0,
-        "redis_cpu_us_per_request": 120.0,
-        "nodes_per_request": 10,
-        "per_node": {},
-        "refresher": None,
-    }
-    base.update(overrides)
-    return base
-
-
-def make_summary() -> dict[str, Any]:
-    """A summary.json dict per the README: naive and cached over 10 shards."""
-    refresher = {
-        "interval_s": 60,
-        "refreshes": 2,
-        "commands_per_refresh": 15.0,
-        "bytes_out_per_refresh": 370000.0,
-        "bytes_in_per_refresh": 33000.0,
-        "duration_ms": {"p50": 12.5, "max": 20.0},
-        "commands": 30,
-        "bytes_out": 740000,
-    }
-    cached = _strategy(
-        requests=600_000,
-        rps=10000.0,
-        latency_us={"p50": 400, "p90": 600, "p99": 900, "p999": 2000, "max": 9000, "mean": 450.0},
-        redis_commands_per_request=1.0,
-        bytes_out_per_request=4200.0,
-        bytes_in_per_request=60.0,
-        redis_ops_per_s=10000.0,
-        redis_cpu_us_per_request=5.0,
-        nodes_per_request=1,
-        refresher=refresher,
-    )
-    return {
-        "schema_version": 1,
-        "run_id": "20261127T162000Z-naive-cached",
-        "created_utc": "2026-11-27T16:20:00Z",
-        "scenario": {
-            "players": 1_000_000,
-            "shards": 10,
-            "seed": 42,
-            "duration_s": 60,
-            "users": 20,
-            "refresh_interval_s": 60,
-            "cache_top_n": 1000,
-            "top_n": 100,
-            "server": "valkey-server 8.1.8",
-            "provider": "local",
-        },
-        "strategies": {"naive": _strategy(), "cached": cached},
-    }
+from analysis.claims import Claim, Verdict, seed_claims
+from analysis.report import render_report
+from tests.unit.sample_summary import META, make_summary, strategy_entry
 
 
 @pytest.fixture
 def summary() -> dict[str, Any]:
     return make_summary()
-
-
-META: dict[str, Any] = {
-    "machine": {"cpu_count": 8, "cpu_model": "Test CPU 3000", "platform": "Linux-6.1-x86_64"},
-    "versions": {"redis": "6.2.0", "locust": "2.40.0"},
-    "git": {"commit": "0123456789abcdef0123", "dirty": True},
-}
 
 
 def _by_key(summary: dict[str, Any]) -> dict[str, Claim]:
@@ -237,7 +167,7 @@ def test_report_sections_plots_scenario_and_claims(summary: dict[str, Any]) -> N
 
 
 def test_report_without_refresher_or_meta() -> None:
-    bare: dict[str, Any] = {"run_id": "r1", "scenario": {}, "strategies": {"naive": _strategy()}}
+    bare: dict[str, Any] = {"run_id": "r1", "scenario": {}, "strategies": {"naive": strategy_entry()}}
     report = render_report(bare, {}, {})
     assert "## Background refresher" not in report
     assert "## Plots" not in report

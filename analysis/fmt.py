@@ -1,0 +1,51 @@
+"""Reading numbers out of summary.json dicts and formatting them for the Markdown report."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+Strategy = dict[str, Any]
+
+
+def num(section: Strategy | None, *keys: str) -> float | None:
+    """Return a nested finite number, or None when missing, null or NaN."""
+    value: Any = section
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    """Divide, giving None for missing values or a zero denominator."""
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return numerator / denominator
+
+
+def invalid_reason(section: Strategy | None) -> str | None:
+    """The saturation guard's reason when a strategy is marked invalid; None when valid or unmarked."""
+    if not isinstance(section, dict) or section.get("valid", True) is not False:
+        return None
+    return str(section.get("invalid_reason") or "marked not valid")
+
+
+def fmt_count(value: float | None, decimals: int = 0) -> str:
+    """Format with thousands separators; 'n/a' for missing values."""
+    return "n/a" if value is None else f"{value:,.{decimals}f}"
+
+
+def fmt_ms(latency_us: float | None) -> str:
+    """Format a µs latency as ms with about three significant digits."""
+    if latency_us is None:
+        return "n/a"
+    ms = latency_us / 1000.0
+    decimals = 0 if ms >= 100 else 1 if ms >= 10 else 2 if ms >= 1 else 3
+    return f"{ms:,.{decimals}f}"
+
+
+def fmt_kb(n_bytes: float | None) -> str:
+    """Format bytes as kB (1000 bytes, like the seed's MB = 1e6 bytes)."""
+    return "n/a" if n_bytes is None else f"{n_bytes / 1000.0:,.1f}"

@@ -1,0 +1,120 @@
+"""The load generator on real servers: open-loop rate, saturation guard, cross-check, workers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import alive, server_and_locust_pids
+
+RATE = 400.0
+
+
+def compare(out: Path, *args: str) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench",
+        "compare",
+        "--players",
+        "20000",
+        "--shards",
+        "4",
+        "--out",
+        str(out),
+        *args,
+    ]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    return summary
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes() -> Iterator[None]:
+    before = server_and_locust_pids()
+    yield
+    assert alive(server_and_locust_pids() - before) == set(), "a server or locust process was left running"
+
+
+@pytest.fixture(scope="module")
+def paced_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, Any]]:
+    """The same open-loop comparison with one Locust process and with a master + 2 workers."""
+    runs = {}
+    for workers in (1, 2):
+        out = tmp_path_factory.mktemp(f"workers{workers}") / "run"
+        runs[workers] = compare(
+            out, "--rps", str(RATE), "--duration", "10", "--users", "10", "--workers", str(workers),
+            "--read-write-ratio", "100", "--refresh-interval", "2",
+        )  # fmt: skip
+    return runs
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_modest_rate_is_met_and_valid(paced_runs: dict[int, dict[str, Any]], workers: int) -> None:
+    summary = paced_runs[workers]
+    assert summary["valid"] is True
+    for name, s in summary["strategies"].items():
+        assert s["mode"] == "open"
+        assert s["target_rps"] == RATE
+        assert s["workers"] == workers
+        assert abs(s["rps"] - RATE) <= 0.05 * RATE, (name, s["rps"])
+        assert s["valid"] is True, (name, s["invalid_reason"])
+        assert s["invalid_reason"] is None
+        # Open loop: the corrected latency can only be longer than the raw one.
+        assert s["latency_us"]["p50"] >= s["latency_us_raw"]["p50"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_client_and_redis_counts_agree_within_one_percent(
+    paced_runs: dict[int, dict[str, Any]], workers: int
+) -> None:
+    for name, s in paced_runs[workers]["strategies"].items():
+        check = s["cross_check"]
+        assert check["agree"] is True, (name, check)
+        for field in ("commands", "bytes_out", "bytes_in"):
+            assert abs(check[field] - 1) <= 0.01, (name, field, check[field])
+        assert s["client_bytes_out_per_request"] > 0
+
+
+def test_writes_run_at_the_ratio_and_are_not_counted_as_reads(paced_runs: dict[int, dict[str, Any]]) -> None:
+    naive = paced_runs[1]["strategies"]["naive"]
+    cached = paced_runs[1]["strategies"]["cached"]
+    for s in (naive, cached):
+        assert s["writes"]["failures"] == 0
+        assert abs(s["writes"]["requests"] - s["requests"] / 100) <= 2
+    # Writes hit the shards; subtracted, the per-read counts are exactly the strategies' own.
+    assert 4 <= naive["redis_commands_per_request"] <= 4 * 1.01
+    assert 1 <= cached["redis_commands_per_request"] <= 1.01
+
+
+def shape(value: Any) -> Any:
+    """The nested key structure of a JSON value, without its numbers."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    return type(value).__name__ if value is not None else None
+
+
+def test_two_workers_give_the_same_summary_shape_as_one(paced_runs: dict[int, dict[str, Any]]) -> None:
+    one, two = paced_runs[1], paced_runs[2]
+    assert list(one["strategies"]) == list(two["strategies"]) == ["naive", "cached"]
+    for name in one["strategies"]:
+        a, b = dict(one["strategies"][name]), dict(two["strategies"][name])
+        assert shape(a) == shape(b)
+
+
+def test_an_unreachable_rate_is_marked_not_valid(tmp_path: Path) -> None:
+    summary = compare(tmp_path / "run", "--strategies", "naive", "--rps", "50000", "--duration", "5")
+    naive = summary["strategies"]["naive"]
+    assert summary["valid"] is False
+    assert naive["valid"] is False
+    assert "below 95% of the 50,000 req/s target" in naive["invalid_reason"]
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "Warning" in report
+    assert naive["invalid_reason"].split(";")[0] in report
