@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Extra flags for `make run`, e.g. make run RUN_ARGS="--duration 30 --players 200000"
 RUN_ARGS ?=
 
-.PHONY: run test lint typecheck unit integration venv clean
+.PHONY: run test lint typecheck unit integration bench venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration
+
+## Hot-path micro-benchmarks (pytest-benchmark); compare runs with --benchmark-compare
+bench: $(STAMP)
+	$(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-autosave $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

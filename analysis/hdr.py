@@ -12,20 +12,13 @@ from hdrh.histogram import HdrHistogram
 
 from analysis import frames
 
-# The generator's histogram layout: 1 µs .. 60 s, 3 significant digits (README).
-LOWEST_US = 1
-HIGHEST_US = 60_000_000
-SIGNIFICANT_DIGITS = 3
-KINDS = ("corrected", "raw", "lag", "write")
+# The generator's histogram layout and kinds are defined once, where the histograms are written.
+from loadgen.recorder import new_histogram
+
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p999": 99.9}
 MAX_POINTS_PER_CURVE = 2000
 # Workers start their 1-s intervals independently; rounding t_s puts each second's intervals together.
 INTERVAL_KEY_DECIMALS = 0
-
-
-def new_histogram() -> HdrHistogram:
-    """An empty histogram with the generator's layout."""
-    return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
 
 
 def decode(encoded: str | bytes | None) -> HdrHistogram:

@@ -11,6 +11,7 @@ import pandas as pd
 from hdrh.histogram import HdrHistogram
 
 from analysis import frames, hdr
+from loadgen.recorder import KINDS
 
 SCHEMA_VERSION = 2
 # A node "serves" a strategy if it handles at least this share of its workload commands.
@@ -130,7 +131,7 @@ def strategy_summary(
     window: dict[str, Any],
     histograms: Mapping[str, HdrHistogram],
 ) -> dict[str, Any]:
-    """The summary.json entry of one strategy; histograms maps hdr.KINDS to merged HdrHistograms."""
+    """The summary.json entry of one strategy; histograms maps recorder KINDS to merged HdrHistograms."""
     requests, failures = int(_total(workers_frame, "requests")), int(_total(workers_frame, "failures"))
     attempts = max(requests + failures, 1)
     duration_s = float(workers_frame["t_stop_s"].max() - workers_frame["t_start_s"].min())
@@ -241,7 +242,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
             node_frame=node_frame[node_frame["strategy"] == name],
             refresh_frame=refresh_frame[refresh_frame["strategy"] == name],
             window=frames.window(run_dir, name),
-            histograms={kind: hdr.merged(run_dir, name, kind) for kind in hdr.KINDS},
+            histograms={kind: hdr.merged(run_dir, name, kind) for kind in KINDS},
         )
     result["valid"] = all(s["valid"] for s in result["strategies"].values())
     return result

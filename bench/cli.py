@@ -16,10 +16,14 @@ from typing import NoReturn
 from bench.console import console, status
 from bench.errors import UsageError
 from bench.keys import Keys
+from bench.loadconfig import LOAD_CONFIG_ENV, LoadConfig
 from bench.refresher import REFRESH_INTERVAL_S
 from bench.topology import Topology, TopologyOptions, open_topology
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# Both strategies stay valid at this rate on a 2-core machine with 1M players (naive's ceiling
+# there was 750-1,000 req/s; see README "Load generator").
+DEFAULT_RPS = 500.0
 
 
 class Terminated(BaseException):
@@ -93,7 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=20,
         help="concurrent Locust users: in-flight requests at most (default 20)",
     )
-    p.add_argument("--rps", type=float, help="open loop: total arrival rate in req/s (default: closed loop)")
+    p.add_argument(
+        "--rps",
+        type=float,
+        default=DEFAULT_RPS,
+        help=f"open loop: total arrival rate in req/s (default {DEFAULT_RPS:g}; 0 = closed loop)",
+    )
     p.add_argument(
         "--workers",
         type=_positive_int,
@@ -168,7 +177,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         seed=args.seed,
         duration_s=args.duration,
         users=args.users,
-        rps=args.rps,
+        rps=args.rps or None,
         workers=args.workers,
         read_write_ratio=args.read_write_ratio or None,
         refresh_interval_s=args.refresh_interval,
@@ -290,7 +299,17 @@ def cmd_up(args: argparse.Namespace) -> int:
         )
         print(f"shards: {' '.join(e.url for e in topology.shards)}")
         print(f"cache:  {topology.cache.url}")
-        print(f"flags:  {flags}", flush=True)
+        print(f"flags:  {flags}")
+        # Ready to paste before `locust -f loadgen/locustfile.py` (web UI) or a remote `--worker`.
+        config = LoadConfig(
+            strategy="cached",
+            shard_urls=[e.url for e in topology.shards],
+            cache_url=topology.cache.url,
+            raw_dir=str(Path("results") / "locust-ui"),
+            players=args.players,
+            key_prefix=args.key_prefix,
+        )
+        print(f"export {LOAD_CONFIG_ENV}='{config.to_env()[LOAD_CONFIG_ENV]}'", flush=True)
         status(f"{topology.server} up, cache refreshed every {args.refresh_interval:g} s; Ctrl-C stops it")
         try:
             threading.Event().wait()

@@ -40,7 +40,7 @@ class CompareOptions:
     seed: int = 42
     duration_s: float = 60.0
     users: int = 20
-    rps: float | None = None
+    rps: float | None = 500.0
     workers: int = 1
     read_write_ratio: int | None = 1000
     refresh_interval_s: float = REFRESH_INTERVAL_S
@@ -58,7 +58,7 @@ class CompareOptions:
             (self.players >= 1, f"--players must be at least 1, got {self.players}"),
             (self.duration_s >= 1, f"--duration must be at least 1 second, got {self.duration_s:g}"),
             (self.users >= 1, f"--users must be at least 1, got {self.users}"),
-            (self.rps is None or self.rps > 0, f"--rps must be positive, got {self.rps}"),
+            (self.rps is None or self.rps > 0, f"--rps must be positive (0 = closed loop), got {self.rps}"),
             (
                 1 <= self.workers <= MAX_WORKERS,
                 f"--workers must be between 1 and {MAX_WORKERS}, got {self.workers}",

@@ -28,7 +28,11 @@ class CountingSocket:
         self._counter = counter
 
     def sendall(self, data: Any, *args: Any) -> None:
-        self._sock.sendall(data, *args)
+        # Commands are a few dozen bytes: one send() nearly always takes them whole, and skips the
+        # chunking loop of gevent's sendall (a fifth of the naive path's samples under py-spy).
+        sent = self._sock.send(data, *args)
+        if sent < len(data):
+            self._sock.sendall(memoryview(data)[sent:], *args)
         self._counter.bytes_sent += len(data)
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import gevent.event
 import psutil
 from locust import User, constant, events, task
 from locust.env import Environment
@@ -35,8 +36,8 @@ from loadgen.recorder import IntervalRecorder
 
 MSG_INTERVAL = "lbbench_interval"
 MSG_FINAL = "lbbench_final"
-WRITER_IDLE_S = 0.002
-
+STOP_GRACE_S = 1.0
+AFTER_WINDOW_S = 0.1
 CONFIG = LoadConfig.from_env()
 TOPOLOGY = CONFIG.topology()
 KEYS = CONFIG.keys()
@@ -80,11 +81,16 @@ class LoadProcess:
         self.write_counter = ByteCounter()
         self.pacer = Pacer(Schedule(CONFIG.rps, CONFIG.workers, index)) if CONFIG.rps else None
         self.reads_done = 0
+        self.write_every = CONFIG.read_write_ratio or 0
+        self.write_due = gevent.event.Event()
         self.writes_done = 0
         self._rng = random.Random(index)
         self._psutil = psutil.Process()
         self._greenlets: list[Any] = []
         self.t_start_s = self.t_stop_s = 0.0
+        self._intended: int | None = None
+        self.t_first_request_s: float | None = None
+        self.deadline_ns = 0
         self._cpu_start_s = 0.0
         self._interval_start_s = 0.0
 
@@ -131,7 +137,10 @@ class LoadProcess:
         try:
             while True:
                 if self.writes_done >= self.reads_done // ratio:
-                    gevent.sleep(WRITER_IDLE_S)
+                    # Woken by the read that completes each ratio-th request; polling cost a
+                    # wake-up every few ms even when no write was due.
+                    self.write_due.wait()
+                    self.write_due.clear()
                     continue
                 self.writes_done += 1
                 player = self._rng.randrange(CONFIG.players)
@@ -159,11 +168,19 @@ class LoadProcess:
             for conn in conns:
                 conn.disconnect()
 
+    def open_window(self) -> None:
+        """The first request opens this process's load window of exactly ``duration_s``."""
+        self.t_first_request_s = time.time()
+        self.deadline_ns = time.perf_counter_ns() + round(CONFIG.duration_s * 1e9)
+        if self.pacer is not None:
+            self.pacer.start()
+            self._intended = self.pacer.schedule.slots_due(CONFIG.duration_s)
+
     def stop(self) -> None:
         """Stop background work, send the last partial interval and this process's final report."""
         gevent.killall(self._greenlets)
-        self.t_stop_s = time.time()
-        self._flush(self.t_stop_s)
+        self.t_stop_s = (self.t_first_request_s or self.t_start_s) + CONFIG.duration_s
+        self._flush(time.time())
         totals = self.recorder.totals
         self._send(
             MSG_FINAL,
@@ -176,9 +193,10 @@ class LoadProcess:
                 "writes": totals["writes"],
                 "write_failures": totals["write_failures"],
                 "cpu_s": time.process_time() - self._cpu_start_s,
-                "t_start_s": self.t_start_s,
+                # The load window opens with the first request (after users spawned), not at test_start.
+                "t_start_s": self.t_first_request_s or self.t_start_s,
                 "t_stop_s": self.t_stop_s,
-                "intended": self.pacer.slots_due_now() if self.pacer is not None else None,
+                "intended": self._intended,
                 "client": {
                     "read_commands": self.read_counter.commands,
                     "read_bytes_sent": self.read_counter.bytes_sent,
@@ -232,7 +250,8 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         and environment.parsed_options
         and environment.parsed_options.headless
     ):
-        gevent.spawn_later(CONFIG.duration_s, _finish, environment)
+        # Users stop sending when their window closes; the grace lets the last replies arrive.
+        gevent.spawn_later(CONFIG.duration_s + STOP_GRACE_S, _finish, environment)
 
 
 def _on_test_stop(environment: Environment, **_: Any) -> None:
@@ -268,10 +287,18 @@ class LeaderboardUser(User):
         # start, actual send, completion) at ns resolution, and Locust's own stats round to ms.
         process = self.process
         pacer = process.pacer
+        if process.t_first_request_s is None:
+            process.open_window()
         if pacer is None:
             intended_ns = sent_ns = time.perf_counter_ns()
         else:
             intended_ns = pacer.claim()
+        if intended_ns >= process.deadline_ns:
+            # The window is over: stop sending and wait for the master to stop the run, so the
+            # requests counted are exactly those due in the window (Locust's stop takes a while).
+            gevent.sleep(AFTER_WINDOW_S)
+            return
+        if pacer is not None:
             wait_ns = intended_ns - time.perf_counter_ns()
             if wait_ns > 0:
                 gevent.sleep(wait_ns / 1e9)
@@ -284,6 +311,8 @@ class LeaderboardUser(User):
         done_ns = time.perf_counter_ns()
         process.recorder.add_read(intended_ns, sent_ns, done_ns, error)
         process.reads_done += 1
+        if process.write_every and process.reads_done % process.write_every == 0:
+            process.write_due.set()
         self.environment.events.request.fire(
             request_type="redis",
             name=REQUEST_NAME,
