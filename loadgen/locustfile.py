@@ -46,6 +46,20 @@ REQUEST_NAME = CONFIG.request_name
 WRITE_NAME = f"{CONFIG.strategy}.write"
 
 
+def report_to_locust(
+    environment: Environment, name: str, elapsed_ns: int, error: BaseException | None
+) -> None:
+    """Feed Locust's own stats (its UI and CSVs); the report uses our HDR histograms instead."""
+    environment.events.request.fire(
+        request_type="redis",
+        name=name,
+        response_time=elapsed_ns / 1e6,
+        response_length=0,
+        exception=error,
+        context={},
+    )
+
+
 class Collector:
     """On the master (or the only process): gathers every process's interval rows and final reports."""
 
@@ -156,14 +170,7 @@ class LoadProcess:
                     conn.disconnect()
                 done_ns = time.perf_counter_ns()
                 self.recorder.add_write(sent_ns, done_ns, error)
-                self.environment.events.request.fire(
-                    request_type="redis",
-                    name=WRITE_NAME,
-                    response_time=(done_ns - sent_ns) / 1e6,
-                    response_length=0,
-                    exception=error,
-                    context={},
-                )
+                report_to_locust(self.environment, WRITE_NAME, done_ns - sent_ns, error)
         finally:
             for conn in conns:
                 conn.disconnect()
@@ -313,11 +320,4 @@ class LeaderboardUser(User):
         process.reads_done += 1
         if process.write_every and process.reads_done % process.write_every == 0:
             process.write_due.set()
-        self.environment.events.request.fire(
-            request_type="redis",
-            name=REQUEST_NAME,
-            response_time=(done_ns - intended_ns) / 1e6,
-            response_length=0,
-            exception=error,
-            context={},
-        )
+        report_to_locust(self.environment, REQUEST_NAME, done_ns - intended_ns, error)

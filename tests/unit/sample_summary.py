@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from analysis.claims import Claim, seed_claims
+
 
 def strategy_entry(**overrides: Any) -> dict[str, Any]:
     """One valid open-loop naive-like entry, with overrides."""
@@ -96,3 +98,10 @@ META: dict[str, Any] = {
     "versions": {"redis": "6.2.0", "locust": "2.40.0"},
     "git": {"commit": "0123456789abcdef0123", "dirty": True},
 }
+
+
+def claims_by_key(summary: dict[str, Any]) -> dict[str, Claim]:
+    """Seed claims of ``summary`` by their letter, checking all eight came out in order."""
+    claims = seed_claims(summary)
+    assert [c.key for c in claims] == list("abcdefgh")
+    return {c.key: c for c in claims}

@@ -7,104 +7,93 @@ from typing import Any
 
 import pytest
 
-from analysis.claims import Claim, Verdict, seed_claims
+from analysis.claims import Verdict, seed_claims
 from analysis.report import render_report
-from tests.unit.sample_summary import META, make_summary, strategy_entry
-
-
-@pytest.fixture
-def summary() -> dict[str, Any]:
-    return make_summary()
-
-
-def _by_key(summary: dict[str, Any]) -> dict[str, Claim]:
-    claims = seed_claims(summary)
-    assert [c.key for c in claims] == list("abcdefgh")
-    return {c.key: c for c in claims}
+from tests.unit.sample_summary import META, claims_by_key, strategy_entry
 
 
 def test_claim_a_latency_compares_ratio_and_mentions_loopback(summary: dict[str, Any]) -> None:
-    claim = _by_key(summary)["a"]
+    claim = claims_by_key(summary)["a"]
     assert claim.verdict == Verdict.DOES_NOT_HOLD
     assert "p50 3.00 ms" in claim.measured
     assert "7.5x" in claim.measured  # 3000 µs / 400 µs
     assert "loopback" in claim.reason
     assert "Python" in claim.reason
     summary["strategies"]["naive"]["latency_us"]["p50"] = 15000
-    assert _by_key(summary)["a"].verdict == Verdict.HOLDS
+    assert claims_by_key(summary)["a"].verdict == Verdict.HOLDS
 
 
 def test_claim_b_cached_latency_judged_on_p99(summary: dict[str, Any]) -> None:
-    assert _by_key(summary)["b"].verdict == Verdict.HOLDS
+    assert claims_by_key(summary)["b"].verdict == Verdict.HOLDS
     summary["strategies"]["cached"]["latency_us"]["p99"] = 1500
-    assert _by_key(summary)["b"].verdict == Verdict.DOES_NOT_HOLD
+    assert claims_by_key(summary)["b"].verdict == Verdict.DOES_NOT_HOLD
 
 
 def test_claim_c_fan_out_matches_shard_count(summary: dict[str, Any]) -> None:
-    claim = _by_key(summary)["c"]
+    claim = claims_by_key(summary)["c"]
     assert claim.verdict == Verdict.HOLDS
     assert "naive 10.00" in claim.measured
     assert "cached 1.00" in claim.measured
     summary["strategies"]["naive"]["redis_commands_per_request"] = 7.0
-    assert _by_key(summary)["c"].verdict == Verdict.DOES_NOT_HOLD
+    assert claims_by_key(summary)["c"].verdict == Verdict.DOES_NOT_HOLD
     summary["scenario"]["shards"] = 7
-    assert _by_key(summary)["c"].verdict == Verdict.HOLDS
+    assert claims_by_key(summary)["c"].verdict == Verdict.HOLDS
 
 
 def test_claim_d_projects_commands_per_second(summary: dict[str, Any]) -> None:
-    claim = _by_key(summary)["d"]
+    claim = claims_by_key(summary)["d"]
     assert claim.projected == "100,000 Redis commands/s"
     assert claim.verdict == Verdict.HOLDS
     summary["strategies"]["naive"]["redis_commands_per_request"] = 12.0
-    claim = _by_key(summary)["d"]
+    claim = claims_by_key(summary)["d"]
     assert claim.projected == "120,000 Redis commands/s"
     assert claim.verdict == Verdict.DOES_NOT_HOLD
 
 
 def test_claim_e_network_traffic_projection(summary: dict[str, Any]) -> None:
-    claim = _by_key(summary)["e"]
+    claim = claims_by_key(summary)["e"]
     assert claim.projected == "425.0 MB/s"
     assert claim.verdict == Verdict.DOES_NOT_HOLD
     assert "42.5 kB/request" in claim.measured
     assert "~1 kB per request" in claim.reason
     summary["strategies"]["naive"]["bytes_out_per_request"] = 1000.0
-    claim = _by_key(summary)["e"]
+    claim = claims_by_key(summary)["e"]
     assert claim.projected == "10.0 MB/s"
     assert claim.verdict == Verdict.HOLDS
 
 
 def test_claim_f_one_command_on_one_node(summary: dict[str, Any]) -> None:
-    assert _by_key(summary)["f"].verdict == Verdict.HOLDS
+    assert claims_by_key(summary)["f"].verdict == Verdict.HOLDS
     summary["strategies"]["cached"]["nodes_per_request"] = 2
-    assert _by_key(summary)["f"].verdict == Verdict.DOES_NOT_HOLD
+    assert claims_by_key(summary)["f"].verdict == Verdict.DOES_NOT_HOLD
     summary["strategies"]["cached"]["nodes_per_request"] = 1
     summary["strategies"]["cached"]["redis_commands_per_request"] = 1.5
-    assert _by_key(summary)["f"].verdict == Verdict.DOES_NOT_HOLD
+    assert claims_by_key(summary)["f"].verdict == Verdict.DOES_NOT_HOLD
 
 
 def test_claim_g_projects_from_redis_cpu(summary: dict[str, Any]) -> None:
-    claim = _by_key(summary)["g"]
+    claim = claims_by_key(summary)["g"]
     assert claim.verdict == Verdict.NOT_MEASURABLE
     assert claim.projected == "~200,000 req/s per Redis core"  # 1e6 / 5 µs
     assert "above 100k" in claim.reason
     summary["strategies"]["cached"]["rps"] = 150_000.0
-    assert _by_key(summary)["g"].verdict == Verdict.HOLDS
+    assert claims_by_key(summary)["g"].verdict == Verdict.HOLDS
 
 
 def test_claim_h_refresher_once_per_interval(summary: dict[str, Any]) -> None:
-    claim = _by_key(summary)["h"]
+    claim = claims_by_key(summary)["h"]
     assert claim.verdict == Verdict.HOLDS
     assert "0.25 commands/s" in claim.measured  # 15 commands / 60 s
     assert "20,000 commands/s" in claim.measured
     summary["strategies"]["cached"]["refresher"]["refreshes"] = 50
-    assert _by_key(summary)["h"].verdict == Verdict.DOES_NOT_HOLD
+    assert claims_by_key(summary)["h"].verdict == Verdict.DOES_NOT_HOLD
     summary["strategies"]["cached"]["refresher"] = None
-    assert _by_key(summary)["h"].verdict == Verdict.NOT_MEASURABLE
+    assert claims_by_key(summary)["h"].verdict == Verdict.NOT_MEASURABLE
 
 
 def test_missing_strategy_is_not_measurable(summary: dict[str, Any]) -> None:
     del summary["strategies"]["cached"]
-    claims = _by_key(summary)
+    claims = claims_by_key(summary)
     for key in "bfgh":
         assert claims[key].verdict == Verdict.NOT_MEASURABLE, key
         assert claims[key].reason == "strategy not in this run"
@@ -120,7 +109,7 @@ def test_zero_and_null_values_do_not_crash(summary: dict[str, Any]) -> None:
     cached["redis_cpu_us_per_request"] = 0
     cached["refresher"]["interval_s"] = 0
     summary["strategies"]["naive"]["redis_ops_per_s"] = None
-    claims = _by_key(summary)
+    claims = claims_by_key(summary)
     assert claims["b"].verdict == Verdict.NOT_MEASURABLE
     assert claims["g"].projected == "n/a"
     assert claims["h"].verdict == Verdict.NOT_MEASURABLE

@@ -4,22 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from analysis.claims import Claim, Verdict, seed_claims
+from analysis.claims import Verdict
 from analysis.report import render_report
-from tests.unit.sample_summary import META, make_summary
-
-
-@pytest.fixture
-def summary() -> dict[str, Any]:
-    return make_summary()
-
-
-def _by_key(summary: dict[str, Any]) -> dict[str, Claim]:
-    claims = seed_claims(summary)
-    assert [c.key for c in claims] == list("abcdefgh")
-    return {c.key: c for c in claims}
+from tests.unit.sample_summary import META, claims_by_key
 
 
 def _invalidate(summary: dict[str, Any], name: str, reason: str) -> None:
@@ -52,7 +39,7 @@ def test_warning_banner_only_when_invalid(summary: dict[str, Any]) -> None:
 def test_latency_claims_not_measurable_for_invalid_strategy(summary: dict[str, Any]) -> None:
     _invalidate(summary, "naive", LOW_RATE)
     _invalidate(summary, "cached", CPU)
-    claims = _by_key(summary)
+    claims = claims_by_key(summary)
     assert claims["a"].verdict == Verdict.NOT_MEASURABLE
     assert claims["a"].reason == f"naive run not valid: {LOW_RATE}"
     assert claims["b"].verdict == Verdict.NOT_MEASURABLE
@@ -65,7 +52,7 @@ def test_latency_claims_not_measurable_for_invalid_strategy(summary: dict[str, A
 
 def test_claim_a_drops_ratio_against_invalid_cached(summary: dict[str, Any]) -> None:
     _invalidate(summary, "cached", CPU)
-    claim = _by_key(summary)["a"]
+    claim = claims_by_key(summary)["a"]
     assert claim.verdict == Verdict.DOES_NOT_HOLD
     assert "ratio" not in claim.measured
 
