@@ -10,7 +10,6 @@ sends them to the master (or keeps them, when it is the only process); the maste
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import os
@@ -118,15 +117,9 @@ class LoadProcess:
             self.collector.finals.append(data)
 
     def start(self) -> None:
-        # Everything alive now (Locust, gevent, numpy, ...) is long-lived: a full collection walking
-        # it stalled the event loop for 50-90 ms at a time, which showed up as schedule lag.
-        gc.collect()
-        gc.freeze()
         self.t_start_s = self._interval_start_s = time.time()
         self._cpu_start_s = time.process_time()
         self._psutil.cpu_percent(None)
-        if self.pacer is not None:
-            self.pacer.start()
         self._greenlets = [gevent.spawn(self._flush_loop)]
         if CONFIG.read_write_ratio:
             self._greenlets.append(gevent.spawn(self._write_loop))
