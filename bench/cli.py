@@ -156,13 +156,14 @@ def _topology_options(args: argparse.Namespace) -> TopologyOptions:
 
 
 @contextmanager
-def _seeded(args: argparse.Namespace) -> Iterator[Topology]:
+def _seeded(args: argparse.Namespace, *, global_set: bool = False) -> Iterator[Topology]:
     """The topology; a spawned one is seeded first (it starts empty), an external one is used as it is."""
     from bench.seeding import seed_with_progress
 
     with open_topology(_topology_options(args)) as topology:
         if topology.provider == "local":
-            seed_with_progress(topology, Keys(args.key_prefix), args.players, args.seed)
+            keys = Keys(args.key_prefix)
+            seed_with_progress(topology, keys, args.players, args.seed, global_set=global_set)
         yield topology
 
 
@@ -231,7 +232,7 @@ def cmd_top(args: argparse.Namespace) -> int:
     from bench.strategies import get_strategy
 
     strategy_class = get_strategy(args.strategy)
-    with _seeded(args) as topology:
+    with _seeded(args, global_set=strategy_class.needs_global_set) as topology:
         keys = Keys(args.key_prefix)
         if strategy_class.needs_refresher and topology.provider == "local":
             refresher = CacheRefresher(topology, keys)
@@ -289,7 +290,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         raise UsageError(
             "`lbbench up` starts local servers; with --shard-url/--cache-url there is nothing to start"
         )
-    with _seeded(args) as topology:
+    # Seed for every strategy, so plain `locust -f` can run any of them against this topology.
+    with _seeded(args, global_set=True) as topology:
         refresher = CacheRefresher(topology, Keys(args.key_prefix))
         refresher.refresh()
         thread = RefresherThread(refresher, args.refresh_interval)

@@ -224,7 +224,10 @@ def compare(options: CompareOptions) -> Path:
                     raise UsageError(f"{found[0]} already exists; {hint}")
             status(f"topology: {topology.provider}, {len(topology.shards)} shards + cache, {topology.server}")
             try:
-                result = seed_with_progress(topology, keys, options.players, options.seed)
+                global_set = any(get_strategy(n).needs_global_set for n in options.strategies)
+                result = seed_with_progress(
+                    topology, keys, options.players, options.seed, global_set=global_set
+                )
                 status(
                     f"seeded {result.players:,} players in {result.seconds:.1f} s "
                     f"({result.players_per_s:,.0f}/s)"

@@ -22,6 +22,11 @@ class Keys:
         return f"{self.prefix}:global:cache"
 
     @property
+    def global_set(self) -> str:
+        """The `global` strategy's single sorted set of every player, on the cache node."""
+        return f"{self.prefix}:global"
+
+    @property
     def cache_meta(self) -> str:
         """Hash with the last refresh's wall-clock time and duration."""
         return f"{self.prefix}:global:cache:meta"

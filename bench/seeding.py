@@ -63,6 +63,20 @@ class _ShardWriter:
         if self.pending >= PIPELINE_DEPTH:
             self.drain(keep=PIPELINE_DEPTH // 2)
 
+    def send_zadds(
+        self,
+        key: bytes,
+        scores: npt.NDArray[np.int64],
+        ids: npt.NDArray[np.int64],
+        progress: ProgressFn | None,
+    ) -> None:
+        """ZADD these players in batches of ZADD_BATCH."""
+        for start in range(0, len(ids), ZADD_BATCH):
+            end = start + ZADD_BATCH
+            self.send(encode_zadd(key, scores[start:end], ids[start:end]))
+            if progress is not None:
+                progress(len(ids[start:end]))
+
     def drain(self, keep: int = 0) -> None:
         while self.pending > keep:
             reply = self.conn.read_response()
@@ -78,7 +92,7 @@ def clear(topology: Topology, keys: Keys) -> None:
         client.delete(keys.shard)
         client.close()
     client = topology.cache.client()
-    client.delete(keys.cache, keys.cache_meta)
+    client.delete(keys.cache, keys.cache_meta, keys.global_set)
     client.close()
 
 
@@ -91,15 +105,26 @@ def existing_keys(topology: Topology, keys: Keys) -> list[str]:
             found.append(f"{endpoint.name}:{keys.shard}")
         client.close()
     client = topology.cache.client()
-    found += [f"cache:{k}" for k in (keys.cache, keys.cache_meta) if client.exists(k)]
+    found += [f"cache:{k}" for k in (keys.cache, keys.cache_meta, keys.global_set) if client.exists(k)]
     client.close()
     return found
 
 
 def seed(
-    topology: Topology, keys: Keys, players: int, seed: int, progress: ProgressFn | None = None
+    topology: Topology,
+    keys: Keys,
+    players: int,
+    seed: int,
+    progress: ProgressFn | None = None,
+    *,
+    global_set: bool = False,
 ) -> SeedResult:
-    """Replace each shard's leaderboard with players ``0 .. players-1`` at their seeded scores."""
+    """Replace each shard's leaderboard with players ``0 .. players-1`` at their seeded scores.
+
+    Args:
+        global_set: also put every player into the cache node's single global sorted set (for
+            strategies with ``needs_global_set``); progress then counts each player twice.
+    """
     if players < 1:
         raise UsageError(f"--players must be at least 1, got {players}")
     started = time.perf_counter()
@@ -107,6 +132,9 @@ def seed(
     writers = [_ShardWriter(e.connection()) for e in topology.shards]
     per_shard = [0] * len(writers)
     key = keys.shard.encode()
+    global_writer = _ShardWriter(topology.cache.connection()) if global_set else None
+    global_key = keys.global_set.encode()
+    all_writers = writers + ([global_writer] if global_writer is not None else [])
     try:
         for first_id, scores in score_chunks(players, seed):
             ids = np.arange(first_id, first_id + len(scores), dtype=np.int64)
@@ -115,22 +143,24 @@ def seed(
             bounds = np.searchsorted(owner[order], np.arange(len(writers) + 1))
             for shard, writer in enumerate(writers):
                 chunk = order[bounds[shard] : bounds[shard + 1]]
-                for start in range(0, len(chunk), ZADD_BATCH):
-                    part = chunk[start : start + ZADD_BATCH]
-                    writer.send(encode_zadd(key, scores[part], ids[part]))
-                    if progress is not None:
-                        progress(len(part))
+                writer.send_zadds(key, scores[chunk], ids[chunk], progress)
                 per_shard[shard] += len(chunk)
-        for writer in writers:
+            if global_writer is not None:
+                global_writer.send_zadds(global_key, scores, ids, progress)
+        for writer in all_writers:
             writer.drain()
     finally:
-        for writer in writers:
+        for writer in all_writers:
             writer.conn.disconnect()
     return SeedResult(players=players, seconds=time.perf_counter() - started, per_shard=per_shard)
 
 
-def seed_with_progress(topology: Topology, keys: Keys, players: int, seed_value: int) -> SeedResult:
+def seed_with_progress(
+    topology: Topology, keys: Keys, players: int, seed_value: int, *, global_set: bool = False
+) -> SeedResult:
     """:func:`seed` with a progress bar on stderr."""
     with progress_bar() as bar:
-        task = bar.add_task("seeding", total=players)
-        return seed(topology, keys, players, seed_value, lambda n: bar.advance(task, n))
+        task = bar.add_task("seeding", total=players * (2 if global_set else 1))
+        return seed(
+            topology, keys, players, seed_value, lambda n: bar.advance(task, n), global_set=global_set
+        )

@@ -27,7 +27,6 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from bench.counting import ByteCounter
-from bench.keyslot import shard_of
 from bench.loadconfig import LoadConfig
 from bench.strategies import Strategy, get_strategy
 from loadgen.pacing import Pacer, Schedule
@@ -140,7 +139,8 @@ class LoadProcess:
 
     def _write_loop(self) -> None:
         ratio = CONFIG.read_write_ratio or 1
-        conns = [e.connection(self.write_counter) for e in TOPOLOGY.shards]
+        # Writes go wherever the strategy keeps scores (the shards; also the global set for `global`).
+        writer = STRATEGY_CLASS(TOPOLOGY, KEYS, self.write_counter)
         try:
             while True:
                 if self.writes_done >= self.reads_done // ratio:
@@ -151,22 +151,17 @@ class LoadProcess:
                     continue
                 self.writes_done += 1
                 player = self._rng.randrange(CONFIG.players)
-                conn = conns[shard_of(player, len(conns))]
                 sent_ns = time.perf_counter_ns()
                 error: BaseException | None = None
                 try:
-                    conn.send_command("ZINCRBY", KEYS.shard, self._rng.randint(1, 10_000), str(player))
-                    self.write_counter.commands += 1
-                    conn.read_response()
+                    writer.submit(player, self._rng.randint(1, 10_000))
                 except Exception as exc:
                     error = exc
-                    conn.disconnect()
                 done_ns = time.perf_counter_ns()
                 self.recorder.add_write(sent_ns, done_ns, error)
                 report_to_locust(self.environment, WRITE_NAME, done_ns - sent_ns, error)
         finally:
-            for conn in conns:
-                conn.disconnect()
+            writer.close()
 
     def open_window(self) -> None:
         """The first request opens this process's load window of exactly ``duration_s``."""

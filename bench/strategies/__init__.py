@@ -6,11 +6,13 @@ from bench.errors import UsageError
 from bench.merge import Ranking
 from bench.strategies.base import Strategy
 from bench.strategies.cached import CachedStrategy
+from bench.strategies.globalset import GlobalStrategy
 from bench.strategies.naive import NaiveStrategy
 
 REGISTRY: dict[str, type[Strategy]] = {
     NaiveStrategy.name: NaiveStrategy,
     CachedStrategy.name: CachedStrategy,
+    GlobalStrategy.name: GlobalStrategy,
 }
 
 __all__ = ["REGISTRY", "Ranking", "Strategy", "get_strategy", "parse_strategies"]

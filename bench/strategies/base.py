@@ -8,6 +8,7 @@ from typing import ClassVar
 from bench.counting import ByteCounter
 from bench.keys import Keys
 from bench.merge import Ranking
+from bench.strategies.shards import ShardAccess
 from bench.topology import Topology
 
 
@@ -20,6 +21,8 @@ class Strategy(ABC):
     name: ClassVar[str]
     #: True if the strategy reads data that a background refresher must keep up to date.
     needs_refresher: ClassVar[bool] = False
+    #: True if seeding must also fill the single global sorted set (Keys.global_set).
+    needs_global_set: ClassVar[bool] = False
 
     def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
         """Args:
@@ -29,11 +32,25 @@ class Strategy(ABC):
         self.topology = topology
         self.keys = keys
         self.counter = counter if counter is not None else ByteCounter()
+        self.shards = ShardAccess(topology, keys, self.counter)
 
     @abstractmethod
     def top(self, n: int) -> Ranking:
         """The global top ``n``, best first (score desc, then member bytes desc)."""
 
-    @abstractmethod
+    def rank(self, player: int) -> int | None:
+        """The player's global rank: 1 + players with a strictly higher score (ties share a rank).
+
+        Exact by default: the player's score from its shard, then every shard's count above it.
+        None for an unknown player.
+        """
+        score = self.shards.score(player)
+        return None if score is None else 1 + self.shards.count_above(score)
+
+    def submit(self, player: int, delta: float) -> float:
+        """Add ``delta`` to the player's score where this strategy keeps scores; the new score."""
+        return self.shards.incr(player, delta)
+
     def close(self) -> None:
         """Release connections."""
+        self.shards.close()

@@ -40,3 +40,4 @@ class CachedStrategy(Strategy):
 
     def close(self) -> None:
         self._conn.disconnect()
+        super().close()

@@ -28,3 +28,4 @@ class NaiveStrategy(Strategy):
 
     def close(self) -> None:
         self._scatter.disconnect()
+        super().close()

@@ -30,5 +30,5 @@ def server_bin() -> str:
 @pytest.fixture(scope="module")
 def topology(server_bin: str) -> Iterator[Topology]:
     with open_topology(TopologyOptions(shards=SHARDS, server_bin=server_bin)) as topo:
-        seed(topo, Keys(), PLAYERS, SEED)
+        seed(topo, Keys(), PLAYERS, SEED, global_set=True)
         yield topo

@@ -157,3 +157,72 @@ def test_readers_never_see_a_missing_or_partial_cache_while_refreshing(topology:
     assert bad_reads == 0
     leftovers = topology.cache.client().keys(keys.cache_tmp("*"))
     assert leftovers == []
+
+
+def competition_rank(scores: list[float], score: float) -> int:
+    """1 + the number of players with a strictly higher score."""
+    return 1 + sum(1 for s in scores if s > score)
+
+
+@pytest.mark.parametrize("name", ["naive", "cached", "global"])
+def test_every_strategy_top_equals_the_oracle(topology: Topology, name: str) -> None:
+    if REGISTRY[name].needs_refresher:
+        refresher = CacheRefresher(topology, Keys())
+        refresher.refresh()
+        refresher.close()
+    strategy = REGISTRY[name](topology, Keys())
+    try:
+        assert strategy.top(100).rows() == oracle_top(all_rows(topology), 100)
+    finally:
+        strategy.close()
+
+
+@pytest.mark.parametrize("name", ["naive", "cached", "global"])
+def test_rank_is_exact(topology: Topology, name: str) -> None:
+    scores = [s for _, s in all_rows(topology)]
+    by_player = {int(m): s for m, s in all_rows(topology)}
+    best = max(by_player, key=lambda p: by_player[p])
+    players = [best, 0, 1, 17, PLAYERS // 2, PLAYERS - 1]
+    strategy = REGISTRY[name](topology, Keys())
+    try:
+        for player in players:
+            assert strategy.rank(player) == competition_rank(scores, by_player[player]), player
+        assert strategy.rank(best) == 1
+        assert strategy.rank(PLAYERS + 5) is None
+    finally:
+        strategy.close()
+
+
+def test_global_submit_writes_to_shard_and_global_set_alike(topology: Topology) -> None:
+    keys = Keys()
+    global_strategy = REGISTRY["global"](topology, keys)
+    naive = REGISTRY["naive"](topology, keys)
+    player, delta = 4321, 10.0**9
+    before = global_strategy.shards.score(player)
+    assert before is not None
+    try:
+        assert global_strategy.submit(player, delta) == before + delta
+        # Now the best player, seen alike by the shards (naive) and the global set.
+        assert naive.rank(player) == global_strategy.rank(player) == 1
+        assert naive.top(1).rows() == global_strategy.top(1).rows() == [(b"4321", before + delta)]
+        assert global_strategy.submit(player, -delta) == before
+        scores = [s for _, s in all_rows(topology)]
+        assert naive.rank(player) == global_strategy.rank(player) == competition_rank(scores, before)
+    finally:
+        # Leave the module's data as seeded even if an assertion failed half-way.
+        naive.shards.owner(player).send_command("ZADD", keys.shard, before, str(player))
+        naive.shards.owner(player).read_response()
+        cache = topology.cache.client()
+        cache.zadd(keys.global_set, {str(player): before})
+        cache.close()
+        global_strategy.close()
+        naive.close()
+
+
+def test_global_read_is_one_command_on_the_cache_node(topology: Topology) -> None:
+    strategy = REGISTRY["global"](topology, Keys())
+    try:
+        per_node = commands_per_read(topology, strategy, reads=50)
+    finally:
+        strategy.close()
+    assert per_node == {**{f"shard-{i}": 0 for i in range(SHARDS)}, "cache": 50}

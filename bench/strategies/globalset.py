@@ -1,0 +1,65 @@
+"""The seed's "single global key": every player also lives in one sorted set on one node."""
+
+from __future__ import annotations
+
+from bench.counting import ByteCounter
+from bench.errors import UsageError
+from bench.keys import Keys
+from bench.merge import Ranking
+from bench.scatter import zrange_rev_withscores
+from bench.strategies.base import Strategy
+from bench.topology import Topology
+
+
+class GlobalStrategy(Strategy):
+    """Reads are one command on the cache node's ``<prefix>:global``; writes go to the shard and there.
+
+    Real time and one round trip, at the price the seed names: one node must hold every player.
+    """
+
+    name = "global"
+    needs_global_set = True
+
+    def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
+        super().__init__(topology, keys, counter)
+        self._conn = topology.cache.connection(self.counter)
+        self._packed: dict[int, list[bytes]] = {}
+
+    def _call(self, *args: str | float) -> object:
+        self.counter.commands += 1
+        try:
+            self._conn.send_command(*args, check_health=False)
+            return self._conn.read_response()
+        except BaseException:
+            self._conn.disconnect()
+            raise
+
+    def top(self, n: int) -> Ranking:
+        packed = self._packed.get(n)
+        if packed is None:
+            if n < 1:
+                raise UsageError(f"top n must be at least 1, got {n}")
+            packed = self._packed[n] = zrange_rev_withscores(self._conn, self.keys.global_set, n)
+        self.counter.commands += 1
+        try:
+            self._conn.send_packed_command(packed, check_health=False)
+            flat: list[bytes] = self._conn.read_response()
+        except BaseException:
+            self._conn.disconnect()
+            raise
+        return Ranking(flat=flat)
+
+    def rank(self, player: int) -> int | None:
+        score = self._call("ZSCORE", self.keys.global_set, str(player))
+        if score is None:
+            return None
+        above = self._call("ZCOUNT", self.keys.global_set, f"({float(score)!r}", "+inf")  # type: ignore[arg-type]
+        return 1 + int(str(above))
+
+    def submit(self, player: int, delta: float) -> float:
+        self.shards.incr(player, delta)
+        return float(self._call("ZINCRBY", self.keys.global_set, delta, str(player)))  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self._conn.disconnect()
+        super().close()
