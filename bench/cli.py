@@ -206,13 +206,13 @@ def _print_summary(summary_path: Path) -> None:
     for name, s in summary["strategies"].items():
         lat = s["latency_us"]
         status(
-            f"{name:>8}: {s['requests']:>9,} req ({s['failures']} failed)  {s['rps']:>9,.0f} req/s  "
+            f"{name:>11}: {s['requests']:>9,} req ({s['failures']} failed)  {s['rps']:>9,.0f} req/s  "
             f"p50 {lat['p50'] / 1000:.2f} ms  p99 {lat['p99'] / 1000:.2f} ms  "
             f"{s['redis_commands_per_request']:.2f} cmd/req  {s['bytes_out_per_request'] / 1000:.1f} KB/req  "
             f"client CPU {s['client_cpu_us_per_request']:.0f} µs/req"
         )
         if not s.get("valid", True):
-            status(f"{name:>8}: NOT VALID: {s['invalid_reason']}")
+            status(f"{name:>11}: NOT VALID: {s['invalid_reason']}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -7,12 +7,14 @@ from bench.merge import Ranking
 from bench.strategies.base import Strategy
 from bench.strategies.cached import CachedStrategy
 from bench.strategies.globalset import GlobalStrategy
+from bench.strategies.incremental import IncrementalStrategy
 from bench.strategies.naive import NaiveStrategy
 
 REGISTRY: dict[str, type[Strategy]] = {
     NaiveStrategy.name: NaiveStrategy,
     CachedStrategy.name: CachedStrategy,
     GlobalStrategy.name: GlobalStrategy,
+    IncrementalStrategy.name: IncrementalStrategy,
 }
 
 __all__ = ["REGISTRY", "Ranking", "Strategy", "get_strategy", "parse_strategies"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bench.counting import ByteCounter
 from bench.errors import UsageError
 from bench.keys import Keys
+from bench.link import NodeLink
 from bench.merge import Ranking
 from bench.refresher import CACHE_TOP_N
 from bench.scatter import zrange_rev_withscores
@@ -20,7 +21,7 @@ class CachedStrategy(Strategy):
 
     def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
         super().__init__(topology, keys, counter)
-        self._conn = topology.cache.connection(self.counter)
+        self.cache = NodeLink(topology.cache.connection(self.counter), self.counter)
         self._packed: dict[int, list[bytes]] = {}
 
     def top(self, n: int) -> Ranking:
@@ -28,16 +29,9 @@ class CachedStrategy(Strategy):
         if packed is None:
             if n > CACHE_TOP_N:
                 raise UsageError(f"the cache holds the top {CACHE_TOP_N}; cannot serve top {n}")
-            packed = self._packed[n] = zrange_rev_withscores(self._conn, self.keys.cache, n)
-        try:
-            self._conn.send_packed_command(packed, check_health=False)
-            self.counter.commands += 1
-            flat: list[bytes] = self._conn.read_response()
-        except BaseException:
-            self._conn.disconnect()
-            raise
-        return Ranking(flat=flat)
+            packed = self._packed[n] = zrange_rev_withscores(self.cache.conn, self.keys.cache, n)
+        return Ranking(flat=self.cache.call_packed(packed))
 
     def close(self) -> None:
-        self._conn.disconnect()
+        self.cache.close()
         super().close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bench.counting import ByteCounter
 from bench.errors import UsageError
 from bench.keys import Keys
+from bench.link import NodeLink
 from bench.merge import Ranking
 from bench.scatter import zrange_rev_withscores
 from bench.strategies.base import Strategy
@@ -22,44 +23,27 @@ class GlobalStrategy(Strategy):
 
     def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
         super().__init__(topology, keys, counter)
-        self._conn = topology.cache.connection(self.counter)
+        self.node = NodeLink(topology.cache.connection(self.counter), self.counter)
         self._packed: dict[int, list[bytes]] = {}
-
-    def _call(self, *args: str | float) -> object:
-        self.counter.commands += 1
-        try:
-            self._conn.send_command(*args, check_health=False)
-            return self._conn.read_response()
-        except BaseException:
-            self._conn.disconnect()
-            raise
 
     def top(self, n: int) -> Ranking:
         packed = self._packed.get(n)
         if packed is None:
             if n < 1:
                 raise UsageError(f"top n must be at least 1, got {n}")
-            packed = self._packed[n] = zrange_rev_withscores(self._conn, self.keys.global_set, n)
-        self.counter.commands += 1
-        try:
-            self._conn.send_packed_command(packed, check_health=False)
-            flat: list[bytes] = self._conn.read_response()
-        except BaseException:
-            self._conn.disconnect()
-            raise
-        return Ranking(flat=flat)
+            packed = self._packed[n] = zrange_rev_withscores(self.node.conn, self.keys.global_set, n)
+        return Ranking(flat=self.node.call_packed(packed))
 
     def rank(self, player: int) -> int | None:
-        score = self._call("ZSCORE", self.keys.global_set, str(player))
+        score = self.node.call("ZSCORE", self.keys.global_set, str(player))
         if score is None:
             return None
-        above = self._call("ZCOUNT", self.keys.global_set, f"({float(score)!r}", "+inf")  # type: ignore[arg-type]
-        return 1 + int(str(above))
+        return 1 + int(self.node.call("ZCOUNT", self.keys.global_set, f"({float(score)!r}", "+inf"))
 
     def submit(self, player: int, delta: float) -> float:
         self.shards.incr(player, delta)
-        return float(self._call("ZINCRBY", self.keys.global_set, delta, str(player)))  # type: ignore[arg-type]
+        return float(self.node.call("ZINCRBY", self.keys.global_set, delta, str(player)))
 
     def close(self) -> None:
-        self._conn.disconnect()
+        self.node.close()
         super().close()

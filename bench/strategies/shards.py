@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from bench.counting import ByteCounter, CountingConnection
+from bench.counting import ByteCounter
 from bench.keys import Keys
 from bench.keyslot import shard_of
+from bench.link import NodeLink
+from bench.scatter import Scatter
 from bench.topology import Topology
 
 
@@ -15,51 +17,35 @@ class ShardAccess:
         self.topology = topology
         self.keys = keys
         self.counter = counter
-        self._conns: list[CountingConnection] = []
+        self._links: list[NodeLink] = []
 
-    def _connections(self) -> list[CountingConnection]:
-        if not self._conns:
-            self._conns = [e.connection(self.counter) for e in self.topology.shards]
-        return self._conns
+    def _connections(self) -> list[NodeLink]:
+        if not self._links:
+            self._links = [NodeLink(e.connection(self.counter), self.counter) for e in self.topology.shards]
+        return self._links
 
-    def _call(self, conn: CountingConnection, *args: str | float) -> object:
-        self.counter.commands += 1
-        try:
-            conn.send_command(*args, check_health=False)
-            return conn.read_response()
-        except BaseException:
-            conn.disconnect()
-            raise
-
-    def owner(self, player: int) -> CountingConnection:
-        conns = self._connections()
-        return conns[shard_of(player, len(conns))]
+    def owner(self, player: int) -> NodeLink:
+        """The link to the shard that holds ``player``."""
+        links = self._connections()
+        return links[shard_of(player, len(links))]
 
     def score(self, player: int) -> float | None:
         """The player's score (``ZSCORE`` on its shard), None if the player is unknown."""
-        reply = self._call(self.owner(player), "ZSCORE", self.keys.shard, str(player))
-        return None if reply is None else float(reply)  # type: ignore[arg-type]
+        reply = self.owner(player).call("ZSCORE", self.keys.shard, str(player))
+        return None if reply is None else float(reply)
 
     def count_above(self, score: float) -> int:
         """Players with a strictly higher score, all shards (``ZCOUNT key (score +inf`` sent to each)."""
-        conns = self._connections()
-        args = ("ZCOUNT", self.keys.shard, f"({score!r}", "+inf")
-        try:
-            for conn in conns:
-                conn.send_command(*args, check_health=False)
-            self.counter.commands += len(conns)
-            return sum(int(conn.read_response()) for conn in conns)
-        except BaseException:
-            for conn in conns:
-                conn.disconnect()
-            raise
+        links = self._connections()
+        scatter = Scatter([link.conn for link in links], self.counter)
+        packed = links[0].conn.pack_command("ZCOUNT", self.keys.shard, f"({score!r}", "+inf")
+        return sum(int(reply) for reply in scatter.gather(packed))
 
     def incr(self, player: int, delta: float) -> float:
         """``ZINCRBY`` on the player's shard; the new score."""
-        reply = self._call(self.owner(player), "ZINCRBY", self.keys.shard, delta, str(player))
-        return float(reply)  # type: ignore[arg-type]
+        return float(self.owner(player).call("ZINCRBY", self.keys.shard, delta, str(player)))
 
     def close(self) -> None:
-        for conn in self._conns:
-            conn.disconnect()
-        self._conns = []
+        for link in self._links:
+            link.close()
+        self._links = []

@@ -164,7 +164,7 @@ def competition_rank(scores: list[float], score: float) -> int:
     return 1 + sum(1 for s in scores if s > score)
 
 
-@pytest.mark.parametrize("name", ["naive", "cached", "global"])
+@pytest.mark.parametrize("name", ["naive", "cached", "global", "incremental"])
 def test_every_strategy_top_equals_the_oracle(topology: Topology, name: str) -> None:
     if REGISTRY[name].needs_refresher:
         refresher = CacheRefresher(topology, Keys())
@@ -177,7 +177,7 @@ def test_every_strategy_top_equals_the_oracle(topology: Topology, name: str) -> 
         strategy.close()
 
 
-@pytest.mark.parametrize("name", ["naive", "cached", "global"])
+@pytest.mark.parametrize("name", ["naive", "cached", "global", "incremental"])
 def test_rank_is_exact(topology: Topology, name: str) -> None:
     scores = [s for _, s in all_rows(topology)]
     by_player = {int(m): s for m, s in all_rows(topology)}
@@ -210,8 +210,7 @@ def test_global_submit_writes_to_shard_and_global_set_alike(topology: Topology) 
         assert naive.rank(player) == global_strategy.rank(player) == competition_rank(scores, before)
     finally:
         # Leave the module's data as seeded even if an assertion failed half-way.
-        naive.shards.owner(player).send_command("ZADD", keys.shard, before, str(player))
-        naive.shards.owner(player).read_response()
+        naive.shards.owner(player).call("ZADD", keys.shard, before, str(player))
         cache = topology.cache.client()
         cache.zadd(keys.global_set, {str(player): before})
         cache.close()
@@ -221,6 +220,48 @@ def test_global_submit_writes_to_shard_and_global_set_alike(topology: Topology) 
 
 def test_global_read_is_one_command_on_the_cache_node(topology: Topology) -> None:
     strategy = REGISTRY["global"](topology, Keys())
+    try:
+        per_node = commands_per_read(topology, strategy, reads=50)
+    finally:
+        strategy.close()
+    assert per_node == {**{f"shard-{i}": 0 for i in range(SHARDS)}, "cache": 50}
+
+
+def test_incremental_writes_reach_the_cached_top_at_once(topology: Topology) -> None:
+    keys = Keys()
+    refresher = CacheRefresher(topology, keys)
+    refresher.refresh()
+    incremental = REGISTRY["incremental"](topology, keys)
+    player, delta = 777, 10.0**9
+    before = incremental.shards.score(player)
+    assert before is not None
+    try:
+        new_score = incremental.submit(player, delta)
+        assert incremental.top(1).rows() == [(b"777", new_score)]
+        # The cache holds exactly the true top 1000 again, without a refresh.
+        client = topology.cache.client()
+        assert client.zcard(keys.cache) == CACHE_TOP_N
+        client.close()
+        assert incremental.top(100).rows() == oracle_top(all_rows(topology), 100)
+        # A write below the cached 1000th score leaves the cache alone.
+        lowest = incremental.top(CACHE_TOP_N).rows()[-1][1]
+        low_player = next(int(m) for m, s in all_rows(topology) if s < lowest - 2)
+        incremental.submit(low_player, 1.0)
+        assert incremental.top(100).rows() == oracle_top(all_rows(topology), 100)
+        assert all(m != str(low_player).encode() for m, _ in incremental.top(CACHE_TOP_N).rows())
+        incremental.submit(low_player, -1.0)
+    finally:
+        incremental.shards.owner(player).call("ZADD", keys.shard, before, str(player))
+        refresher.refresh()
+        refresher.close()
+        incremental.close()
+
+
+def test_incremental_read_is_one_command_on_the_cache_node(topology: Topology) -> None:
+    refresher = CacheRefresher(topology, Keys())
+    refresher.refresh()
+    refresher.close()
+    strategy = REGISTRY["incremental"](topology, Keys())
     try:
         per_node = commands_per_read(topology, strategy, reads=50)
     finally:

@@ -1,0 +1,43 @@
+"""One counted connection used request/response style: what strategies send to a single node."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.counting import ByteCounter, CountingConnection
+
+
+class NodeLink:
+    """Sends commands on one connection, counts them, and drops the socket on any error.
+
+    A reply left unread after an error would be taken as the answer to the next command, so every
+    failure disconnects (redis-py reconnects on the next send).
+    """
+
+    def __init__(self, conn: CountingConnection, counter: ByteCounter) -> None:
+        self.conn = conn
+        self.counter = counter
+
+    def _exchange(self, packed: list[bytes], commands: int) -> list[Any]:
+        try:
+            self.conn.send_packed_command(packed, check_health=False)
+            self.counter.commands += commands
+            return [self.conn.read_response() for _ in range(commands)]
+        except BaseException:
+            self.conn.disconnect()
+            raise
+
+    def call_packed(self, packed: list[bytes]) -> Any:
+        """Send one pre-packed command (packed once, reused per request); its reply."""
+        return self._exchange(packed, 1)[0]
+
+    def call(self, *args: Any) -> Any:
+        """One command, one reply."""
+        return self._exchange(self.conn.pack_command(*args), 1)[0]
+
+    def call_many(self, *commands: tuple[Any, ...]) -> list[Any]:
+        """Several commands in one write (a pipeline, e.g. MULTI ... EXEC); every reply."""
+        return self._exchange(self.conn.pack_commands(commands), len(commands))
+
+    def close(self) -> None:
+        self.conn.disconnect()
