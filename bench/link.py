@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bench.counting import ByteCounter, CountingConnection
+from bench.errors import UsageError
+from bench.merge import Ranking
+from bench.scatter import zrange_rev_withscores
 
 
 class NodeLink:
@@ -41,3 +44,21 @@ class NodeLink:
 
     def close(self) -> None:
         self.conn.disconnect()
+
+
+class SortedSetTop:
+    """The top n of one sorted set on one node, with ``ZRANGE key 0 n-1 REV WITHSCORES`` packed once per n."""
+
+    def __init__(self, link: NodeLink, key: str, max_n: int | None = None) -> None:
+        self.link = link
+        self.key = key
+        self.max_n = max_n
+        self._packed: dict[int, list[bytes]] = {}
+
+    def top(self, n: int) -> Ranking:
+        packed = self._packed.get(n)
+        if packed is None:
+            if n < 1 or (self.max_n is not None and n > self.max_n):
+                raise UsageError(f"{self.key} can serve a top n of 1..{self.max_n or 'all'}, not {n}")
+            packed = self._packed[n] = zrange_rev_withscores(self.link.conn, self.key, n)
+        return Ranking(flat=self.link.call_packed(packed))

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from bench.counting import ByteCounter
-from bench.errors import UsageError
 from bench.keys import Keys
-from bench.link import NodeLink
+from bench.link import NodeLink, SortedSetTop
 from bench.merge import Ranking
 from bench.refresher import CACHE_TOP_N
-from bench.scatter import zrange_rev_withscores
 from bench.strategies.base import Strategy
 from bench.topology import Topology
 
@@ -22,15 +20,10 @@ class CachedStrategy(Strategy):
     def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
         super().__init__(topology, keys, counter)
         self.cache = NodeLink(topology.cache.connection(self.counter), self.counter)
-        self._packed: dict[int, list[bytes]] = {}
+        self._reader = SortedSetTop(self.cache, keys.cache, max_n=CACHE_TOP_N)
 
     def top(self, n: int) -> Ranking:
-        packed = self._packed.get(n)
-        if packed is None:
-            if n > CACHE_TOP_N:
-                raise UsageError(f"the cache holds the top {CACHE_TOP_N}; cannot serve top {n}")
-            packed = self._packed[n] = zrange_rev_withscores(self.cache.conn, self.keys.cache, n)
-        return Ranking(flat=self.cache.call_packed(packed))
+        return self._reader.top(n)
 
     def close(self) -> None:
         self.cache.close()

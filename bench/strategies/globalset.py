@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from bench.counting import ByteCounter
-from bench.errors import UsageError
 from bench.keys import Keys
-from bench.link import NodeLink
+from bench.link import NodeLink, SortedSetTop
 from bench.merge import Ranking
-from bench.scatter import zrange_rev_withscores
 from bench.strategies.base import Strategy
 from bench.topology import Topology
 
@@ -24,15 +22,10 @@ class GlobalStrategy(Strategy):
     def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
         super().__init__(topology, keys, counter)
         self.node = NodeLink(topology.cache.connection(self.counter), self.counter)
-        self._packed: dict[int, list[bytes]] = {}
+        self._reader = SortedSetTop(self.node, keys.global_set)
 
     def top(self, n: int) -> Ranking:
-        packed = self._packed.get(n)
-        if packed is None:
-            if n < 1:
-                raise UsageError(f"top n must be at least 1, got {n}")
-            packed = self._packed[n] = zrange_rev_withscores(self.node.conn, self.keys.global_set, n)
-        return Ranking(flat=self.node.call_packed(packed))
+        return self._reader.top(n)
 
     def rank(self, player: int) -> int | None:
         score = self.node.call("ZSCORE", self.keys.global_set, str(player))
