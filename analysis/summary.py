@@ -122,6 +122,27 @@ def _refresher(refresh_frame: pd.DataFrame, interval_s: float | None) -> dict[st
     }
 
 
+def memory_figures(key_bytes: Mapping[str, int] | None, players: int | None) -> dict[str, Any] | None:
+    """What the data costs in RAM, from MEMORY USAGE of each key after the strategy's run.
+
+    ``bytes_per_player`` is the shards' leaderboards over the player count; ``cache_vs_shards`` is
+    the cached top list's size relative to all shards; ``global_set_bytes`` is the single global
+    sorted set (only seeded for strategies that read it), the seed's "RAM limit" point.
+    """
+    if not key_bytes:
+        return None
+    shard_bytes = sum(v for k, v in key_bytes.items() if k.startswith("shard-"))
+    cache_bytes = int(key_bytes.get("cache", 0))
+    global_bytes = int(key_bytes.get("global_set", 0))
+    return {
+        "shard_key_bytes": shard_bytes,
+        "bytes_per_player": round(shard_bytes / players, 1) if players else None,
+        "cache_key_bytes": cache_bytes,
+        "cache_vs_shards": round(cache_bytes / shard_bytes, 6) if shard_bytes else None,
+        "global_set_bytes": global_bytes or None,
+    }
+
+
 def strategy_summary(
     *,
     workers_frame: pd.DataFrame,
@@ -186,6 +207,7 @@ def strategy_summary(
             "lag_p99_limit_us": window.get("lag_p99_limit_us"),
             "cpu_limit_percent": window.get("cpu_limit_percent"),
         },
+        "memory": memory_figures(window.get("key_memory_bytes"), window.get("players")),
         "locust_returncode": window.get("locust_returncode"),
     }
     reasons = guard_reasons(entry, window)

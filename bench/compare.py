@@ -19,7 +19,7 @@ from bench.meta import run_meta, utc_now
 from bench.refresher import REFRESH_INTERVAL_S, CacheRefresher, RefresherThread
 from bench.seeding import clear, existing_keys, seed_with_progress
 from bench.strategies import get_strategy
-from bench.telemetry import TelemetrySampler
+from bench.telemetry import TelemetrySampler, key_memory_bytes
 from bench.topology import Topology, TopologyOptions, open_topology
 
 SCHEMA_VERSION = 2
@@ -189,6 +189,8 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
         "cpu_limit_percent": CPU_LIMIT_PERCENT,
         "refresh_interval_s": options.refresh_interval_s if thread is not None else None,
         "locust_returncode": result.returncode,
+        "players": options.players,
+        "key_memory_bytes": key_memory_bytes(topology, keys),
         "t_start_s": sampler.node_rows[0]["t_s"],
         "t_stop_s": sampler.node_rows[-1]["t_s"],
     }

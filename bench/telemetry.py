@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bench.counting import ByteCounter, CountingConnection
+from bench.keys import Keys
 from bench.topology import Endpoint, Topology
 
 SAMPLE_INTERVAL_S = 1.0
@@ -146,3 +147,22 @@ class TelemetrySampler:
         self.sample()
         for conn in self.connections:
             conn.disconnect()
+
+
+def key_memory_bytes(topology: Topology, keys: Keys) -> dict[str, int]:
+    """``MEMORY USAGE ... SAMPLES 0`` (every element counted) of each harness key; 0 if absent.
+
+    Keys: the node name for each shard's leaderboard, ``cache`` for the cached top list and
+    ``global_set`` for the single global sorted set. Taken after the load window closes, so it is
+    not part of the measured traffic.
+    """
+    sizes: dict[str, int] = {}
+    targets = [(e, keys.shard, e.name) for e in topology.shards]
+    targets += [(topology.cache, keys.cache, "cache"), (topology.cache, keys.global_set, "global_set")]
+    for endpoint, key, label in targets:
+        client = endpoint.client()
+        try:
+            sizes[label] = int(client.memory_usage(key, samples=0) or 0)
+        finally:
+            client.close()
+    return sizes

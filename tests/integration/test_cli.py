@@ -113,6 +113,11 @@ def check_summary(run_dir: Path, shards: int) -> dict[str, dict[str, object]]:
     assert strategies["cached"]["nodes_per_request"] == 1
     assert strategies["naive"]["nodes_per_request"] == shards
     assert strategies["cached"]["refresher"]["refreshes"] >= 2
+    # Sorted-set members cost tens of bytes each; the cached top 1000 is a sliver of the shards.
+    memory = strategies["cached"]["memory"]
+    assert 30 < memory["bytes_per_player"] < 500
+    assert 0 < memory["cache_vs_shards"] < 0.2
+    assert memory["global_set_bytes"] is None
     # Each shard returns a top-100 reply of the same shape as the one cached read.
     assert (
         strategies["naive"]["bytes_out_per_request"]
