@@ -300,7 +300,7 @@ class LeaderboardUser(User):
             sent_ns = time.perf_counter_ns()
         error: BaseException | None = None
         try:
-            self.strategy.top(self.top_n)
+            self.strategy.read(self.top_n)
         except Exception as exc:
             error = exc
         done_ns = time.perf_counter_ns()

@@ -9,12 +9,14 @@ from bench.strategies.cached import CachedStrategy
 from bench.strategies.globalset import GlobalStrategy
 from bench.strategies.incremental import IncrementalStrategy
 from bench.strategies.naive import NaiveStrategy
+from bench.strategies.regional import RegionalStrategy
 
 REGISTRY: dict[str, type[Strategy]] = {
     NaiveStrategy.name: NaiveStrategy,
     CachedStrategy.name: CachedStrategy,
     GlobalStrategy.name: GlobalStrategy,
     IncrementalStrategy.name: IncrementalStrategy,
+    RegionalStrategy.name: RegionalStrategy,
 }
 
 __all__ = ["REGISTRY", "Ranking", "Strategy", "get_strategy", "parse_strategies"]

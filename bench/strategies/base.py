@@ -38,6 +38,10 @@ class Strategy(ABC):
     def top(self, n: int) -> Ranking:
         """The global top ``n``, best first (score desc, then member bytes desc)."""
 
+    def read(self, n: int) -> Ranking:
+        """What one simulated page view costs: the load generator times this. Default: ``top(n)``."""
+        return self.top(n)
+
     def rank(self, player: int) -> int | None:
         """The player's global rank: 1 + players with a strictly higher score (ties share a rank).
 

@@ -88,11 +88,11 @@ def calls(endpoint: Endpoint) -> dict[str, int]:
 
 
 def commands_per_read(topology: Topology, strategy: Strategy, reads: int) -> dict[str, int]:
-    """Workload commands per node (excluding INFO and HELLO) over ``reads`` top-100 calls."""
+    """Workload commands per node (excluding INFO and HELLO) over ``reads`` page views (``read(100)``)."""
     strategy.top(100)  # connections are already up; this warms any lazy state
     before = {e.name: calls(e) for e in topology.nodes}
     for _ in range(reads):
-        strategy.top(100)
+        strategy.read(100)
     after = {e.name: calls(e) for e in topology.nodes}
     ignored = {"info", "hello"}
     return {
@@ -164,7 +164,7 @@ def competition_rank(scores: list[float], score: float) -> int:
     return 1 + sum(1 for s in scores if s > score)
 
 
-@pytest.mark.parametrize("name", ["naive", "cached", "global", "incremental"])
+@pytest.mark.parametrize("name", ["naive", "cached", "global", "incremental", "regional"])
 def test_every_strategy_top_equals_the_oracle(topology: Topology, name: str) -> None:
     if REGISTRY[name].needs_refresher:
         refresher = CacheRefresher(topology, Keys())
@@ -177,7 +177,7 @@ def test_every_strategy_top_equals_the_oracle(topology: Topology, name: str) -> 
         strategy.close()
 
 
-@pytest.mark.parametrize("name", ["naive", "cached", "global", "incremental"])
+@pytest.mark.parametrize("name", ["naive", "cached", "global", "incremental", "regional"])
 def test_rank_is_exact(topology: Topology, name: str) -> None:
     scores = [s for _, s in all_rows(topology)]
     by_player = {int(m): s for m, s in all_rows(topology)}
@@ -267,3 +267,22 @@ def test_incremental_read_is_one_command_on_the_cache_node(topology: Topology) -
     finally:
         strategy.close()
     assert per_node == {**{f"shard-{i}": 0 for i in range(SHARDS)}, "cache": 50}
+
+
+def test_regional_page_view_is_its_region_live_plus_the_cached_global_top(topology: Topology) -> None:
+    refresher = CacheRefresher(topology, Keys())
+    refresher.refresh()
+    refresher.close()
+    strategy = REGISTRY["regional"](topology, Keys())
+    try:
+        for region, endpoint in enumerate(topology.shards[:3]):
+            client = endpoint.client()
+            own = [(m, s) for m, s in client.zrange(Keys().shard, 0, -1, withscores=True)]
+            client.close()
+            assert strategy.regional_top(region, 20).rows() == oracle_top(own, 20)
+        assert strategy.read(100).rows() == oracle_top(all_rows(topology), 100)
+        # Ten page views visit each of ten regions once: one command per region, ten on the cache.
+        per_node = commands_per_read(topology, strategy, reads=10 * SHARDS)
+    finally:
+        strategy.close()
+    assert per_node == {**{f"shard-{i}": 10 for i in range(SHARDS)}, "cache": 10 * SHARDS}
