@@ -122,6 +122,33 @@ def _refresher(refresh_frame: pd.DataFrame, interval_s: float | None) -> dict[st
     }
 
 
+def refresh_spike(refresher: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any] | None:
+    """How a refresh compares with the steady read load: its rates while it runs, over the readers'.
+
+    A refresh's commands and bytes arrive within its duration (p50), so its rate while running is
+    per-refresh / duration; the steady rates are the reads' Redis-side rates over the whole window.
+    """
+    duration_s = float(refresher["duration_ms"]["p50"]) / 1000
+    if not refresher["refreshes"] or duration_s <= 0:
+        return None
+    steady_bytes_out_per_s = float(entry["bytes_out_per_request"]) * float(entry["rps"])
+    steady_commands_per_s = float(entry["redis_ops_per_s"])
+    bytes_out_per_s = float(refresher["bytes_out_per_refresh"]) / duration_s
+    commands_per_s = float(refresher["commands_per_refresh"]) / duration_s
+    return {
+        "bytes_out_per_s": round(bytes_out_per_s, 1),
+        "steady_bytes_out_per_s": round(steady_bytes_out_per_s, 1),
+        "bytes_out_height": round(bytes_out_per_s / steady_bytes_out_per_s, 2)
+        if steady_bytes_out_per_s
+        else None,
+        "commands_per_s": round(commands_per_s, 1),
+        "steady_commands_per_s": round(steady_commands_per_s, 1),
+        "commands_height": round(commands_per_s / steady_commands_per_s, 3)
+        if steady_commands_per_s
+        else None,
+    }
+
+
 def memory_figures(key_bytes: Mapping[str, int] | None, players: int | None) -> dict[str, Any] | None:
     """What the data costs in RAM, from MEMORY USAGE of each key after the strategy's run.
 
@@ -210,6 +237,8 @@ def strategy_summary(
         "memory": memory_figures(window.get("key_memory_bytes"), window.get("players")),
         "locust_returncode": window.get("locust_returncode"),
     }
+    if entry["refresher"] is not None:
+        entry["refresher"]["spike"] = refresh_spike(entry["refresher"], entry)
     reasons = guard_reasons(entry, window)
     entry["valid"] = not reasons
     entry["invalid_reason"] = "; ".join(reasons) if reasons else None

@@ -80,3 +80,25 @@ def test_memory_figures_from_key_sizes() -> None:
     }
     assert memory_figures(None, players=10) is None
     assert memory_figures({"cache": 5}, players=None)["cache_vs_shards"] is None  # type: ignore[index]
+
+
+def test_refresh_spike_compares_refresh_rates_with_steady_reads() -> None:
+    from analysis.summary import refresh_spike
+
+    refresher = {
+        "refreshes": 2,
+        "duration_ms": {"p50": 10.0, "max": 12.0},
+        "bytes_out_per_refresh": 200_000.0,
+        "commands_per_refresh": 15.0,
+    }
+    entry = {"bytes_out_per_request": 2_500.0, "rps": 500.0, "redis_ops_per_s": 500.0}
+    spike = refresh_spike(refresher, entry)
+    assert spike == {
+        "bytes_out_per_s": 20_000_000.0,  # 200 kB in 10 ms
+        "steady_bytes_out_per_s": 1_250_000.0,  # 2.5 kB x 500 req/s
+        "bytes_out_height": 16.0,
+        "commands_per_s": 1500.0,
+        "steady_commands_per_s": 500.0,
+        "commands_height": 3.0,
+    }
+    assert refresh_spike({**refresher, "refreshes": 0}, entry) is None
