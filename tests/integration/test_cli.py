@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from bench.servers import LocalServers, find_server_binary, free_port
-from tests.helpers import alive, server_and_locust_pids
+from tests.helpers import alive, reaped, server_and_locust_pids
 
 LBBENCH = [sys.executable, "-m", "bench"]
 
@@ -249,7 +249,7 @@ def test_up_serves_until_signalled_then_stops_everything(sig: int) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    try:
+    with reaped(proc):
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(3)]
         assert lines[2].startswith("flags:"), lines
@@ -257,10 +257,6 @@ def test_up_serves_until_signalled_then_stops_everything(sig: int) -> None:
         assert redis.Redis.from_url(cache_url).zcard("leaderboard:global:cache") == 1000
         os.kill(proc.pid, sig)
         assert proc.wait(timeout=30) == 130
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     with pytest.raises(redis.ConnectionError):
         redis.Redis.from_url(cache_url, socket_connect_timeout=0.5).ping()
 
@@ -287,21 +283,17 @@ def wait_for_load_phase(proc: subprocess.Popen[str]) -> None:
 def test_interrupted_compare_stops_everything_and_writes_no_run(sig: int, tmp_path: Path) -> None:
     out = tmp_path / "run"
     proc = start_compare(out)
-    try:
+    with reaped(proc):
         wait_for_load_phase(proc)
         os.kill(proc.pid, sig)
         assert proc.wait(timeout=30) == 130
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert list(tmp_path.iterdir()) == [], "no run directory, not even a .partial one"
 
 
 def test_killed_compare_takes_servers_and_locust_along(tmp_path: Path) -> None:
     before = server_and_locust_pids()
     proc = start_compare(tmp_path / "run")
-    try:
+    with reaped(proc):
         wait_for_load_phase(proc)
         deadline = time.monotonic() + 15
         children = server_and_locust_pids() - before
@@ -315,7 +307,3 @@ def test_killed_compare_takes_servers_and_locust_along(tmp_path: Path) -> None:
         while alive(children) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert alive(children) == set()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()

@@ -15,7 +15,7 @@ import redis
 
 from bench.errors import TopologyError, UsageError
 from bench.topology import TopologyOptions, open_topology
-from tests.helpers import alive
+from tests.helpers import alive, reaped
 
 CHILD = """
 import sys, time
@@ -98,7 +98,7 @@ def test_a_server_that_dies_at_start_is_reported_with_its_log(tmp_path: Path) ->
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_parent_death_takes_servers_along(sig: int) -> None:
     child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
-    try:
+    with reaped(child):
         assert child.stdout is not None
         pids = {int(p) for p in child.stdout.readline().split()}
         assert len(pids) == 4
@@ -106,7 +106,3 @@ def test_parent_death_takes_servers_along(sig: int) -> None:
         os.kill(child.pid, sig)
         child.wait(timeout=20)
         assert wait_gone(pids) == set()
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
