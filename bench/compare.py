@@ -16,7 +16,7 @@ from bench.keys import Keys
 from bench.loadconfig import LoadConfig
 from bench.locust_runner import run_locust
 from bench.meta import run_meta, utc_now
-from bench.refresher import REFRESH_INTERVAL_S, CacheRefresher, RefresherThread
+from bench.refresher import REFRESH_COLUMNS, REFRESH_INTERVAL_S, CacheRefresher, RefresherThread
 from bench.seeding import clear, existing_keys, seed_with_progress
 from bench.strategies import get_strategy
 from bench.telemetry import TelemetrySampler, key_memory_bytes
@@ -176,7 +176,7 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
     pd.DataFrame(sampler.node_rows).to_csv(raw_dir / "nodes.csv", index=False)
     pd.DataFrame(sampler.command_rows).to_csv(raw_dir / "commandstats.csv", index=False)
     refresh_rows = thread.rows() if thread is not None else []
-    pd.DataFrame(refresh_rows, columns=_REFRESH_COLUMNS).to_csv(raw_dir / "refreshes.csv", index=False)
+    pd.DataFrame(refresh_rows, columns=REFRESH_COLUMNS).to_csv(raw_dir / "refreshes.csv", index=False)
     window = {
         "strategy": name,
         "users": options.users,
@@ -196,18 +196,6 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
     }
     (raw_dir / "window.json").write_text(json.dumps(window, indent=1))
     return window
-
-
-_REFRESH_COLUMNS = [
-    "t_start_s",
-    "duration_s",
-    "entries",
-    "commands",
-    "bytes_sent",
-    "bytes_received",
-    "ok",
-    "error",
-]
 
 
 def compare(options: CompareOptions) -> Path:

@@ -6,7 +6,7 @@ import contextlib
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from bench.counting import ByteCounter, CountingConnection
@@ -34,6 +34,10 @@ class RefreshRecord:
     bytes_received: int  # from all nodes (= Redis's bytes out)
     ok: bool
     error: str = ""
+
+
+# refreshes.csv columns: one per RefreshRecord field, so the file always matches the record.
+REFRESH_COLUMNS = [f.name for f in fields(RefreshRecord)]
 
 
 class CacheRefresher:

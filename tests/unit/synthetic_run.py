@@ -11,6 +11,8 @@ from typing import Any
 import pandas as pd
 from hdrh.histogram import HdrHistogram
 
+from bench.refresher import REFRESH_COLUMNS
+
 T0_S = 1_795_796_660.0  # window start, epoch s
 NODE_COLUMNS = [
     "t_s",
@@ -26,16 +28,6 @@ NODE_COLUMNS = [
     "cpu_s",
     "used_memory_bytes",
     "instantaneous_ops_per_sec",
-]
-REFRESH_COLUMNS = [
-    "t_start_s",
-    "duration_s",
-    "entries",
-    "commands",
-    "bytes_sent",
-    "bytes_received",
-    "ok",
-    "error",
 ]
 
 
