@@ -6,7 +6,7 @@ import argparse
 import json
 import signal
 import sys
-import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -314,7 +314,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"export {LOAD_CONFIG_ENV}='{config.to_env()[LOAD_CONFIG_ENV]}'", flush=True)
         status(f"{topology.server} up, cache refreshed every {args.refresh_interval:g} s; Ctrl-C stops it")
         try:
-            threading.Event().wait()
+            # A timed sleep wakes up to run signal handlers even if a thread we do not own took the signal.
+            while True:
+                time.sleep(1.0)
         finally:
             thread.stop()
             refresher.close()

@@ -14,6 +14,7 @@ from bench.errors import UsageError
 from bench.keys import Keys
 from bench.merge import merge_top
 from bench.scatter import Scatter, zrange_rev_withscores
+from bench.threads import background_thread
 from bench.topology import Topology
 
 CACHE_TOP_N = 1000  # the seed caches the global top 1000
@@ -130,7 +131,7 @@ class RefresherThread:
         self.interval_s = interval_s
         self.records: list[RefreshRecord] = []
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="cache-refresher", daemon=True)
+        self._thread = background_thread(self._run, "cache-refresher")
 
     def start(self) -> None:
         self._thread.start()

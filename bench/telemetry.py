@@ -20,6 +20,7 @@ from typing import Any
 
 from bench.counting import ByteCounter, CountingConnection
 from bench.keys import Keys
+from bench.threads import background_thread
 from bench.topology import Endpoint, Topology
 
 SAMPLE_INTERVAL_S = 1.0
@@ -68,7 +69,7 @@ class TelemetrySampler:
         self.node_rows: list[dict[str, Any]] = []
         self.command_rows: list[dict[str, Any]] = []
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="telemetry", daemon=True)
+        self._thread = background_thread(self._run, "telemetry")
         self._lock = threading.Lock()
         self.error: str = ""
 

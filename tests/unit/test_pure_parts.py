@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from bench.errors import UsageError
 from bench.strategies import get_strategy, parse_strategies
 from bench.telemetry import is_setup_command, parse_commandstats, parse_info
+from bench.threads import TEARDOWN_SIGNALS, background_thread
 from bench.topology import TopologyOptions, check_url, redact_url
 
 INFO_SAMPLE = (
@@ -102,3 +105,15 @@ def test_refresh_spike_compares_refresh_rates_with_steady_reads() -> None:
         "commands_height": 3.0,
     }
     assert refresh_spike({**refresher, "refreshes": 0}, entry) is None
+
+
+def test_background_threads_leave_teardown_signals_to_the_main_thread() -> None:
+    seen: list[set[int]] = []
+    thread = background_thread(
+        lambda: seen.append(set(signal.pthread_sigmask(signal.SIG_BLOCK, []))), "probe"
+    )
+    thread.start()
+    thread.join()
+    assert thread.daemon
+    assert seen[0] >= TEARDOWN_SIGNALS
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
