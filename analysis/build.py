@@ -9,6 +9,7 @@ from pathlib import Path
 from analysis import frames, hdr
 from analysis.plots import plot_latency_cdf, plot_ops_per_node, plot_rate
 from analysis.report import render_report
+from analysis.staleness import plot_staleness
 from analysis.summary import build_summary
 
 
@@ -37,7 +38,13 @@ def build_report(run_dir: Path) -> ReportFiles:
         "Achieved request rate": rate_png.name,
         "Redis ops/s per node": ops_png.name,
     }
+    written = [latency_png, rate_png, ops_png]
+    staleness = frames.staleness(run_dir)
+    if not staleness.empty:
+        stale_png = plot_staleness(staleness, frames.refreshes(run_dir), run_dir / "staleness.png")
+        plots["Staleness of the cached views"] = stale_png.name
+        written.append(stale_png)
     meta = frames.read_json(run_dir / "meta.json")
     report_path = run_dir / "report.md"
     report_path.write_text(render_report(summary, meta, plots))
-    return ReportFiles(summary_path, report_path, [latency_png, rate_png, ops_png])
+    return ReportFiles(summary_path, report_path, written)

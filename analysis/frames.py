@@ -137,3 +137,21 @@ def refreshes(run_dir: Path) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=["strategy", "t_start_s", "duration_s", "commands", "t_rel_s"])
     return pd.concat(frames, ignore_index=True)
+
+
+def staleness(run_dir: Path) -> pd.DataFrame:
+    """One row per staleness sample (cached strategies only), with t_rel_s since the window start."""
+    frames = []
+    for name in strategies(run_dir):
+        path = run_dir / "raw" / name / "staleness.csv"
+        if not path.exists():
+            continue
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        if frame.empty:
+            continue
+        frame.insert(0, "strategy", name)
+        frame["t_rel_s"] = frame["t_s"] - window(run_dir, name)["t_start_s"]
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["strategy", "t_s", "t_rel_s", "cache_age_s", "entries_differ", "error"])
+    return pd.concat(frames, ignore_index=True)

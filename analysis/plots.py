@@ -220,7 +220,7 @@ def ops_per_node_figure(nodes: pd.DataFrame, refreshes: pd.DataFrame | None = No
     return fig
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save_figure(fig: Figure, path: Path) -> Path:
     """Save a figure as PNG, creating the directory, and release its memory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -232,14 +232,14 @@ def _save(fig: Figure, path: Path) -> Path:
 
 def plot_latency_cdf(curves: pd.DataFrame, path: Path) -> Path:
     """Write the latency-by-percentile plot (hdr.latency_curves rows) to path."""
-    return _save(latency_percentile_figure(curves), path)
+    return save_figure(latency_percentile_figure(curves), path)
 
 
 def plot_rate(intervals: pd.DataFrame, windows: dict[str, dict[str, Any]], path: Path) -> Path:
     """Write achieved req/s per second per strategy (frames.intervals rows) to path."""
-    return _save(rate_figure(intervals, windows), path)
+    return save_figure(rate_figure(intervals, windows), path)
 
 
 def plot_ops_per_node(nodes: pd.DataFrame, path: Path, refreshes: pd.DataFrame | None = None) -> Path:
     """Write Redis ops/s per node over time, one subplot per strategy, to path."""
-    return _save(ops_per_node_figure(nodes, refreshes), path)
+    return save_figure(ops_per_node_figure(nodes, refreshes), path)

@@ -80,6 +80,24 @@ REFRESHER_COLUMNS: list[Column] = [
     ("duration max (ms)", lambda r: fmt_count(num(r, "duration_ms", "max"), 2)),
     ("commands/s", lambda r: fmt_count(ratio(num(r, "commands_per_refresh"), num(r, "interval_s")), 2)),
 ]
+STALENESS_REPORT_COLUMNS: list[Column] = [
+    ("samples", lambda t: fmt_count(num(t, "samples"))),
+    ("cache age mean (s)", lambda t: fmt_count(num(t, "cache_age_s", "mean"), 1)),
+    ("cache age max (s)", lambda t: fmt_count(num(t, "cache_age_s", "max"), 1)),
+    ("top-n entries differing: mean", lambda t: fmt_count(num(t, "entries_differ", "mean"), 2)),
+    ("p95", lambda t: fmt_count(num(t, "entries_differ", "p95"), 1)),
+    ("max", lambda t: fmt_count(num(t, "entries_differ", "max"))),
+    ("samples differing", lambda t: f"{num(t, 'share_of_samples_differing') or 0:.0%}"),
+    ("max rank displacement", lambda t: fmt_count(num(t, "max_rank_displacement", "max"))),
+    ("missing from cache (max)", lambda t: fmt_count(num(t, "missing_from_cache_max"))),
+]
+MEMORY_COLUMNS: list[Column] = [
+    ("shard keys (MB)", lambda m: fmt_count(ratio(num(m, "shard_key_bytes"), 1e6), 1)),
+    ("bytes/player", lambda m: fmt_count(num(m, "bytes_per_player"), 1)),
+    ("cache key (kB)", lambda m: fmt_kb(num(m, "cache_key_bytes"))),
+    ("cache / shards", lambda m: f"{(num(m, 'cache_vs_shards') or 0):.4%}"),
+    ("global set (MB)", lambda m: fmt_count(ratio(num(m, "global_set_bytes"), 1e6), 1)),
+]
 HOW_TO_READ = (
     "Latencies come from the load generator's µs HDR histograms (3 significant digits, one per worker and"
     " second, merged exactly) and cover successful requests only. *Corrected* latency runs from the moment"
@@ -204,6 +222,25 @@ def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str
     }
     if refreshers:
         parts += ["## Background refresher", _columns(REFRESHER_COLUMNS, refreshers)]
+    stale = {name: s["staleness"] for name, s in strategies.items() if isinstance(s.get("staleness"), dict)}
+    if stale:
+        live = [name for name in strategies if name not in stale]
+        parts += [
+            "## Staleness",
+            "Once a second during the load, the true top n (scatter-gathered from the shards) against each"
+            " cached view's top n: how many true entries the view lacks, the largest rank displacement of"
+            " entries in both, and the age of the last full refresh."
+            + (f" Not sampled (live data, fresh by construction): {', '.join(live)}." if live else ""),
+            _columns(STALENESS_REPORT_COLUMNS, stale),
+        ]
+    memory = {name: s["memory"] for name, s in strategies.items() if isinstance(s.get("memory"), dict)}
+    if memory:
+        parts += [
+            "## Memory",
+            "`MEMORY USAGE` of each key after the strategy's run: the shards' leaderboards, the cached top"
+            " list and, where seeded, the single global sorted set.",
+            _columns(MEMORY_COLUMNS, memory),
+        ]
     rows = [[c.claim, c.measured, c.projected, f"**{c.verdict}**: {c.reason}"] for c in seed_claims(summary)]
     parts += [
         "## Seed claims vs measured",

@@ -11,6 +11,7 @@ import pandas as pd
 from hdrh.histogram import HdrHistogram
 
 from analysis import frames, hdr
+from analysis.staleness import staleness_summary
 from loadgen.recorder import KINDS
 
 SCHEMA_VERSION = 2
@@ -178,6 +179,7 @@ def strategy_summary(
     refresh_frame: pd.DataFrame,
     window: dict[str, Any],
     histograms: Mapping[str, HdrHistogram],
+    staleness_frame: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The summary.json entry of one strategy; histograms maps recorder KINDS to merged HdrHistograms."""
     requests, failures = int(_total(workers_frame, "requests")), int(_total(workers_frame, "failures"))
@@ -234,6 +236,7 @@ def strategy_summary(
             "lag_p99_limit_us": window.get("lag_p99_limit_us"),
             "cpu_limit_percent": window.get("cpu_limit_percent"),
         },
+        "staleness": staleness_summary(staleness_frame) if staleness_frame is not None else None,
         "memory": memory_figures(window.get("key_memory_bytes"), window.get("players")),
         "locust_returncode": window.get("locust_returncode"),
     }
@@ -267,6 +270,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
     interval_frame = frames.intervals(run_dir)
     node_frame = frames.nodes(run_dir)
     refresh_frame = frames.refreshes(run_dir)
+    staleness_frame = frames.staleness(run_dir)
     result: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "run_id": meta.get("run_id", run_dir.name),
@@ -294,6 +298,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
             refresh_frame=refresh_frame[refresh_frame["strategy"] == name],
             window=frames.window(run_dir, name),
             histograms={kind: hdr.merged(run_dir, name, kind) for kind in KINDS},
+            staleness_frame=staleness_frame[staleness_frame["strategy"] == name],
         )
     result["valid"] = all(s["valid"] for s in result["strategies"].values())
     return result

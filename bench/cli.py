@@ -19,6 +19,7 @@ from bench.keys import Keys
 from bench.loadconfig import LOAD_CONFIG_ENV, LoadConfig
 from bench.refresher import REFRESH_INTERVAL_S
 from bench.topology import Topology, TopologyOptions, open_topology
+from bench.writemodel import HOT_PLAYERS, HOT_WRITE_SHARE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # Both strategies stay valid at this rate on a 2-core machine with 1M players (naive's ceiling
@@ -116,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="reads per background ZINCRBY write (default 1000, the seed's; 0 = no writes)",
     )
     p.add_argument(
+        "--hot-write-share",
+        type=float,
+        default=HOT_WRITE_SHARE,
+        help=f"share of writes to the top {HOT_PLAYERS} players (default {HOT_WRITE_SHARE:g}; 0 = uniform)",
+    )
+    p.add_argument(
         "--refresh-interval",
         type=float,
         default=REFRESH_INTERVAL_S,
@@ -181,6 +188,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         rps=args.rps or None,
         workers=args.workers,
         read_write_ratio=args.read_write_ratio or None,
+        hot_write_share=args.hot_write_share,
         refresh_interval_s=args.refresh_interval,
         top_n=args.top_n,
         key_prefix=args.key_prefix,

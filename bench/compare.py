@@ -18,9 +18,11 @@ from bench.locust_runner import run_locust
 from bench.meta import run_meta, utc_now
 from bench.refresher import REFRESH_COLUMNS, REFRESH_INTERVAL_S, CacheRefresher, RefresherThread
 from bench.seeding import clear, existing_keys, seed_with_progress
+from bench.staleness import STALENESS_COLUMNS, StalenessProbe
 from bench.strategies import get_strategy
 from bench.telemetry import TelemetrySampler, key_memory_bytes
 from bench.topology import Topology, TopologyOptions, open_topology
+from bench.writemodel import HOT_WRITE_SHARE, hot_players
 
 SCHEMA_VERSION = 2
 MAX_WORKERS = 64
@@ -45,6 +47,7 @@ class CompareOptions:
     read_write_ratio: int | None = 1000
     refresh_interval_s: float = REFRESH_INTERVAL_S
     top_n: int = 100
+    hot_write_share: float = HOT_WRITE_SHARE
     key_prefix: str = Keys().prefix
     out: Path | None = None
     overwrite: bool = False
@@ -72,6 +75,10 @@ class CompareOptions:
                 f"--refresh-interval must be positive, got {self.refresh_interval_s:g}",
             ),
             (1 <= self.top_n <= 1000, f"--top-n must be between 1 and 1000, got {self.top_n}"),
+            (
+                0 <= self.hot_write_share <= 1,
+                f"--hot-write-share must be between 0 and 1, got {self.hot_write_share:g}",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -136,7 +143,10 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
         first = refresher.refresh()  # readers start with a full cache; this one is outside the window
         status(f"{name}: cache primed with {first.entries} entries in {first.duration_s * 1000:.1f} ms")
         thread = RefresherThread(refresher, options.refresh_interval_s)
-    sampler = TelemetrySampler(topology, refresher.counters if refresher else None)
+    # Strategies without a cache read the shards or a synchronously written set: fresh by construction.
+    probe = StalenessProbe(topology, keys, name, options.top_n) if strategy.needs_refresher else None
+    sampler = TelemetrySampler(topology, refresher.counters if refresher else None, probe=probe)
+    hot = hot_players(topology, keys) if options.read_write_ratio and options.hot_write_share else []
     config = LoadConfig(
         strategy=name,
         shard_urls=[e.url for e in topology.shards],
@@ -149,6 +159,8 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
         players=options.players,
         key_prefix=options.key_prefix,
         top_n=options.top_n,
+        hot_players=hot,
+        hot_write_share=options.hot_write_share if hot else 0.0,
     )
     pace = f"open loop at {options.rps:g} req/s" if options.rps else "closed loop"
     procs = f"{options.workers} Locust workers" if options.workers > 1 else "1 Locust process"
@@ -167,6 +179,8 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
         sampler.stop()
         if refresher is not None:
             refresher.close()
+        if probe is not None:
+            probe.close()
     reports = raw_dir / "workers.json"
     if not reports.exists() or len(json.loads(reports.read_text())) != options.workers:
         tail = (raw_dir / "locust.log").read_text(errors="replace").strip().splitlines()[-3:]
@@ -177,6 +191,8 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
     pd.DataFrame(sampler.command_rows).to_csv(raw_dir / "commandstats.csv", index=False)
     refresh_rows = thread.rows() if thread is not None else []
     pd.DataFrame(refresh_rows, columns=REFRESH_COLUMNS).to_csv(raw_dir / "refreshes.csv", index=False)
+    if probe is not None:
+        pd.DataFrame(probe.rows, columns=STALENESS_COLUMNS).to_csv(raw_dir / "staleness.csv", index=False)
     window = {
         "strategy": name,
         "users": options.users,
@@ -185,6 +201,7 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
         "target_rps": options.rps,
         "workers": options.workers,
         "read_write_ratio": options.read_write_ratio,
+        "hot_write_share": config.hot_write_share,
         "lag_p99_limit_us": LAG_P99_LIMIT_US,
         "cpu_limit_percent": CPU_LIMIT_PERCENT,
         "refresh_interval_s": options.refresh_interval_s if thread is not None else None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from bench.keys import Keys
 from bench.topology import Endpoint, Topology
@@ -30,6 +30,9 @@ class LoadConfig:
     players: int = 1_000_000  # id range the writer picks players from
     key_prefix: str = Keys().prefix
     top_n: int = 100
+    # The write model (bench/writemodel.py): the top players at phase start, and their share of writes.
+    hot_players: list[tuple[int, float]] = field(default_factory=list)
+    hot_write_share: float = 0.0
 
     @property
     def request_name(self) -> str:

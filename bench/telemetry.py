@@ -4,9 +4,9 @@ Each sample row holds cumulative counters, so any window's figures are last-row 
 
 - ``commands``: commandstats calls, all commands;
 - ``workload_commands``: the same without per-connection set-up commands (HELLO, CLIENT, AUTH,
-  SELECT), the sampler's own INFO calls and the refresher's commands;
+  SELECT), the sampler's own INFO calls, the refresher's and the staleness probe's commands;
 - ``workload_bytes_in`` / ``workload_bytes_out``: Redis's ``total_net_input_bytes`` /
-  ``total_net_output_bytes`` minus the bytes the sampler and refresher sent and received, which we
+  ``total_net_output_bytes`` minus the bytes the sampler, refresher and probe sent and received, which we
   count exactly on their sockets. Redis counts a request's bytes when it reads it and a reply's when
   it writes it, after INFO has been rendered, so sample k holds INFO request k but reply k-1.
 """
@@ -20,6 +20,7 @@ from typing import Any
 
 from bench.counting import ByteCounter, CountingConnection
 from bench.keys import Keys
+from bench.staleness import StalenessProbe
 from bench.threads import background_thread
 from bench.topology import Endpoint, Topology
 
@@ -60,10 +61,17 @@ class TelemetrySampler:
         topology: Topology,
         refresher_counters: Mapping[str, ByteCounter] | None = None,
         interval_s: float = SAMPLE_INTERVAL_S,
+        probe: StalenessProbe | None = None,
     ) -> None:
+        """Args:
+        probe: sampled just before each INFO round in the same thread, so its exchanges are
+            complete (and counted on both sides) when INFO is read.
+        """
         self.nodes = topology.nodes
         self.interval_s = interval_s
         self.refresher_counters = refresher_counters or {}
+        self.probe = probe
+        self.probe_counters = probe.counters if probe is not None else {}
         self.counters = {e.name: ByteCounter() for e in self.nodes}
         self.connections: list[CountingConnection] = [e.connection(self.counters[e.name]) for e in self.nodes]
         self.node_rows: list[dict[str, Any]] = []
@@ -79,6 +87,8 @@ class TelemetrySampler:
             self._sample()
 
     def _sample(self) -> None:
+        if self.probe is not None:
+            self.probe.sample()
         sent_after_request: list[int] = []
         received_before_reply: list[int] = []
         for conn, node in zip(self.connections, self.nodes, strict=True):
@@ -99,6 +109,7 @@ class TelemetrySampler:
         fields = parse_info(text)
         commandstats = parse_commandstats(fields)
         refresher = self.refresher_counters.get(node, ByteCounter())
+        probe = self.probe_counters.get(node, ByteCounter())
         commands = sum(calls for calls, _ in commandstats.values())
         setup = sum(calls for cmd, (calls, _) in commandstats.items() if is_setup_command(cmd))
         bytes_in = int(fields["total_net_input_bytes"])
@@ -109,11 +120,11 @@ class TelemetrySampler:
                 "node": node,
                 "role": role,
                 "commands": commands,
-                "workload_commands": commands - setup - refresher.commands,
+                "workload_commands": commands - setup - refresher.commands - probe.commands,
                 "bytes_in": bytes_in,
                 "bytes_out": bytes_out,
-                "workload_bytes_in": bytes_in - sent - refresher.bytes_sent,
-                "workload_bytes_out": bytes_out - received - refresher.bytes_received,
+                "workload_bytes_in": bytes_in - sent - refresher.bytes_sent - probe.bytes_sent,
+                "workload_bytes_out": bytes_out - received - refresher.bytes_received - probe.bytes_received,
                 "refresher_commands": refresher.commands,
                 "cpu_s": float(fields["used_cpu_user"]) + float(fields["used_cpu_sys"]),
                 "used_memory_bytes": int(fields["used_memory"]),

@@ -29,6 +29,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from bench.counting import ByteCounter
 from bench.loadconfig import LoadConfig
 from bench.strategies import Strategy, get_strategy
+from bench.writemodel import WriteModel
 from loadgen.pacing import Pacer, Schedule
 from loadgen.recorder import IntervalRecorder
 
@@ -96,7 +97,9 @@ class LoadProcess:
         self.write_every = CONFIG.read_write_ratio or 0
         self.write_due = gevent.event.Event()
         self.writes_done = 0
-        self._rng = random.Random(index)
+        self.write_model = WriteModel(
+            CONFIG.players, CONFIG.hot_players, CONFIG.hot_write_share, random.Random(index)
+        )
         self._psutil = psutil.Process()
         self._greenlets: list[Any] = []
         self.t_start_s = self.t_stop_s = 0.0
@@ -150,11 +153,11 @@ class LoadProcess:
                     self.write_due.clear()
                     continue
                 self.writes_done += 1
-                player = self._rng.randrange(CONFIG.players)
+                player, delta = self.write_model.next_write()
                 sent_ns = time.perf_counter_ns()
                 error: BaseException | None = None
                 try:
-                    writer.submit(player, self._rng.randint(1, 10_000))
+                    self.write_model.observe(player, writer.submit(player, delta))
                 except Exception as exc:
                     error = exc
                 done_ns = time.perf_counter_ns()

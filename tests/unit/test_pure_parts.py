@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import random
 import signal
 
 import pytest
 
 from bench.errors import UsageError
+from bench.staleness import compare_views
 from bench.strategies import get_strategy, parse_strategies
 from bench.telemetry import is_setup_command, parse_commandstats, parse_info
 from bench.threads import TEARDOWN_SIGNALS, background_thread
 from bench.topology import TopologyOptions, check_url, redact_url
+from bench.writemodel import HOT_DELTA_FRACTION, UNIFORM_DELTA_MAX, WriteModel
 
 INFO_SAMPLE = (
     "# Server\r\nredis_version:7.2.4\r\n\r\n# Stats\r\ntotal_net_input_bytes:123\r\n"
@@ -117,3 +120,30 @@ def test_background_threads_leave_teardown_signals_to_the_main_thread() -> None:
     assert thread.daemon
     assert seen[0] >= TEARDOWN_SIGNALS
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+def test_compare_views_counts_missing_entries_and_displacement() -> None:
+    truth = [(b"a", 9.0), (b"b", 8.0), (b"c", 7.0), (b"d", 6.0)]
+    view = [(b"b", 8.0), (b"a", 5.0), (b"x", 4.0), (b"c", 3.0)]
+    assert compare_views(truth, view, n=3) == {
+        "entries_differ": 1,  # c is 4th in the view, outside its top 3
+        "missing_from_cache": 0,
+        "max_rank_displacement": 1,  # a: 1 -> 2, b: 2 -> 1, c: 3 -> 4
+        "max_score_error": 4.0,  # a: 9 vs 5, c: 7 vs 3
+    }
+    assert compare_views(truth, view[:3], n=3)["missing_from_cache"] == 1
+    assert compare_views(truth, truth, n=4)["entries_differ"] == 0
+
+
+def test_write_model_sends_the_hot_share_to_top_players_with_score_sized_deltas() -> None:
+    hot = [(7, 1_000_000.0), (8, 500_000.0)]
+    model = WriteModel(players=1_000_000, hot=hot, hot_share=0.5, rng=random.Random(1))
+    writes = [model.next_write() for _ in range(4000)]
+    hot_writes = [(p, d) for p, d in writes if p in (7, 8)]
+    assert 0.45 < len(hot_writes) / len(writes) < 0.55
+    assert max(d for p, d in hot_writes if p == 7) > UNIFORM_DELTA_MAX  # 2% of 1M = up to 20,000
+    assert all(d <= HOT_DELTA_FRACTION * 500_000 for p, d in hot_writes if p == 8)
+    model.observe(8, 10_000_000.0)
+    assert model.scores[8] == 10_000_000.0
+    uniform = WriteModel(players=10, hot=hot, hot_share=0.0, rng=random.Random(1))
+    assert all(p < 10 for p, _ in (uniform.next_write() for _ in range(100)))
