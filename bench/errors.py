@@ -7,3 +7,7 @@ class UsageError(Exception):
 
 class TopologyError(UsageError):
     """A server could not be started or reached."""
+
+
+# `lbbench` exit codes (README "Exit codes").
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import redis
 
@@ -307,3 +308,25 @@ def test_killed_compare_takes_servers_and_locust_along(tmp_path: Path) -> None:
         while alive(children) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert alive(children) == set()
+
+
+def test_sweep_over_shard_count_runs_each_point_on_that_many_shards(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    args = ["--values", "1,3", "--strategies", "naive", "--players", "3000", "--duration", "2"]
+    result = lbbench("sweep", "shards", *args, "--rps", "100", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out / "sweep.csv")
+    assert table["value"].tolist() == [1, 3]
+    # Naive sends one ZRANGE per shard: the swept shard count must reach the topology.
+    assert table["redis_commands_per_request"].tolist() == [1.0, 3.0]
+    assert (out / "sweep.png").is_file()
+    assert (out / "points" / "shards=3" / "report.md").is_file()
+
+
+def test_sweep_with_bad_values_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    result = lbbench("sweep", "shards", "--values", "1,x", "--out", str(out))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["lbbench: error: --values: 'x' is not a number for shards"]
+    assert not out.exists()
+    assert not out.with_name("sweep.partial").exists()

@@ -71,6 +71,16 @@ def make_summary() -> dict[str, Any]:
         redis_cpu_us_per_request=5.0,
         nodes_per_request=1,
         refresher=refresher,
+        staleness={
+            "samples": 60,
+            "failed_samples": 0,
+            "cache_age_s": {"mean": 30.0, "max": 60.0},
+            "entries_differ": {"mean": 1.5, "p95": 4.0, "max": 6},
+            "share_of_samples_differing": 0.4,
+            "max_rank_displacement": {"mean": 3.0, "max": 12},
+            "missing_from_cache_max": 0,
+            "max_score_error": 250000.0,
+        },
     )
     return {
         "schema_version": 2,

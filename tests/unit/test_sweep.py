@@ -1,0 +1,94 @@
+"""Sweep values, the tidy table, its plot and sweep.md from synthetic points (no servers)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from analysis.sweep import build_sweep_report, sweep_frame
+from bench.compare import CompareOptions
+from bench.errors import UsageError
+from bench.sweep import PARAMS, parse_values, point_name
+from bench.topology import TopologyOptions
+from tests.unit.sample_summary import make_summary
+
+
+def test_values_parse_per_parameter_type() -> None:
+    assert parse_values(PARAMS["shards"], "1, 2,10") == [1, 2, 10]
+    assert parse_values(PARAMS["refresh-interval"], "0.5,60") == [0.5, 60.0]
+    assert parse_values(PARAMS["rps"], "1_000,2_000") == [1000.0, 2000.0]
+
+
+@pytest.mark.parametrize(
+    ("param", "text", "message"),
+    [
+        ("shards", "1,two", "'two' is not a number"),
+        ("shards", "1.5,2", "'1.5' is not a number"),
+        ("rps", "0,100", "must be positive"),
+        ("refresh-interval", "5", "at least two different values"),
+        ("refresh-interval", "5,5", "at least two different values"),
+    ],
+)
+def test_bad_values_are_one_line_usage_errors(param: str, text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_values(PARAMS[param], text)
+
+
+def test_each_parameter_lands_in_its_option() -> None:
+    base = CompareOptions()
+    assert PARAMS["refresh-interval"].apply(base, 5.0).refresh_interval_s == 5.0
+    assert PARAMS["shards"].apply(base, 3).topology.shards == 3
+    assert PARAMS["rps"].apply(base, 800.0).rps == 800.0
+    assert PARAMS["read-write-ratio"].apply(base, 10).read_write_ratio == 10
+    external = CompareOptions(topology=TopologyOptions(shard_urls=("redis://a:1",), cache_url="redis://b:1"))
+    with pytest.raises(UsageError, match="spawns its own servers"):
+        PARAMS["shards"].apply(external, 2)
+
+
+def _write_sweep(sweep_dir: Path, param: str, values: list[float]) -> None:
+    for value in values:
+        summary = make_summary()
+        summary["scenario"]["shards"] = int(value) if param == "shards" else 10
+        naive = summary["strategies"]["naive"]
+        naive["bytes_out_per_request"] = 2400.0 * value
+        naive["valid"] = value < 3
+        summary["strategies"]["cached"]["staleness"]["entries_differ"]["mean"] = value / 2
+        summary["strategies"]["cached"]["refresher"]["interval_s"] = value
+        point = sweep_dir / "points" / point_name(PARAMS[param], value)
+        point.mkdir(parents=True)
+        (point / "summary.json").write_text(json.dumps(summary))
+    described = {
+        "param": param,
+        "unit": PARAMS[param].unit,
+        "values": values,
+        "points": [point_name(PARAMS[param], v) for v in values],
+    }
+    (sweep_dir / "sweep.json").write_text(json.dumps(described))
+
+
+def test_tidy_table_has_one_row_per_point_and_strategy(tmp_path: Path) -> None:
+    _write_sweep(tmp_path, "shards", [1, 2, 4])
+    frame = sweep_frame(tmp_path)
+    assert len(frame) == 3 * 2
+    naive = frame[frame["strategy"] == "naive"]
+    assert naive["value"].tolist() == [1, 2, 4]
+    assert naive["shards"].tolist() == [1, 2, 4]
+    assert naive["bytes_out_per_request"].tolist() == [2400.0, 4800.0, 9600.0]
+    cached = frame[frame["strategy"] == "cached"].iloc[0]
+    expected = cached["refresh_commands"] / cached["refresh_interval_s"]
+    assert cached["background_commands_per_s"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("param", ["shards", "rps", "refresh-interval", "read-write-ratio"])
+def test_report_files_for_every_parameter(tmp_path: Path, param: str) -> None:
+    _write_sweep(tmp_path, param, [1, 2, 4])
+    csv_path, png, md = build_sweep_report(tmp_path)
+    assert csv_path.read_text().count("\n") == 1 + 6
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    text = md.read_text()
+    assert f"# Sweep over {param}" in text
+    assert text.count("| naive |") == 3
+    stale = sweep_frame(tmp_path).query("strategy == 'cached'")["stale_entries_mean"].tolist()
+    assert stale == [0.5, 1.0, 2.0]
