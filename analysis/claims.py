@@ -36,6 +36,7 @@ class Verdict(StrEnum):
 
     HOLDS = "holds"
     DOES_NOT_HOLD = "does not hold"
+    HOLDS_ONLY_IF = "holds only if"
     NOT_MEASURABLE = "not measurable here"
 
 

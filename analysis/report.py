@@ -7,6 +7,7 @@ from typing import Any
 
 from analysis.claims import SEED_RPS, seed_claims
 from analysis.fmt import Strategy, fmt_count, fmt_kb, fmt_ms, invalid_reason, num, ratio
+from analysis.tradeoffs import tradeoff_claims
 
 Column = tuple[str, Callable[[Strategy], str]]
 
@@ -98,6 +99,26 @@ MEMORY_COLUMNS: list[Column] = [
     ("cache / shards", lambda m: f"{(num(m, 'cache_vs_shards') or 0):.4%}"),
     ("global set (MB)", lambda m: fmt_count(ratio(num(m, "global_set_bytes"), 1e6), 1)),
 ]
+SCALE_COLUMNS: list[Column] = [
+    ("Redis queries/s", lambda p: fmt_count(num(p, "redis_queries_per_s"))),
+    ("network MB/s", lambda p: fmt_count(num(p, "network_mb_per_s"), 1)),
+    ("Redis cores (command time)", lambda p: fmt_count(num(p, "redis_cores_command_time"), 2)),
+    ("Redis cores (process CPU)", lambda p: fmt_count(num(p, "redis_cores_process_cpu"), 2)),
+    ("app cores (Python)", lambda p: fmt_count(num(p, "app_cores"), 2)),
+    ("RAM per shard (GB)", lambda p: fmt_count(num(p, "ram_per_shard_gb"), 2)),
+    ("global set node RAM (GB)", lambda p: fmt_count(num(p, "global_node_ram_gb"), 2)),
+]
+SCALE_ASSUMPTIONS = (
+    "Per-request costs measured in this run, multiplied out to the seed's scenario: {players} players on"
+    " {shards} shards, {reads} top-100 reads/s, one write per {ratio} reads, plus the refresher's"
+    " commands and bytes per second. Redis CPU has two bounds: time inside commands (commandstats, a"
+    " lower bound without socket I/O) and the server processes' CPU (an upper bound that includes idle"
+    " nodes' housekeeping). Application cores are this Python load generator's CPU per request; a"
+    " compiled client needs less. Assumed: per-request costs do not grow with players (sorted-set reads"
+    " are O(log N + n)) or with rate (the model projects work, not latency or queueing); reads spread"
+    " evenly over the nodes that serve them; network round trips, absent on loopback, add latency but no"
+    " work. RAM: bytes per player from MEMORY USAGE x players / shards."
+)
 HOW_TO_READ = (
     "Latencies come from the load generator's µs HDR histograms (3 significant digits, one per worker and"
     " second, merged exactly) and cover successful requests only. *Corrected* latency runs from the moment"
@@ -241,7 +262,21 @@ def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str
             " list and, where seeded, the single global sorted set.",
             _columns(MEMORY_COLUMNS, memory),
         ]
-    rows = [[c.claim, c.measured, c.projected, f"**{c.verdict}**: {c.reason}"] for c in seed_claims(summary)]
+    scale: dict[str, Any] = summary.get("scale_model") or {}
+    if scale.get("strategies"):
+        scenario = {k: fmt_count(num(scale.get("scenario"), k)) for k in ("players", "shards", "reads_per_s")}
+        parts += [
+            "## Scale model: the seed's scenario",
+            SCALE_ASSUMPTIONS.format(
+                players=scenario["players"],
+                shards=scenario["shards"],
+                reads=scenario["reads_per_s"],
+                ratio=fmt_count(num(scale.get("scenario"), "read_write_ratio")),
+            ),
+            _columns(SCALE_COLUMNS, scale["strategies"]),
+        ]
+    claims = [*seed_claims(summary), *tradeoff_claims(summary)]
+    rows = [[c.claim, c.measured, c.projected, f"**{c.verdict}**: {c.reason}"] for c in claims]
     parts += [
         "## Seed claims vs measured",
         f"Claims are quoted from the seed design doc; projections scale this run's per-request figures to the"

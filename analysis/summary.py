@@ -11,6 +11,7 @@ import pandas as pd
 from hdrh.histogram import HdrHistogram
 
 from analysis import frames, hdr
+from analysis.scale import command_us_per_request, scale_model
 from analysis.staleness import staleness_summary
 from loadgen.recorder import KINDS
 
@@ -83,14 +84,26 @@ def guard_reasons(entry: dict[str, Any], window: dict[str, Any]) -> list[str]:
     return reasons
 
 
-def _per_node(node_frame: pd.DataFrame, duration_s: float) -> dict[str, dict[str, Any]]:
+def _write_calls(commandstats_frame: pd.DataFrame | None) -> dict[str, int]:
+    """Per node, the writer's ZINCRBY calls in the window (from commandstats)."""
+    if commandstats_frame is None or commandstats_frame.empty:
+        return {}
+    rows = commandstats_frame[commandstats_frame["command"] == "zincrby"].sort_values("t_s")
+    return {str(node): int(calls.iloc[-1] - calls.iloc[0]) for node, calls in rows.groupby("node")["calls"]}
+
+
+def _per_node(
+    node_frame: pd.DataFrame, duration_s: float, commandstats_frame: pd.DataFrame | None = None
+) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
+    writes = _write_calls(commandstats_frame)
     for node, rows in node_frame.groupby("node", sort=False):
         first, last = rows.iloc[0], rows.iloc[-1]
         commands = int(last["workload_commands"] - first["workload_commands"])
         out[str(node)] = {
             "role": str(first["role"]),
             "commands": commands,
+            "write_commands": writes.get(str(node), 0),
             "ops_per_s": round(commands / duration_s, 1) if duration_s > 0 else 0.0,
             "bytes_out": int(last["workload_bytes_out"] - first["workload_bytes_out"]),
             "bytes_in": int(last["workload_bytes_in"] - first["workload_bytes_in"]),
@@ -180,13 +193,14 @@ def strategy_summary(
     window: dict[str, Any],
     histograms: Mapping[str, HdrHistogram],
     staleness_frame: pd.DataFrame | None = None,
+    commandstats_frame: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The summary.json entry of one strategy; histograms maps recorder KINDS to merged HdrHistograms."""
     requests, failures = int(_total(workers_frame, "requests")), int(_total(workers_frame, "failures"))
     attempts = max(requests + failures, 1)
     duration_s = float(workers_frame["t_stop_s"].max() - workers_frame["t_start_s"].min())
     duration_s = duration_s if duration_s > 0 else 0.0  # NaN (no workers) fails the comparison too
-    per_node = _per_node(node_frame, duration_s)
+    per_node = _per_node(node_frame, duration_s, commandstats_frame)
     # The background writer's ZINCRBYs reach Redis too; its client-side counts take them out.
     redis_side = {
         "commands": sum(n["commands"] for n in per_node.values())
@@ -201,7 +215,7 @@ def strategy_summary(
         "bytes_out": _total(workers_frame, "client_read_bytes_received"),
         "bytes_in": _total(workers_frame, "client_read_bytes_sent"),
     }
-    all_commands = sum(n["commands"] for n in per_node.values())
+    read_commands = sum(n["commands"] - n["write_commands"] for n in per_node.values())
     redis_cpu_s = sum(n["cpu_s"] for n in per_node.values())
     entry: dict[str, Any] = {
         "requests": requests,
@@ -225,8 +239,14 @@ def strategy_summary(
         "loadgen_cpu_percent": loadgen_cpu_percent(interval_frame),
         "redis_ops_per_s": round(redis_side["commands"] / duration_s, 1) if duration_s > 0 else 0.0,
         "redis_cpu_us_per_request": round(redis_cpu_s * 1e6 / attempts, 1),
+        "redis_command_us_per_request": None
+        if commandstats_frame is None
+        else command_us_per_request(commandstats_frame, node_frame, attempts),
+        # The writer's ZINCRBYs reach every shard; a node serves reads only if reads reach it.
         "nodes_per_request": sum(
-            1 for n in per_node.values() if all_commands and n["commands"] >= NODE_SHARE_MIN * all_commands
+            1
+            for n in per_node.values()
+            if read_commands and n["commands"] - n["write_commands"] >= NODE_SHARE_MIN * read_commands
         ),
         "per_node": per_node,
         "refresher": _refresher(refresh_frame, window.get("refresh_interval_s")),
@@ -256,6 +276,9 @@ def _writes(
         return None
     return {
         "requests": int(_total(workers_frame, "writes")),
+        "commands_per_write": _ratio(
+            _total(workers_frame, "client_write_commands"), _total(workers_frame, "writes")
+        ),
         "failures": int(_total(workers_frame, "write_failures")),
         "latency_us": hdr.hdr_stats(histogram),
         "read_write_ratio": read_write_ratio,
@@ -271,6 +294,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
     node_frame = frames.nodes(run_dir)
     refresh_frame = frames.refreshes(run_dir)
     staleness_frame = frames.staleness(run_dir)
+    commandstats_frame = frames.commandstats(run_dir)
     result: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "run_id": meta.get("run_id", run_dir.name),
@@ -299,6 +323,8 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
             window=frames.window(run_dir, name),
             histograms={kind: hdr.merged(run_dir, name, kind) for kind in KINDS},
             staleness_frame=staleness_frame[staleness_frame["strategy"] == name],
+            commandstats_frame=commandstats_frame[commandstats_frame["strategy"] == name],
         )
     result["valid"] = all(s["valid"] for s in result["strategies"].values())
+    result["scale_model"] = scale_model(result)
     return result

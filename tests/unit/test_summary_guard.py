@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analysis.summary import SCHEMA_VERSION, build_summary, loadgen_cpu_percent
+from analysis.summary import SCHEMA_VERSION, _per_node, _write_calls, build_summary, loadgen_cpu_percent
 from tests.unit.synthetic_run import Interval, Redis, Worker, histogram_of, steady_worker, write_run
 
 OPEN_100 = {"mode": "open", "target_rps": 100.0, "lag_p99_limit_us": 10_000, "cpu_limit_percent": 90}
@@ -238,3 +238,31 @@ def test_cross_check_agrees_within_one_percent(tmp_path: Path, redis_factor: flo
 def test_cross_check_without_client_counts_does_not_agree(tmp_path: Path) -> None:
     naive = _summary(tmp_path, [steady_worker("local", 3, 10)], {})["strategies"]["naive"]
     assert naive["cross_check"] == {"commands": None, "bytes_out": None, "bytes_in": None, "agree": False}
+
+
+def test_writer_zincrbys_do_not_make_a_shard_a_serving_node() -> None:
+    nodes = pd.DataFrame(
+        {
+            "t_s": [0.0, 0.0, 1.0, 1.0],
+            "node": ["cache", "shard-0", "cache", "shard-0"],
+            "role": ["cache", "shard", "cache", "shard"],
+            "workload_commands": [0, 0, 1000, 100],
+            "workload_bytes_out": [0] * 4,
+            "workload_bytes_in": [0] * 4,
+            "cpu_s": [0.0] * 4,
+            "used_memory_bytes": [0] * 4,
+        }
+    )
+    stats = pd.DataFrame(
+        {
+            "t_s": [0.0, 1.0],
+            "node": ["shard-0"] * 2,
+            "command": ["zincrby"] * 2,
+            "calls": [5, 105],
+            "usec": [0, 0],
+        }
+    )
+    per_node = _per_node(nodes, 1.0, stats)
+    assert per_node["shard-0"]["write_commands"] == 100
+    assert per_node["cache"]["write_commands"] == 0
+    assert _write_calls(None) == {}

@@ -1,0 +1,107 @@
+"""Verdicts on the seed's qualitative lines and the scale model (synthetic summaries, no servers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from analysis.claims import Verdict
+from analysis.scale import command_us_per_request, project, scale_model
+from analysis.tradeoffs import tradeoff_claims
+from tests.unit.sample_summary import strategy_entry
+
+
+def verdicts(summary: dict[str, Any]) -> dict[str, Verdict]:
+    summary["scale_model"] = scale_model(summary)
+    return {c.key: c.verdict for c in tradeoff_claims(summary)}
+
+
+def test_every_qualitative_line_gets_a_verdict(summary: dict[str, Any]) -> None:
+    claims = tradeoff_claims(summary)
+    assert [c.key for c in claims] == list("ijklmnopqrstu")
+    assert all(c.measured for c in claims)
+
+
+def test_staleness_bound_holds_within_the_interval_and_fails_beyond(summary: dict[str, Any]) -> None:
+    assert verdicts(summary)["j"] == Verdict.HOLDS  # max age 60 s, interval 60 s
+    summary["strategies"]["cached"]["staleness"]["cache_age_s"]["max"] = 75.0
+    assert verdicts(summary)["j"] == Verdict.DOES_NOT_HOLD
+
+
+def test_not_real_time_needs_an_observed_difference(summary: dict[str, Any]) -> None:
+    assert verdicts(summary)["m"] == Verdict.HOLDS
+    summary["strategies"]["cached"]["staleness"]["share_of_samples_differing"] = 0.0
+    assert verdicts(summary)["m"] == Verdict.DOES_NOT_HOLD
+
+
+def test_conditions_are_holds_only_if_with_the_measured_price(summary: dict[str, Any]) -> None:
+    claims = {c.key: c for c in tradeoff_claims(summary)}
+    assert claims["n"].verdict == Verdict.HOLDS_ONLY_IF
+    assert "up to 6 wrong entries" in claims["n"].reason
+    assert "off by up to 12" in claims["n"].reason
+    assert claims["p"].verdict == Verdict.HOLDS_ONLY_IF
+    assert "11 commands" in claims["p"].measured  # ZSCORE + 10 ZCOUNTs
+
+
+def test_memory_is_negligible_only_under_one_percent(summary: dict[str, Any]) -> None:
+    memory = {"shard_key_bytes": 84_000_000, "cache_key_bytes": 88_000, "cache_vs_shards": 0.00105}
+    summary["strategies"]["cached"]["memory"] = memory
+    assert verdicts(summary)["l"] == Verdict.HOLDS
+    memory["cache_vs_shards"] = 0.02
+    assert verdicts(summary)["l"] == Verdict.DOES_NOT_HOLD
+
+
+def test_alternatives_are_judged_when_their_strategy_ran(summary: dict[str, Any]) -> None:
+    absent = verdicts(summary)
+    assert absent["s"] == absent["t"] == absent["u"] == Verdict.NOT_MEASURABLE
+    stale = summary["strategies"]["cached"]["staleness"]
+    summary["strategies"]["incremental"] = strategy_entry(
+        staleness={**stale, "entries_differ": {"mean": 0.1, "p95": 1, "max": 1}},
+        writes={"requests": 10, "commands_per_write": 3.0},
+    )
+    summary["strategies"]["global"] = strategy_entry(
+        memory={"bytes_per_player": 84.0, "global_set_bytes": 84_000_000}
+    )
+    summary["strategies"]["regional"] = strategy_entry(redis_commands_per_request=2.0, nodes_per_request=11)
+    present = verdicts(summary)
+    assert present["s"] == Verdict.HOLDS  # fresher than cached (0.1 < 1.5 entries)
+    assert present["t"] == Verdict.HOLDS_ONLY_IF
+    assert present["u"] == Verdict.HOLDS
+    global_claim = next(c for c in tradeoff_claims(summary) if c.key == "t")
+    assert "8.4 GB on one node" in global_claim.projected  # 84 B/player x 100M
+
+
+def test_peak_traffic_holds_only_when_measured_at_10k(summary: dict[str, Any]) -> None:
+    assert verdicts(summary)["q"] == Verdict.HOLDS  # the sample cached entry: 10,000 req/s, valid
+    summary["strategies"]["cached"]["rps"] = 5000.0
+    assert verdicts(summary)["q"] == Verdict.NOT_MEASURABLE
+
+
+def test_scale_model_multiplies_per_request_costs_out(summary: dict[str, Any]) -> None:
+    naive = summary["strategies"]["naive"]
+    naive.update(redis_command_us_per_request=300.0, client_cpu_us_per_request=700.0)
+    naive["memory"] = {"bytes_per_player": 80.0}
+    naive["writes"] = {"requests": 100, "commands_per_write": 1.0}
+    figures = project(naive, players=1e6, run_shards=10)
+    assert figures["redis_queries_per_s"] == 10 * 10_000 + 10  # reads + one ZINCRBY per 1000 reads
+    assert figures["redis_cores_command_time"] == pytest.approx(3.0)
+    assert figures["app_cores"] == pytest.approx(7.0)
+    assert figures["ram_per_shard_gb"] == pytest.approx(0.8)  # 80 B x 100M / 10 shards
+    bytes_per_request = naive["bytes_out_per_request"] + naive["bytes_in_per_request"]
+    assert figures["network_mb_per_s"] == pytest.approx(bytes_per_request * 10_000 / 1e6, abs=0.01)
+
+
+def test_command_time_leaves_out_harness_calls_and_setup_commands() -> None:
+    stats = pd.DataFrame(
+        [
+            (0.0, "shard-0", "zrange", 0, 0),
+            (0.0, "shard-0", "info", 5, 500),
+            (1.0, "shard-0", "zrange", 110, 2200),  # 100 workload calls + 10 probe calls, 20 µs each
+            (1.0, "shard-0", "info", 6, 600),
+        ],
+        columns=["t_s", "node", "command", "calls", "usec"],
+    )
+    nodes = pd.DataFrame({"t_s": [0.0, 1.0], "node": ["shard-0"] * 2, "workload_commands": [0, 100]})
+    assert command_us_per_request(stats, nodes, attempts=100) == 20.0
