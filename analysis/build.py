@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import frames, hdr
+from analysis.costplots import plot_costs
 from analysis.plots import plot_latency_cdf, plot_ops_per_node, plot_rate
 from analysis.report import render_report
 from analysis.staleness import plot_staleness
@@ -44,6 +45,9 @@ def build_report(run_dir: Path) -> ReportFiles:
         stale_png = plot_staleness(staleness, frames.refreshes(run_dir), run_dir / "staleness.png")
         plots["Staleness of the cached views"] = stale_png.name
         written.append(stale_png)
+    costs = plot_costs(summary, run_dir)
+    plots.update(costs)
+    written += [run_dir / name for name in costs.values()]
     meta = frames.read_json(run_dir / "meta.json")
     report_path = run_dir / "report.md"
     report_path.write_text(render_report(summary, meta, plots))

@@ -1,0 +1,112 @@
+"""What the seed calls costs, drawn from summary.json: refresh spikes against steady load, and memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from analysis.fmt import num
+from analysis.plots import CACHE_COLOR, DPI, FIGSIZE_IN, save_figure
+
+
+def _bars(ax: Axes, labels: list[str], groups: dict[str, list[float]]) -> None:
+    """Grouped bars on a log axis, each bar labelled with its value."""
+    width = 0.8 / max(1, len(groups))
+    x = np.arange(len(labels))
+    for i, (name, values) in enumerate(groups.items()):
+        bars = ax.bar(x + i * width, values, width, label=name)
+        ax.bar_label(bars, labels=[f"{v:,.3g}" for v in values], fontsize="x-small")
+    ax.set_xticks(x + width * (len(groups) - 1) / 2, labels)
+    ax.set_yscale("log")
+    positive = [v for values in groups.values() for v in values if v > 0]
+    if positive:  # bars on a log axis need a floor well under the smallest one to be comparable
+        ax.set_ylim(bottom=min(positive) / 10, top=max(positive) * 3)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize="small")
+
+
+def spike_figure(summary: dict[str, Any]) -> Figure | None:
+    """Per cached strategy: bytes/s and commands/s while a refresh runs vs the steady read load."""
+    spikes = {
+        name: s["refresher"]["spike"]
+        for name, s in (summary.get("strategies") or {}).items()
+        if isinstance(s.get("refresher"), dict) and isinstance(s["refresher"].get("spike"), dict)
+    }
+    if not spikes:
+        return None
+    names = list(spikes)
+    fig, (left, right) = plt.subplots(1, 2, figsize=FIGSIZE_IN, dpi=DPI)
+    _bars(
+        left,
+        names,
+        {
+            "during a refresh": [num(spikes[n], "bytes_out_per_s") or 0.0 for n in names],
+            "steady reads": [num(spikes[n], "steady_bytes_out_per_s") or 0.0 for n in names],
+        },
+    )
+    left.set_ylabel("bytes out of Redis per second")
+    _bars(
+        right,
+        names,
+        {
+            "during a refresh": [num(spikes[n], "commands_per_s") or 0.0 for n in names],
+            "steady reads": [num(spikes[n], "steady_commands_per_s") or 0.0 for n in names],
+        },
+    )
+    right.set_ylabel("Redis commands per second")
+    fig.suptitle("Refresh spike: rates while a refresh runs (per refresh / its p50 duration) vs steady reads")
+    fig.tight_layout()
+    return fig
+
+
+def memory_figure(summary: dict[str, Any]) -> Figure | None:
+    """Key sizes from MEMORY USAGE: all shards' leaderboards, the cached top list, the global set."""
+    memory = next(
+        (
+            s["memory"]
+            for s in (summary.get("strategies") or {}).values()
+            if isinstance(s.get("memory"), dict)
+        ),
+        None,
+    )
+    if memory is None:
+        return None
+    sizes = {
+        "shards' leaderboards": num(memory, "shard_key_bytes"),
+        "cached top 1000": num(memory, "cache_key_bytes"),
+        "single global set": num(memory, "global_set_bytes"),
+    }
+    shown = {label: value for label, value in sizes.items() if value}
+    fig, ax = plt.subplots(figsize=FIGSIZE_IN, dpi=DPI)
+    colors = ["0.5", CACHE_COLOR, "C0"][: len(shown)]
+    bars = ax.barh(list(shown), list(shown.values()), color=colors)
+    ax.bar_label(bars, labels=[f"{v / 1e6:,.2f} MB" for v in shown.values()], fontsize="small")
+    ax.set_xscale("log")
+    ax.set_xlim(left=min(shown.values()) / 10, right=max(shown.values()) * 5)
+    ax.set_xlabel("bytes (log scale)")
+    ax.grid(True, axis="x", alpha=0.3)
+    per_player = num(memory, "bytes_per_player")
+    share = num(memory, "cache_vs_shards")
+    ax.set_title(
+        f"{per_player or 0:,.1f} bytes per player on the shards; the cache is {share or 0:.3%} of them",
+        loc="left",
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_costs(summary: dict[str, Any], run_dir: Path) -> dict[str, str]:
+    """Write spikes.png and memory.png when the run has the figures; caption -> file name."""
+    written = {}
+    for caption, name, fig in (
+        ("Refresh spikes against the steady read load", "spikes.png", spike_figure(summary)),
+        ("Memory of the harness's keys", "memory.png", memory_figure(summary)),
+    ):
+        if fig is not None:
+            written[caption] = save_figure(fig, run_dir / name).name
+    return written

@@ -1,0 +1,43 @@
+"""Spike and memory figures from a summary dict (no servers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from analysis.costplots import memory_figure, plot_costs, spike_figure
+
+
+def test_spike_bars_compare_each_cached_strategy_with_its_steady_load(summary: dict[str, Any]) -> None:
+    spike = {"bytes_out_per_s": 2.5e7, "steady_bytes_out_per_s": 1.2e6, "commands_per_s": 1660.0}
+    summary["strategies"]["cached"]["refresher"]["spike"] = {**spike, "steady_commands_per_s": 500.0}
+    fig = spike_figure(summary)
+    assert fig is not None
+    bytes_axis = fig.axes[0]
+    heights = sorted(round(bar.get_height()) for bar in bytes_axis.patches)
+    assert heights == [1_200_000, 25_000_000]
+    assert [t.get_text() for t in bytes_axis.get_xticklabels()] == ["cached"]
+
+
+def test_no_refresher_means_no_spike_figure(summary: dict[str, Any]) -> None:
+    del summary["strategies"]["cached"]
+    assert spike_figure(summary) is None
+    assert plot_costs(summary, Path("/nonexistent")) == {}
+
+
+def test_memory_bars_show_only_the_keys_that_exist(summary: dict[str, Any], tmp_path: Path) -> None:
+    summary["strategies"]["cached"]["memory"] = {
+        "shard_key_bytes": 84_000_000,
+        "bytes_per_player": 84.0,
+        "cache_key_bytes": 88_000,
+        "cache_vs_shards": 0.00105,
+        "global_set_bytes": None,
+    }
+    fig = memory_figure(summary)
+    assert fig is not None
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [
+        "shards' leaderboards",
+        "cached top 1000",
+    ]
+    assert "84.0 bytes per player" in fig.axes[0].get_title(loc="left")
+    assert set(plot_costs(summary, tmp_path).values()) == {"memory.png"}
