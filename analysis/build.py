@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import frames, hdr
+from analysis.gate_report import GATE_FILE, with_gate_section
 from analysis.plots import plot_latency_cdf, plot_ops_per_node, plot_rate
 from analysis.report import render_report
 from analysis.summary import build_summary
@@ -39,5 +40,9 @@ def build_report(run_dir: Path) -> ReportFiles:
     }
     meta = frames.read_json(run_dir / "meta.json")
     report_path = run_dir / "report.md"
-    report_path.write_text(render_report(summary, meta, plots))
+    report = render_report(summary, meta, plots)
+    # A gate already run on this directory keeps its section (as it was decided, from gate.json).
+    if (run_dir / GATE_FILE).is_file():
+        report = with_gate_section(report, frames.read_json(run_dir / GATE_FILE))
+    report_path.write_text(report)
     return ReportFiles(summary_path, report_path, [latency_png, rate_png, ops_png])

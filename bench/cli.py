@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
+from bench.cli_gate import GATE_COMMANDS, add_gate_parsers
 from bench.console import console, status
 from bench.errors import UsageError
 from bench.keys import Keys
@@ -143,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         "up", parents=[topo, data], help="run the local topology in the foreground until Ctrl-C"
     )
     p.add_argument("--refresh-interval", type=float, default=REFRESH_INTERVAL_S)
+    add_gate_parsers(sub)
     return parser
 
 
@@ -330,6 +332,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "refresh": cmd_refresh,
     "seed": cmd_seed,
     "up": cmd_up,
+    **GATE_COMMANDS,
 }
 
 
