@@ -33,6 +33,7 @@ EXACT_KEYS = frozenset(
         "nodes_per_request",
         "failures",
         "valid",
+        "agree",
         "commands_per_refresh",
         "bytes_out_per_refresh",
         "bytes_in_per_refresh",
