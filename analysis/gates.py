@@ -116,21 +116,25 @@ def _decide_exact(
 def _decide_timing(
     check: Check, samples: list[float], baseline_samples: list[float], limits: list[float]
 ) -> _Decision:
-    """The noise rule: median of runs; CV over MAX_CV is UNSTABLE; a change inside the band is NO CHANGE."""
+    """The noise rule (README "Performance gate"): medians, a noise band, and a CV test."""
     current, limit = noise.median(samples), noise.median(limits)
     n = f"n={len(samples)}" + (f", baseline n={len(baseline_samples)}" if baseline_samples else "")
     cv = noise.worst_cv(
         noise.coefficient_of_variation(samples),
         noise.coefficient_of_variation(baseline_samples) if check.uses_baseline else None,
     )
-    if cv is not None and cv > noise.MAX_CV:
-        return _Decision(UNSTABLE, current, limit, f"CV {cv:.1%} > {noise.MAX_CV:.0%}: too noisy ({n})", cv)
-    band = None
-    if check.uses_baseline:
-        band = noise.noise_band(cv)
-        change = noise.relative_change(current, noise.median(baseline_samples))
-        if change is not None and abs(change) <= band:
-            return _Decision(NO_CHANGE, current, limit, f"within noise band ±{band:.1%} ({n})", cv, band)
+    band = noise.noise_band(cv)
+    # A baseline check measures the change from the baseline; a threshold check, the distance from
+    # its limit. Within the band, noise alone could explain the difference.
+    reference, what = (
+        (noise.median(baseline_samples), "baseline") if check.uses_baseline else (limit, "limit")
+    )
+    within = noise.within_band(current, reference, band)
+    if cv is not None and cv > noise.MAX_CV and within:
+        note = f"CV {cv:.1%} > {noise.MAX_CV:.0%}, within ±{band:.1%} of the {what} ({n})"
+        return _Decision(UNSTABLE, current, limit, note, cv, band)
+    if check.uses_baseline and within:
+        return _Decision(NO_CHANGE, current, limit, f"within noise band ±{band:.1%} ({n})", cv, band)
     verdict = PASS if check.holds(current, limit) else FAIL
     return _Decision(verdict, current, limit, f"median; needs {needs(check, limit)} ({n})", cv, band)
 

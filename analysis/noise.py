@@ -1,4 +1,10 @@
-"""The noise rule for timing metrics over repeated runs (README "Performance gate")."""
+"""The noise rule for timing metrics over repeated runs (README "Performance gate").
+
+A timing check takes the median over K repeats (and over the baseline's runs). It is UNSTABLE when
+the worst CV exceeds MAX_CV *and* the median lies within the noise band of what it is compared
+with (the baseline, or a threshold's limit): noise could then explain the result. A baseline check
+whose change lies within the band is NO CHANGE. Anything else is decided on the medians.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +45,11 @@ def worst_cv(*cvs: float | None) -> float | None:
 def noise_band(cv: float | None) -> float:
     """Relative change below which current and baseline cannot be told apart: max(5%, 2 x CV)."""
     return max(MIN_NOISE_BAND, CV_BAND_FACTOR * cv) if cv is not None else MIN_NOISE_BAND
+
+
+def within_band(value: float, reference: float, band: float) -> bool:
+    """Whether value lies within ±band (relative) of reference; a zero reference needs an equal value."""
+    return abs(value - reference) <= band * abs(reference)
 
 
 def relative_change(current: float, baseline: float) -> float | None:
