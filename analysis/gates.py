@@ -67,7 +67,7 @@ class CheckResult:
     baseline: float | None
     change: float | None  # current / baseline - 1
     cv: float | None  # worst coefficient of variation the timing rule saw
-    band: float | None  # noise band of a baseline comparison of a timing metric
+    band: float | None  # noise band of a timing check: max(5%, 2 x cv)
     samples: list[float]
     baseline_samples: list[float]
     note: str

@@ -56,7 +56,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from analysis.baseline import load_reference, load_run, same_scenario, scenario_differences
     from analysis.checks import GateConfig, parse_checks, read_gate_config
     from analysis.gate_report import gate_document, gate_table, write_gate
-    from analysis.gates import FAIL, UNSTABLE, evaluate
+    from analysis.gates import FAIL, UNSTABLE, evaluate, fmt_value
 
     with _usage_errors():
         config = read_gate_config(args.config) if args.config else GateConfig()
@@ -88,7 +88,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     for row in result.results:
         if row.verdict in (FAIL, UNSTABLE):
             print(
-                f"lbbench gate: {row.verdict}: {row.check} — current {row.current:,.6g}; {row.note}",
+                f"lbbench gate: {row.verdict}: {row.check} — current {fmt_value(row.current)}; {row.note}",
                 file=sys.stderr,
             )
     counts = Counter(row.verdict for row in result.results)
