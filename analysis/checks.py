@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import operator
+import os
 import re
 import tomllib
 from collections.abc import Callable, Sequence
@@ -222,4 +223,4 @@ def read_gate_config(path: Path) -> GateConfig:
     baseline = gates.get("baseline")
     if baseline is not None and not isinstance(baseline, str):
         raise GateInputError(f"{path}: [gates] baseline must be a path string")
-    return GateConfig(checks, path.parent / baseline if baseline else None)
+    return GateConfig(checks, Path(os.path.normpath(path.parent / baseline)) if baseline else None)

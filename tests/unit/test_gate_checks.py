@@ -89,7 +89,7 @@ def test_gates_table_from_toml(tmp_path: Path) -> None:
     )
     gates = read_gate_config(config)
     assert gates.checks == ["cached.redis_commands_per_request == 1", "naive.latency_us.p99 < 5000"]
-    assert gates.baseline == config.parent / "../base.json"
+    assert gates.baseline == tmp_path / "base.json"
 
 
 @pytest.mark.parametrize(
