@@ -5,8 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # Extra flags for `make run`, e.g. make run RUN_ARGS="--duration 30 --players 200000"
 RUN_ARGS ?=
+# `make perf-gate`: a short naive-vs-cached run gated against a committed baseline (README "Performance gate").
+PERF_ARGS ?= --players 50000 --duration 5 --rps 300
+PERF_DIR  ?= results/perf-gate
+PERF_GATE ?= .ci/perf-gate.toml
 
-.PHONY: run test lint typecheck unit integration bench venv clean
+.PHONY: run test lint typecheck unit integration bench perf-gate perf-baseline venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +24,10 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/lbbench compare $(RUN_ARGS)
 
-## Lint, type-check, unit tests, then integration tests on real spawned servers
+## Lint, type-check, unit tests, integration tests on real spawned servers, then the performance gate
 test: lint typecheck
 	$(BIN)/python -m pytest tests
+	$(MAKE) --no-print-directory perf-gate
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -40,6 +45,18 @@ integration: $(STAMP)
 ## Hot-path micro-benchmarks (pytest-benchmark); compare runs with --benchmark-compare
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-autosave $(BENCH_ARGS)
+
+## A 5-s naive-vs-cached run, gated on exact counters and a same-run latency ratio (exit 1 = regression)
+perf-gate: $(STAMP)
+	rm -rf $(PERF_DIR)
+	$(BIN)/lbbench compare $(PERF_ARGS) --out $(PERF_DIR)
+	$(BIN)/lbbench gate $(PERF_DIR) --config $(PERF_GATE)
+
+## Re-measure the committed CI baseline (three repeats) after an intended change in what a request costs
+perf-baseline: $(STAMP)
+	rm -rf $(PERF_DIR)-1 $(PERF_DIR)-2 $(PERF_DIR)-3
+	for i in 1 2 3; do $(BIN)/lbbench compare $(PERF_ARGS) --out $(PERF_DIR)-$$i || exit 1; done
+	$(BIN)/lbbench baseline save $(PERF_DIR)-1 $(PERF_DIR)-2 $(PERF_DIR)-3 --name ci-smoke --overwrite
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from analysis import frames, hdr
 from analysis.costplots import plot_costs
+from analysis.gate_report import GATE_FILE, with_gate_section
 from analysis.plots import plot_latency_cdf, plot_ops_per_node, plot_rate
 from analysis.report import render_report
 from analysis.staleness import plot_staleness
@@ -50,5 +51,9 @@ def build_report(run_dir: Path) -> ReportFiles:
     written += [run_dir / name for name in costs.values()]
     meta = frames.read_json(run_dir / "meta.json")
     report_path = run_dir / "report.md"
-    report_path.write_text(render_report(summary, meta, plots))
+    report = render_report(summary, meta, plots)
+    # A gate already run on this directory keeps its section (as it was decided, from gate.json).
+    if (run_dir / GATE_FILE).is_file():
+        report = with_gate_section(report, frames.read_json(run_dir / GATE_FILE))
+    report_path.write_text(report)
     return ReportFiles(summary_path, report_path, written)

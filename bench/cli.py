@@ -22,6 +22,7 @@ from bench.cli_args import (
     topology_options,
     topology_parent,
 )
+from bench.cli_gate import GATE_COMMANDS, add_gate_parsers
 from bench.console import console, status
 from bench.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
 from bench.keys import Keys
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "up", parents=[topo, data], help="run the local topology in the foreground until Ctrl-C"
     )
     p.add_argument("--refresh-interval", type=float, default=REFRESH_INTERVAL_S)
+    add_gate_parsers(sub)
     return parser
 
 
@@ -256,6 +258,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "refresh": cmd_refresh,
     "seed": cmd_seed,
     "up": cmd_up,
+    **GATE_COMMANDS,
 }
 
 

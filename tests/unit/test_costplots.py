@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
+import pytest
+
 from analysis.costplots import memory_figure, plot_costs, spike_figure
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    yield
+    plt.close("all")
 
 
 def test_spike_bars_compare_each_cached_strategy_with_its_steady_load(summary: dict[str, Any]) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
+import pytest
 
 from analysis.staleness import plot_staleness, staleness_figure, staleness_summary
 
@@ -28,6 +31,12 @@ def _samples() -> pd.DataFrame:
         )
     rows.append({"strategy": "cached", "t_rel_s": 10.0, "error": "ConnectionError: gone"})
     return pd.DataFrame(rows)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    yield
+    plt.close("all")
 
 
 def test_summary_describes_the_sawtooth_and_counts_failed_samples() -> None:
