@@ -52,6 +52,8 @@ def closed_port_url() -> str:
         (["top", "--strategy", "bogus"], "unknown strategy 'bogus'"),
         (["report", "/nonexistent-run"], "is not a run directory"),
         (["compare", "--players", "ten"], "not an integer"),
+        (["compare", "--hot-write-share", "1.5"], "--hot-write-share must be between 0 and 1"),
+        (["sweep", "rps", "--values", "500"], "at least two different values"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
