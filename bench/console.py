@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -50,3 +52,33 @@ class PhaseClock:
         if not console.is_terminal and elapsed_s >= self._next_line_s:
             status(f"{self.label}: {min(elapsed_s, self.total_s):.0f}/{self.total_s:g} s")
             self._next_line_s += PLAIN_PROGRESS_EVERY_S
+
+
+class CountProgress:
+    """Progress of counted work in steps: a bar per step on a terminal, a status line every 15 s elsewhere."""
+
+    def __init__(self, label: str, totals: dict[str, int], unit: str) -> None:
+        self.label = label
+        self.unit = unit
+        self._totals = totals
+        self._done = dict.fromkeys(totals, 0)
+        self._bar = progress_bar()
+        self._tasks = {step: self._bar.add_task(f"{label}: {step}", total=n) for step, n in totals.items()}
+        self._started_s = time.monotonic()
+        self._next_line_s = PLAIN_PROGRESS_EVERY_S
+
+    def __enter__(self) -> CountProgress:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._bar.stop()
+
+    def advance(self, step: str, count: int) -> None:
+        self._done[step] += count
+        self._bar.advance(self._tasks[step], count)
+        elapsed_s = time.monotonic() - self._started_s
+        if not console.is_terminal and elapsed_s >= self._next_line_s:
+            parts = [f"{s} {self._done[s]:,}/{n:,}" for s, n in self._totals.items()]
+            status(f"{self.label}: {', '.join(parts)} {self.unit} ({elapsed_s:.0f} s)")
+            self._next_line_s = elapsed_s + PLAIN_PROGRESS_EVERY_S
