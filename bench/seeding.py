@@ -1,11 +1,12 @@
 """Loading the synthetic population into the shards: one ``RESTORE`` per shard where the server allows it.
 
-Two steps. *Generating*: scores come from :func:`bench.data.score_chunks` a million players at a
-time, each player goes to its shard's set as one 8-byte order key (:mod:`bench.shardsets`; 800 MB
-for 100M players). *Loading*: each set is sorted into ``ZRANGE ... REV`` order and sent as one
-``RESTORE`` (:mod:`bench.rdb`), or as ``ZADD`` batches where the server will not take that
-(:mod:`bench.loading`). Payloads go out one shard after another without waiting, so the servers
-load in parallel while the client builds the next payload; then every reply is collected.
+Two steps. *Generating*: scores come from :func:`bench.data.chunk_scores` a million players at a
+time on two threads, and each player joins its shard's set as one 8-byte order key
+(:mod:`bench.shardsets`; 800 MB for 100M players). *Loading*: each set is sorted into
+``ZRANGE ... REV`` order and sent as one ``RESTORE`` (:mod:`bench.rdb`), or as ``ZADD`` batches
+where the server will not take that (:mod:`bench.loading`). Payloads go out one shard after another
+without waiting, so the servers load in parallel while the client builds the next payload; then
+every reply is collected.
 
 Why not stream ``ZADD``s while generating: valkey 8.1 spent 2.5 µs of CPU per member so at 0.2M
 members per server and 5.9 µs at 2M (random order); 3.1 µs at 10M in the best order. 100M players
@@ -14,23 +15,29 @@ would need 150-300 s of server CPU on two cores. ``RESTORE`` of 10M members took
 
 from __future__ import annotations
 
+import signal
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from bench.console import CountProgress
-from bench.data import score_chunks
+from bench.data import CHUNK_PLAYERS, chunk_scores
 from bench.errors import UsageError
 from bench.keys import Keys
 from bench.keyslot import shards_of
 from bench.loading import SetLoader
-from bench.shardsets import MAX_PLAYERS, ShardSets
+from bench.shardsets import MAX_PLAYERS, ShardSets, shard_pieces
+from bench.threads import TEARDOWN_SIGNALS
 from bench.topology import Endpoint, Topology
 
 GENERATING = "generating"
 LOADING = "loading"
+GENERATE_THREADS = 2  # the reference machine has two cores
 
 # (step, players just done); steps are GENERATING then LOADING.
 ProgressFn = Callable[[str, int], None]
@@ -105,14 +112,45 @@ def shard_memory(shards: list[Endpoint]) -> ShardMemory:
     return ShardMemory(used_memory_bytes=used, rss_bytes=rss)
 
 
+def _chunk_pieces(seed: int, shards: int, first_id: int, count: int) -> list[npt.NDArray[np.uint64]]:
+    ids = np.arange(first_id, first_id + count, dtype=np.int64)
+    return shard_pieces(ids, chunk_scores(seed, first_id, count), shards_of(ids, shards), shards)
+
+
+def _block_teardown_signals() -> None:
+    # Ctrl-C and kill must reach the main thread, which is waiting for a chunk (see bench.threads).
+    signal.pthread_sigmask(signal.SIG_BLOCK, TEARDOWN_SIGNALS)
+
+
 def generate(players: int, seed: int, shards: int, *, everyone: bool, progress: ProgressFn) -> ShardSets:
-    """Every player's score, sorted into its shard's set (and the set of everyone if asked)."""
+    """Every player's score, sorted into its shard's set (and the set of everyone if asked).
+
+    Chunks are computed on GENERATE_THREADS threads (numpy releases the GIL): the servers have
+    nothing to do until every chunk is in, so this step has the machine to itself.
+    """
     sets = ShardSets(shards, everyone=everyone)
-    for first_id, scores in score_chunks(players, seed):
-        ids = np.arange(first_id, first_id + len(scores), dtype=np.int64)
-        sets.add(ids, scores, shards_of(ids, shards))
-        progress(GENERATING, len(ids))
+    pool = ThreadPoolExecutor(GENERATE_THREADS, "lbbench-generate", initializer=_block_teardown_signals)
+    in_flight: deque[tuple[int, Future[list[npt.NDArray[np.uint64]]]]] = deque()
+    try:
+        for start in range(0, players, CHUNK_PLAYERS):
+            count = min(CHUNK_PLAYERS, players - start)
+            in_flight.append((count, pool.submit(_chunk_pieces, seed, shards, start, count)))
+            # A short window bounds the memory in flight and keeps the chunks in id order.
+            if len(in_flight) > 2 * GENERATE_THREADS:
+                _take_chunk(in_flight, sets, progress)
+        while in_flight:
+            _take_chunk(in_flight, sets, progress)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return sets
+
+
+def _take_chunk(
+    in_flight: deque[tuple[int, Future[list[npt.NDArray[np.uint64]]]]], sets: ShardSets, progress: ProgressFn
+) -> None:
+    count, future = in_flight.popleft()
+    sets.extend(future.result())
+    progress(GENERATING, count)
 
 
 def seed(

@@ -46,6 +46,17 @@ def split_keys(keys: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.int64], npt
     return ids, (keys >> np.uint64(_MEMBER_BITS)).astype(np.int64)
 
 
+def shard_pieces(
+    ids: npt.NDArray[np.int64], scores: npt.NDArray[np.int64], owner: npt.NDArray[np.int64], shards: int
+) -> list[npt.NDArray[np.uint64]]:
+    """One chunk's order keys split by owning shard, then all of them (the set of everyone's piece)."""
+    keys = order_keys(ids, scores)
+    # uint8 owners make numpy's stable argsort a radix sort.
+    order = np.argsort(owner.astype(np.uint8), kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(shards + 1))
+    return [keys[order[bounds[shard] : bounds[shard + 1]]] for shard in range(shards)] + [keys]
+
+
 class ShardSets:
     """Players per shard (plus, optionally, one set of everyone), accumulated as order keys."""
 
@@ -53,22 +64,15 @@ class ShardSets:
         self.shards = shards
         self._parts: list[list[npt.NDArray[np.uint64]]] = [[] for _ in range(shards + int(everyone))]
 
-    @property
-    def sets(self) -> int:
-        """Shard sets, then the set of everyone if asked for."""
-        return len(self._parts)
-
     def add(
         self, ids: npt.NDArray[np.int64], scores: npt.NDArray[np.int64], owner: npt.NDArray[np.int64]
     ) -> None:
-        keys = order_keys(ids, scores)
-        # uint8 owners make numpy's stable argsort a radix sort.
-        order = np.argsort(owner.astype(np.uint8), kind="stable")
-        bounds = np.searchsorted(owner[order], np.arange(self.shards + 1))
-        for shard in range(self.shards):
-            self._parts[shard].append(keys[order[bounds[shard] : bounds[shard + 1]]])
-        if len(self._parts) > self.shards:
-            self._parts[self.shards].append(keys)
+        self.extend(shard_pieces(ids, scores, owner, self.shards))
+
+    def extend(self, pieces: list[npt.NDArray[np.uint64]]) -> None:
+        """Add one chunk's :func:`shard_pieces`."""
+        for index, parts in enumerate(self._parts):
+            parts.append(pieces[index])
 
     def size(self, index: int) -> int:
         return sum(len(p) for p in self._parts[index])

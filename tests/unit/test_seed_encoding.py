@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from bench import console
+from bench.data import CHUNK_PLAYERS, all_scores, chunk_scores
 from bench.keyslot import shards_of
 from bench.rdb import RDB_TYPE_ZSET_2, RDB_VERSION, payload_bytes, zset_payload
 from bench.shardsets import MAX_PLAYERS, ShardSets, order_keys, split_keys
@@ -53,6 +54,13 @@ def test_shard_sets_hand_out_each_shards_players_highest_first() -> None:
         expected = redis_order(mine.tolist(), all_scores[mine].tolist())[::-1]
         assert list(zip(scores.tolist(), (str(i).encode() for i in ids), strict=True)) == expected
         assert sets.size(index) == 0, "take() frees the set"
+
+
+def test_chunks_computed_on_their_own_equal_the_sequential_stream() -> None:
+    players = 2 * CHUNK_PLAYERS + 12_345
+    expected = all_scores(players, 42)
+    for first_id, count in [(0, 10), (CHUNK_PLAYERS, CHUNK_PLAYERS), (2 * CHUNK_PLAYERS, 12_345), (777, 5)]:
+        assert chunk_scores(42, first_id, count).tolist() == expected[first_id : first_id + count].tolist()
 
 
 def parse_payload(payload: bytes) -> tuple[list[int], list[float]]:
