@@ -50,9 +50,12 @@ def _raise_if_error(reply: object) -> object:
 class SetLoader:
     """One node's connection for seeding: sends sets, then collects the replies."""
 
-    def __init__(self, endpoint: Endpoint, loaded: CountFn | None = None) -> None:
+    def __init__(
+        self, endpoint: Endpoint, sent: CountFn | None = None, stored: CountFn | None = None
+    ) -> None:
         self.endpoint = endpoint
-        self._loaded = loaded  # called with the members each reply confirms
+        self._sent = sent  # called with the members of each command written to the socket
+        self._stored = stored  # called with the members each reply confirms
         kwargs = {**endpoint.connection_kwargs(), "socket_timeout": REPLY_TIMEOUT_S}
         self.conn = CountingConnection(**kwargs)
         try:
@@ -91,11 +94,15 @@ class SetLoader:
         if self.uses_restore(len(ids)):
             self.conn.send_packed_command(_pack((b"RESTORE", key, b"0", zset_payload(ids, scores))))
             self._pending.append(len(ids))
+            if self._sent is not None:
+                self._sent(len(ids))
             return
         for start in range(0, len(ids), ZADD_BATCH):
             end = min(start + ZADD_BATCH, len(ids))
             self.conn.send_packed_command([encode_zadd(key, scores[start:end], ids[start:end])])
             self._pending.append(end - start)
+            if self._sent is not None:
+                self._sent(end - start)
             if len(self._pending) >= PIPELINE_DEPTH:
                 self.collect(keep=PIPELINE_DEPTH // 2)
 
@@ -104,8 +111,8 @@ class SetLoader:
         while len(self._pending) > keep:
             _raise_if_error(self.conn.read_response())
             members = self._pending.pop(0)
-            if self._loaded is not None:
-                self._loaded(members)
+            if self._stored is not None:
+                self._stored(members)
 
     def close(self) -> None:
         self.conn.disconnect()

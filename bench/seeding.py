@@ -35,11 +35,12 @@ from bench.shardsets import MAX_PLAYERS, ShardSets, shard_pieces
 from bench.threads import TEARDOWN_SIGNALS
 from bench.topology import Endpoint, Topology
 
-GENERATING = "generating"
-LOADING = "loading"
+GENERATING = "generated"
+SENT = "sent"
+STORED = "stored"
 GENERATE_THREADS = 2  # the reference machine has two cores
 
-# (step, players just done); steps are GENERATING then LOADING.
+# (step, players just done): GENERATING, then SENT (on the wire) and STORED (the server replied).
 ProgressFn = Callable[[str, int], None]
 
 
@@ -166,7 +167,7 @@ def seed(
 
     Args:
         global_set: also put every player into the cache node's single global sorted set (for
-            strategies with ``needs_global_set``); the loading step then counts each player twice.
+            strategies with ``needs_global_set``); SENT and STORED then count each player twice.
     """
     if not 1 <= players <= MAX_PLAYERS:
         raise UsageError(f"--players must be between 1 and {MAX_PLAYERS:,}, got {players:,}")
@@ -180,7 +181,7 @@ def seed(
     loaders: list[SetLoader] = []
     try:
         for endpoint, key in nodes:
-            loaders.append(SetLoader(endpoint, loaded=lambda n: report(LOADING, n)))
+            loaders.append(SetLoader(endpoint, lambda n: report(SENT, n), lambda n: report(STORED, n)))
             loaders[-1].probe_restore(key)
         generate_started = time.perf_counter()
         sets = generate(players, seed, len(topology.shards), everyone=global_set, progress=report)
@@ -215,6 +216,7 @@ def seed_with_progress(
     topology: Topology, keys: Keys, players: int, seed_value: int, *, global_set: bool = False
 ) -> SeedResult:
     """:func:`seed` with progress on stderr: bars on a terminal, a line every 15 s elsewhere."""
-    totals = {GENERATING: players, LOADING: players * (2 if global_set else 1)}
+    loaded = players * (2 if global_set else 1)
+    totals = {GENERATING: players, SENT: loaded, STORED: loaded}
     with CountProgress("seeding", totals, "players") as bar:
         return seed(topology, keys, players, seed_value, bar.advance, global_set=global_set)

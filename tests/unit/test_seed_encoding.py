@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import anycrc
 import numpy as np
 import pytest
@@ -104,13 +106,14 @@ def test_zset_payload_rejects_what_redis_could_not_store(ids: list[int], message
         zset_payload(np.array(ids, dtype=np.int64), np.zeros(len(ids), dtype=np.int64))
 
 
-def test_count_progress_prints_status_lines_off_a_terminal(
+def test_count_progress_prints_status_lines_off_a_terminal_even_when_counts_stand_still(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(console, "PLAIN_PROGRESS_EVERY_S", 0.0)
-    with console.CountProgress("seeding", {"generating": 10, "loading": 10}, "players") as progress:
-        progress.advance("generating", 10)
-        progress.advance("loading", 4)
-    err = capsys.readouterr().err
-    assert "seeding: generating 10/10, loading 0/10 players" in err
-    assert "seeding: generating 10/10, loading 4/10 players" in err
+    monkeypatch.setattr(console, "PLAIN_PROGRESS_EVERY_S", 0.01)
+    with console.CountProgress("seeding", {"generated": 10, "stored": 10}, "players") as progress:
+        progress.advance("generated", 10)
+        progress.advance("stored", 4)
+        time.sleep(0.2)  # nothing advances meanwhile: the lines must keep coming
+    lines = [line for line in capsys.readouterr().err.splitlines() if "seeding:" in line]
+    assert len(lines) >= 3
+    assert "seeding: generated 10/10, stored 4/10 players" in lines[-1]
