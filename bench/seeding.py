@@ -191,7 +191,9 @@ def seed(
         # RESTOREs first: their servers load while the client builds the next payload or sends ZADDs.
         by_method = sorted(range(len(nodes)), key=lambda i: not loaders[i].uses_restore(sets.size(i)))
         for index in by_method:
-            restored += loaders[index].uses_restore(sets.size(index)) and sets.size(index) > 0
+            members = sets.size(index)
+            if members and loaders[index].uses_restore(members):
+                restored += 1
             ids, scores = sets.take(index)
             loaders[index].send_set(nodes[index][1], ids, scores)
             del ids, scores
