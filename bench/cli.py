@@ -197,13 +197,20 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
+    import resource
+
     from bench.seeding import seed_with_progress
 
     with open_topology(topology_options(args)) as topology:
         result = seed_with_progress(topology, Keys(args.key_prefix), args.players, args.seed)
+        memory = result.memory_after
         status(
             f"seeded {result.players:,} players into {len(topology.shards)} shards in "
-            f"{result.seconds:.2f} s ({result.players_per_s:,.0f} players/s)"
+            f"{result.seconds:.2f} s ({result.players_per_s:,.0f} players/s; generating "
+            f"{result.generate_seconds:.1f} s); shards' used_memory "
+            f"{memory.used_memory_bytes / 2**30:.2f} GiB, RSS {memory.rss_bytes / 2**30:.2f} GiB, "
+            f"{result.bytes_per_player:.1f} bytes/player; client peak RSS "
+            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB"  # ru_maxrss is in KiB
         )
         if topology.provider == "local":
             status("the spawned servers stop now; use `lbbench up` to keep a seeded topology running")

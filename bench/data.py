@@ -20,14 +20,27 @@ SCORE_MAX = 1_000_000_000  # keeps every score exactly representable as a Redis 
 CHUNK_PLAYERS = 1_000_000
 
 
+def _scores(uniform: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    raw = SCORE_SCALE * (np.power(1.0 - uniform, -1.0 / PARETO_ALPHA) - 1.0)
+    return np.minimum(np.floor(raw), SCORE_MAX).astype(np.int64)
+
+
 def score_chunks(players: int, seed: int) -> Iterator[tuple[int, npt.NDArray[np.int64]]]:
     """Yield ``(first_player_id, scores)`` chunks covering ids ``0 .. players-1``."""
     rng = np.random.Generator(np.random.PCG64(seed))
     for start in range(0, players, CHUNK_PLAYERS):
         count = min(CHUNK_PLAYERS, players - start)
-        uniform = rng.random(count)
-        raw = SCORE_SCALE * (np.power(1.0 - uniform, -1.0 / PARETO_ALPHA) - 1.0)
-        yield start, np.minimum(np.floor(raw), SCORE_MAX).astype(np.int64)
+        yield start, _scores(rng.random(count))
+
+
+def chunk_scores(seed: int, first_id: int, count: int) -> npt.NDArray[np.int64]:
+    """Scores of players ``first_id .. first_id+count-1``, the same numbers :func:`score_chunks` gives.
+
+    Each uniform is one 64-bit PCG64 draw, so jumping the generator ``first_id`` draws ahead makes
+    a chunk independent of the others: seeding computes chunks on several threads.
+    """
+    rng = np.random.Generator(np.random.PCG64(seed).advance(first_id))
+    return _scores(rng.random(count))
 
 
 def all_scores(players: int, seed: int) -> npt.NDArray[np.int64]:

@@ -242,6 +242,8 @@ def test_refresh_and_seed_commands() -> None:
     seeded = lbbench("seed", "--players", "5000", "--shards", "3")
     assert seeded.returncode == 0, seeded.stderr
     assert "seeded 5,000 players into 3 shards" in seeded.stderr
+    assert "players/s" in seeded.stderr
+    assert "bytes/player" in seeded.stderr
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

@@ -33,6 +33,14 @@ def test_vectorised_mapping_equals_scalar_mapping() -> None:
         assert shards_of(ids, shards).tolist() == expected
 
 
+def test_vectorised_mapping_at_digit_boundaries_and_large_ids() -> None:
+    # The vectorised CRC splits an id into its last three digits and the rest: check where that matters.
+    boundaries = [10**k + d for k in range(1, 13) for d in (-2, -1, 0, 1, 2)]
+    rng = np.random.default_rng(5)
+    ids = np.array(boundaries + rng.integers(0, 10**12, 3000).tolist() + [1001, 1000007, 10**6 + 999])
+    assert shards_of(ids, 16384).tolist() == [key_slot(str(int(i)).encode()) for i in ids]
+
+
 def test_slot_ranges_are_contiguous_and_cover_all_shards() -> None:
     owners = [shard_of_slot(s, 10) for s in range(SLOTS)]
     assert owners == sorted(owners)

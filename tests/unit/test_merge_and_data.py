@@ -8,8 +8,8 @@ import numpy as np
 import redis
 
 from bench.data import all_scores, score_chunks
+from bench.loading import encode_zadd
 from bench.merge import Ranking, merge_top, oracle_top
-from bench.seeding import encode_zadd
 
 
 def flat(rows: list[tuple[bytes, float]]) -> list[bytes]:
