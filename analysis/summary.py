@@ -154,7 +154,9 @@ def memory_figures(key_bytes: Mapping[str, int] | None, players: int | None) -> 
 
     ``bytes_per_player`` is the shards' leaderboards over the player count; ``cache_vs_shards`` is
     the cached top list's size relative to all shards; ``global_set_bytes`` is the single global
-    sorted set (only seeded for strategies that read it), the seed's "RAM limit" point.
+    sorted set (only seeded for strategies that read it), the seed's "RAM limit" point;
+    ``cache_blob_bytes`` and ``cache_hist_bytes`` are the blob cache and the rank histogram (None
+    when the run's refreshes did not write them).
     """
     if not key_bytes:
         return None
@@ -167,6 +169,8 @@ def memory_figures(key_bytes: Mapping[str, int] | None, players: int | None) -> 
         "cache_key_bytes": cache_bytes,
         "cache_vs_shards": round(cache_bytes / shard_bytes, 6) if shard_bytes else None,
         "global_set_bytes": global_bytes or None,
+        "cache_blob_bytes": int(key_bytes.get("cache_blob", 0)) or None,
+        "cache_hist_bytes": int(key_bytes.get("cache_hist", 0)) or None,
     }
 
 

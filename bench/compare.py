@@ -130,7 +130,7 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
     keys = Keys(options.key_prefix)
     raw_dir = run_dir / "raw" / name
     raw_dir.mkdir(parents=True)
-    refresher = CacheRefresher(topology, keys) if strategy.needs_refresher else None
+    refresher = CacheRefresher(topology, keys, strategy.cache_layout()) if strategy.needs_refresher else None
     thread = None
     if refresher is not None:
         first = refresher.refresh()  # readers start with a full cache; this one is outside the window
