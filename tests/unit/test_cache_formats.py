@@ -106,10 +106,15 @@ def test_each_strategy_refresh_writes_only_what_it_reads() -> None:
     assert layouts == {
         "cached": CacheLayout(),
         "incremental": CacheLayout(),
-        "regional": CacheLayout(),
+        "regional": CacheLayout(rank_histogram=True),
         "blob": CacheLayout(zset=False, blob=True),
     }
     assert CacheLayout().cache_commands == CACHE_COMMANDS_PER_REFRESH == 5
     assert CacheLayout(zset=False, blob=True).cache_commands == BLOB_CACHE_COMMANDS_PER_REFRESH == 4
     assert CacheLayout(rank_histogram=True).cache_commands == 6
     assert EVERY_FORMAT.cache_commands == 7
+
+
+def test_only_regional_ranks_approximately() -> None:
+    assert {name for name, cls in REGISTRY.items() if not cls.rank_is_exact} == {"regional"}
+    assert all(cls.needs_rank_histogram == (not cls.rank_is_exact) for cls in REGISTRY.values())
