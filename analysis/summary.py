@@ -11,6 +11,7 @@ import pandas as pd
 from hdrh.histogram import HdrHistogram
 
 from analysis import frames, hdr
+from analysis.rank import rank_section
 from loadgen.recorder import KINDS
 
 SCHEMA_VERSION = 2
@@ -299,5 +300,6 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
             window=frames.window(run_dir, name),
             histograms={kind: hdr.merged(run_dir, name, kind) for kind in KINDS},
         )
+        result["strategies"][name]["rank"] = rank_section(run_dir, name)
     result["valid"] = all(s["valid"] for s in result["strategies"].values())
     return result

@@ -16,6 +16,7 @@ from bench.keys import Keys
 from bench.loadconfig import LoadConfig
 from bench.locust_runner import run_locust
 from bench.meta import run_meta, utc_now
+from bench.rankcheck import write_rank_check
 from bench.refresher import REFRESH_COLUMNS, REFRESH_INTERVAL_S, CacheRefresher, RefresherThread
 from bench.seeding import clear, existing_keys, seed_with_progress
 from bench.strategies import get_strategy
@@ -173,6 +174,7 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
         raise RuntimeError(f"Locust (exit {result.returncode}) did not report for {name}: {' | '.join(tail)}")
     if sampler.error:
         raise RuntimeError(sampler.error)
+    write_rank_check(topology, keys, name, raw_dir, players=options.players, seed=options.seed)
     pd.DataFrame(sampler.node_rows).to_csv(raw_dir / "nodes.csv", index=False)
     pd.DataFrame(sampler.command_rows).to_csv(raw_dir / "commandstats.csv", index=False)
     refresh_rows = thread.rows() if thread is not None else []

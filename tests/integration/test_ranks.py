@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from analysis.rank import rank_section
 from bench.errors import UsageError
 from bench.keys import Keys
-from bench.merge import oracle_top
+from bench.rankcheck import rank_check, sample_players, top_players, write_rank_check
 from bench.rankhist import RankHistogram
 from bench.refresher import CACHE_TOP_N, CacheRefresher
 from bench.strategies import REGISTRY
 from bench.topology import Topology
 
-from .conftest import PLAYERS, SHARDS
+from .conftest import PLAYERS, SEED, SHARDS
 from .test_strategies import all_rows, calls
 
 
@@ -38,7 +42,7 @@ def test_regional_rank_is_exact_in_the_cached_top_and_bucket_bounded_below(topol
     histogram = cached_histogram(topology)
     by_player = {int(m): s for m, s in all_rows(topology)}
     scores = np.sort(np.array(list(by_player.values())))
-    top = [int(m) for m, _ in oracle_top(all_rows(topology), 2 * CACHE_TOP_N)]
+    top = top_players(topology, Keys(), 2 * CACHE_TOP_N)
     rng = np.random.default_rng(3)
     players = top[:50] + top[CACHE_TOP_N - 25 : CACHE_TOP_N + 25] + rng.choice(PLAYERS, 400).tolist()
     strategy = REGISTRY["regional"](topology, Keys())
@@ -100,3 +104,40 @@ def test_regional_rank_without_a_histogram_says_how_to_get_one(topology: Topolog
             strategy.rank(3)
     finally:
         strategy.close()
+
+
+def test_sample_is_deterministic_and_covers_the_top() -> None:
+    top = list(range(10_000, 20_000))
+    sample = sample_players(1_000_000, 42, top)
+    assert sample == sample_players(1_000_000, 42, top)
+    assert sample != sample_players(1_000_000, 43, top)
+    assert len(set(sample)) == len(sample)
+    assert sample[900:][:3] == [10_000, 10_001, 10_002]  # ranks 1, 2, 3 of the top
+    assert sample[-1] == 19_999
+    assert 950 < len(sample) <= 1000
+    assert sorted(sample_players(5, 1, [])) == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("name", ["naive", "regional"])
+def test_rank_check_records_error_and_cost(topology: Topology, name: str, tmp_path: Path) -> None:
+    refresh_for(topology, name)
+    raw_dir = tmp_path / "raw" / name
+    raw_dir.mkdir(parents=True)
+    write_rank_check(topology, Keys(), name, raw_dir, players=PLAYERS, seed=SEED)
+    record = json.loads((raw_dir / "rank.json").read_text())
+    assert record == rank_check(topology, Keys(), name, PLAYERS, SEED) | {"query_us": record["query_us"]}
+    section = rank_section(tmp_path, name)
+    assert section is not None
+    assert section["queries"] == len(record["players"]) > 900
+    assert section["unanswered"] == 0
+    if name == "naive":
+        assert section["rank_is_exact"]
+        assert section["commands_per_query"] == 1 + SHARDS
+        assert section["share_exact"] == 1.0
+        assert section["rank_error_abs_max"] == 0
+    else:
+        assert not section["rank_is_exact"]
+        assert section["commands_per_query"] == 3
+        assert 0 < section["share_exact"] < 1
+        assert section["rank_error_rel_p50"] < 0.05
+    assert section["query_us_p50"] > 0
