@@ -231,3 +231,41 @@ def seed_claims(summary: dict[str, Any]) -> list[Claim]:
         _claim_g(cached),
         _claim_h(naive, cached),
     ]
+
+
+def _format_figures(section: Strategy) -> str:
+    """Bytes out, client CPU and corrected p50/p99 of one cache format's reads."""
+    kb = fmt_kb(num(section, "bytes_out_per_request"))
+    cpu_us = fmt_count(num(section, "client_cpu_us_per_request"))
+    return f"{kb} kB/request out of Redis, {cpu_us} client CPU µs/request, {_latency_text(section)}"
+
+
+def cache_format_comparison(summary: dict[str, Any]) -> str | None:
+    """Sorted-set cache (cached) against blob cache (blob), per request; None unless both ran."""
+    strategies: dict[str, Strategy] = summary.get("strategies") or {}
+    zset, blob = strategies.get("cached"), strategies.get("blob")
+    if zset is None or blob is None:
+        return None
+    figures = {
+        "bytes": ("bytes_out_per_request",),
+        "client CPU": ("client_cpu_us_per_request",),
+        "p50": ("latency_us", "p50"),
+        "p99": ("latency_us", "p99"),
+    }
+    ratios = {label: ratio(num(blob, *keys), num(zset, *keys)) for label, keys in figures.items()}
+    text = (
+        f"Sorted set (cached, `ZRANGE ... WITHSCORES`): {_format_figures(zset)}. Blob (blob, `GETRANGE` of"
+        f" fixed-width records): {_format_figures(blob)}."
+    )
+    shown = [f"{label} {value:.2f}x" for label, value in ratios.items() if value is not None]
+    if shown:
+        text += f" Blob / sorted set: {', '.join(shown)}."
+    zset_ram, blob_ram = num(zset, "memory", "cache_key_bytes"), num(blob, "memory", "cache_blob_bytes")
+    if zset_ram and blob_ram:
+        text += (
+            f" Cache key in RAM (MEMORY USAGE): sorted set {fmt_kb(zset_ram)} kB, blob {fmt_kb(blob_ram)} kB."
+        )
+    invalid = [name for name, s in (("cached", zset), ("blob", blob)) if invalid_reason(s)]
+    if invalid:
+        text += f" Not valid: {', '.join(invalid)} (latencies describe the load generator, not the format)."
+    return text

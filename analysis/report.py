@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from analysis.claims import SEED_RPS, seed_claims
+from analysis.claims import SEED_RPS, cache_format_comparison, seed_claims
 from analysis.fmt import Strategy, fmt_count, fmt_kb, fmt_ms, invalid_reason, num, ratio
+from analysis.rank import RANK_COLUMNS, RANK_TEXT
 from analysis.tradeoffs import tradeoff_claims
 
 Column = tuple[str, Callable[[Strategy], str]]
@@ -275,6 +276,12 @@ def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str
             ),
             _columns(SCALE_COLUMNS, scale["strategies"]),
         ]
+    formats = cache_format_comparison(summary)
+    if formats:
+        parts += ["## Cache format: sorted set vs blob", formats]
+    ranks = {name: s["rank"] for name, s in strategies.items() if isinstance(s.get("rank"), dict)}
+    if ranks:
+        parts += ["## A player's global rank", RANK_TEXT, _columns(RANK_COLUMNS, ranks)]
     claims = [*seed_claims(summary), *tradeoff_claims(summary)]
     rows = [[c.claim, c.measured, c.projected, f"**{c.verdict}**: {c.reason}"] for c in claims]
     parts += [

@@ -11,6 +11,7 @@ import pandas as pd
 from hdrh.histogram import HdrHistogram
 
 from analysis import frames, hdr
+from analysis.rank import rank_section
 from analysis.scale import command_us_per_request, scale_model
 from analysis.staleness import staleness_summary
 from loadgen.recorder import KINDS
@@ -168,7 +169,9 @@ def memory_figures(key_bytes: Mapping[str, int] | None, players: int | None) -> 
 
     ``bytes_per_player`` is the shards' leaderboards over the player count; ``cache_vs_shards`` is
     the cached top list's size relative to all shards; ``global_set_bytes`` is the single global
-    sorted set (only seeded for strategies that read it), the seed's "RAM limit" point.
+    sorted set (only seeded for strategies that read it), the seed's "RAM limit" point;
+    ``cache_blob_bytes`` and ``cache_hist_bytes`` are the blob cache and the rank histogram (None
+    when the run's refreshes did not write them).
     """
     if not key_bytes:
         return None
@@ -181,6 +184,8 @@ def memory_figures(key_bytes: Mapping[str, int] | None, players: int | None) -> 
         "cache_key_bytes": cache_bytes,
         "cache_vs_shards": round(cache_bytes / shard_bytes, 6) if shard_bytes else None,
         "global_set_bytes": global_bytes or None,
+        "cache_blob_bytes": int(key_bytes.get("cache_blob", 0)) or None,
+        "cache_hist_bytes": int(key_bytes.get("cache_hist", 0)) or None,
     }
 
 
@@ -325,6 +330,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
             staleness_frame=staleness_frame[staleness_frame["strategy"] == name],
             commandstats_frame=commandstats_frame[commandstats_frame["strategy"] == name],
         )
+        result["strategies"][name]["rank"] = rank_section(run_dir, name)
     result["valid"] = all(s["valid"] for s in result["strategies"].values())
     result["scale_model"] = scale_model(result)
     return result

@@ -66,7 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=positive_int, default=100)
     p.add_argument("--json", action="store_true", help='JSON: [{"player": ..., "score": ...}, ...]')
 
-    sub.add_parser("refresh", parents=[topo, data], help="run one cache refresh")
+    p = sub.add_parser("refresh", parents=[topo, data], help="run one cache refresh")
+    p.add_argument(
+        "--strategy", default="cached", help="write the cache this strategy reads (default cached)"
+    )
     sub.add_parser("seed", parents=[topo, data], help="seed the shards")
 
     p = sub.add_parser(
@@ -162,7 +165,7 @@ def cmd_top(args: argparse.Namespace) -> int:
     with _seeded(args, global_set=strategy_class.needs_global_set) as topology:
         keys = Keys(args.key_prefix)
         if strategy_class.needs_refresher and topology.provider == "local":
-            refresher = CacheRefresher(topology, keys)
+            refresher = CacheRefresher(topology, keys, strategy_class.cache_layout())
             refresher.refresh()
             refresher.close()
         strategy = strategy_class(topology, keys)
@@ -181,9 +184,11 @@ def cmd_top(args: argparse.Namespace) -> int:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     from bench.refresher import CacheRefresher
+    from bench.strategies import get_strategy
 
+    layout = get_strategy(args.strategy).cache_layout()
     with _seeded(args) as topology:
-        refresher = CacheRefresher(topology, Keys(args.key_prefix))
+        refresher = CacheRefresher(topology, Keys(args.key_prefix), layout)
         try:
             record = refresher.refresh()
         finally:
@@ -218,7 +223,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from bench.refresher import CacheRefresher, RefresherThread
+    from bench.refresher import EVERY_FORMAT, CacheRefresher, RefresherThread
 
     if args.shard_url or args.cache_url:
         raise UsageError(
@@ -226,7 +231,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         )
     # Seed for every strategy, so plain `locust -f` can run any of them against this topology.
     with _seeded(args, global_set=True) as topology:
-        refresher = CacheRefresher(topology, Keys(args.key_prefix))
+        refresher = CacheRefresher(topology, Keys(args.key_prefix), EVERY_FORMAT)
         refresher.refresh()
         thread = RefresherThread(refresher, args.refresh_interval)
         thread.start()

@@ -16,6 +16,7 @@ from bench.keys import Keys
 from bench.loadconfig import LoadConfig
 from bench.locust_runner import run_locust
 from bench.meta import run_meta, utc_now
+from bench.rankcheck import write_rank_check
 from bench.refresher import REFRESH_COLUMNS, REFRESH_INTERVAL_S, CacheRefresher, RefresherThread
 from bench.seeding import clear, existing_keys, seed_with_progress
 from bench.staleness import STALENESS_COLUMNS, StalenessProbe
@@ -137,7 +138,7 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
     keys = Keys(options.key_prefix)
     raw_dir = run_dir / "raw" / name
     raw_dir.mkdir(parents=True)
-    refresher = CacheRefresher(topology, keys) if strategy.needs_refresher else None
+    refresher = CacheRefresher(topology, keys, strategy.cache_layout()) if strategy.needs_refresher else None
     thread = None
     if refresher is not None:
         first = refresher.refresh()  # readers start with a full cache; this one is outside the window
@@ -187,6 +188,7 @@ def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: P
         raise RuntimeError(f"Locust (exit {result.returncode}) did not report for {name}: {' | '.join(tail)}")
     if sampler.error:
         raise RuntimeError(sampler.error)
+    write_rank_check(topology, keys, name, raw_dir, players=options.players, seed=options.seed)
     pd.DataFrame(sampler.node_rows).to_csv(raw_dir / "nodes.csv", index=False)
     pd.DataFrame(sampler.command_rows).to_csv(raw_dir / "commandstats.csv", index=False)
     refresh_rows = thread.rows() if thread is not None else []

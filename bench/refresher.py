@@ -1,4 +1,9 @@
-"""The seed's background job: scatter-gather the global top 1000 into one cache key, every T seconds."""
+"""The seed's background job: scatter-gather the global top 1000 into one cache key, every T seconds.
+
+What one refresh writes depends on the strategy under test (``CacheLayout``): the seed's sorted
+set, the ``blob`` strategy's fixed-width records, and, for strategies that rank players from the
+cache, a score histogram (bench/rankhist.py). All of it lands in one MULTI/EXEC.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from typing import Any
 from bench.counting import ByteCounter, CountingConnection
 from bench.errors import UsageError
 from bench.keys import Keys
-from bench.merge import merge_top
+from bench.merge import merge_top, pack_blob
+from bench.rankhist import RankHistogram, boundaries, gather_counts, lowest_score
 from bench.scatter import Scatter, zrange_rev_withscores
 from bench.threads import background_thread
 from bench.topology import Topology
@@ -21,6 +27,28 @@ CACHE_TOP_N = 1000  # the seed caches the global top 1000
 REFRESH_INTERVAL_S = 60.0  # the seed's refresh period
 # MULTI, ZADD tmp, RENAME tmp cache, HSET meta, EXEC: what one refresh sends to the cache node.
 CACHE_COMMANDS_PER_REFRESH = 5
+# MULTI, SET blob, HSET meta, EXEC: SET replaces the string atomically, so no staging key.
+BLOB_CACHE_COMMANDS_PER_REFRESH = 4
+# The rank histogram adds one SET on the cache node; on each shard, ZRANGE 0 0 WITHSCORES next to
+# the top-1000 read (the lowest score), then one ZCOUNT per boundary.
+
+
+@dataclass(frozen=True)
+class CacheLayout:
+    """Which cache keys a refresh writes: only what the strategy under test reads."""
+
+    zset: bool = True
+    blob: bool = False
+    rank_histogram: bool = False
+
+    @property
+    def cache_commands(self) -> int:
+        """Commands one refresh sends to the cache node."""
+        return 3 + 2 * self.zset + self.blob + self.rank_histogram
+
+
+# `lbbench up` serves any strategy, so it keeps every format fresh.
+EVERY_FORMAT = CacheLayout(zset=True, blob=True, rank_histogram=True)
 
 
 @dataclass(frozen=True)
@@ -44,8 +72,13 @@ REFRESH_COLUMNS = [f.name for f in fields(RefreshRecord)]
 class CacheRefresher:
     """Owns counted connections to every node and rebuilds the cache key on demand."""
 
-    def __init__(self, topology: Topology, keys: Keys, top_n: int = CACHE_TOP_N) -> None:
+    def __init__(
+        self, topology: Topology, keys: Keys, layout: CacheLayout | None = None, top_n: int = CACHE_TOP_N
+    ) -> None:
         self.keys = keys
+        self.layout = layout or CacheLayout()
+        if not (self.layout.zset or self.layout.blob):
+            raise UsageError("a cache refresh must write the sorted set, the blob or both")
         self.top_n = top_n
         self.counters = {e.name: ByteCounter() for e in topology.nodes}
         self._scatter = Scatter([e.connection(self.counters[e.name]) for e in topology.shards])
@@ -53,18 +86,32 @@ class CacheRefresher:
         self._shard_names = [e.name for e in topology.shards]
         self._cache_name = topology.cache.name
         self._packed = zrange_rev_withscores(self._cache, keys.shard, top_n)
+        # With the histogram, the shards' lowest scores come back in the top-1000 read's round trip.
+        self._packed_with_lowest = self._cache.pack_commands(
+            [
+                ("ZRANGE", keys.shard, 0, top_n - 1, "REV", "WITHSCORES"),
+                ("ZRANGE", keys.shard, 0, 0, "WITHSCORES"),
+            ]
+        )
 
     def refresh(self) -> RefreshRecord:
         """Rebuild the cache once; readers see the old or the new top list, never a partial or missing one."""
         before = self._totals()
         t_start_s = time.time()
         started = time.perf_counter()
-        rows = merge_top(self._scatter.gather(self._packed), self.top_n)
-        for name in self._shard_names:
-            self.counters[name].commands += 1
+        histogram = None
+        if self.layout.rank_histogram:
+            replies = self._scatter.gather_many(self._packed_with_lowest, 2)
+            self._count_shard_commands(2)
+            rows = merge_top((top for top, _ in replies), self.top_n)
+            if rows:
+                histogram = self._histogram(rows, lowest_score([low for _, low in replies]), t_start_s)
+        else:
+            rows = merge_top(self._scatter.gather(self._packed), self.top_n)
+            self._count_shard_commands(1)
         if not rows:
             raise UsageError("the shards hold no players: run `lbbench seed` first")
-        self._write(rows, t_start_s, started)
+        self._write(rows, t_start_s, started, histogram)
         duration_s = time.perf_counter() - started
         after = self._totals()
         return RefreshRecord(
@@ -77,13 +124,35 @@ class CacheRefresher:
             ok=True,
         )
 
-    def _write(self, rows: list[tuple[float, bytes]], t_start_s: float, started: float) -> None:
-        # Staging under a unique name, then RENAME inside MULTI: RENAME replaces the key atomically,
-        # and a crash cannot leave a staging key behind because nothing runs before EXEC.
-        tmp = self.keys.cache_tmp(uuid.uuid4().hex)
-        zadd: list[Any] = ["ZADD", tmp]
-        for score, member in rows:
-            zadd += [score, member]
+    def _count_shard_commands(self, per_shard: int) -> None:
+        for name in self._shard_names:
+            self.counters[name].commands += per_shard
+
+    def _histogram(self, rows: list[tuple[float, bytes]], lo: float, t_start_s: float) -> RankHistogram:
+        """Players above each log-spaced boundary between the lowest and the cached last score."""
+        bounds = boundaries(lo, rows[-1][0])
+        counts = gather_counts(self._scatter, self.keys.shard, bounds)
+        self._count_shard_commands(len(bounds))
+        return RankHistogram(t_start_s, len(rows), bounds, counts)
+
+    def _write(
+        self,
+        rows: list[tuple[float, bytes]],
+        t_start_s: float,
+        started: float,
+        histogram: RankHistogram | None,
+    ) -> None:
+        commands: list[tuple[Any, ...]] = [("MULTI",)]
+        if self.layout.zset:
+            # Staging under a unique name, then RENAME inside MULTI: RENAME replaces the key atomically,
+            # and a crash cannot leave a staging key behind because nothing runs before EXEC.
+            tmp = self.keys.cache_tmp(uuid.uuid4().hex)
+            zadd: list[Any] = ["ZADD", tmp]
+            for score, member in rows:
+                zadd += [score, member]
+            commands += [tuple(zadd), ("RENAME", tmp, self.keys.cache)]
+        if self.layout.blob:
+            commands.append(("SET", self.keys.cache_blob, pack_blob(rows)))
         meta = [
             "HSET",
             self.keys.cache_meta,
@@ -94,8 +163,11 @@ class CacheRefresher:
             "entries",
             len(rows),
         ]
+        commands.append(tuple(meta))
+        if histogram is not None:
+            commands.append(("SET", self.keys.cache_hist, histogram.to_bytes()))
+        commands.append(("EXEC",))
         conn = self._cache
-        commands = [("MULTI",), tuple(zadd), ("RENAME", tmp, self.keys.cache), tuple(meta), ("EXEC",)]
         try:
             conn.send_packed_command(conn.pack_commands(commands), check_health=False)
             replies = [conn.read_response() for _ in commands]
@@ -103,7 +175,7 @@ class CacheRefresher:
             conn.disconnect()
             raise
         finally:
-            self.counters[self._cache_name].commands += CACHE_COMMANDS_PER_REFRESH
+            self.counters[self._cache_name].commands += len(commands)
         failed = [r for r in replies[-1] or [] if isinstance(r, Exception)]
         if failed:
             raise failed[0]

@@ -34,6 +34,18 @@ class Scatter:
             self.disconnect()
             raise
 
+    def gather_many(self, packed: list[bytes], commands: int) -> list[list[Any]]:
+        """Send a pre-packed pipeline of ``commands`` commands to all connections; each one's replies."""
+        try:
+            for conn in self.connections:
+                conn.send_packed_command(packed, check_health=False)
+            if self.counter is not None:
+                self.counter.commands += commands * len(self.connections)
+            return [[conn.read_response() for _ in range(commands)] for conn in self.connections]
+        except BaseException:
+            self.disconnect()
+            raise
+
     def disconnect(self) -> None:
         for conn in self.connections:
             conn.disconnect()

@@ -81,7 +81,7 @@ def clear(topology: Topology, keys: Keys) -> None:
         client.delete(keys.shard)
         client.close()
     client = topology.cache.client()
-    client.delete(keys.cache, keys.cache_meta, keys.global_set)
+    client.delete(*keys.cache_node_keys)
     client.close()
 
 
@@ -94,7 +94,7 @@ def existing_keys(topology: Topology, keys: Keys) -> list[str]:
             found.append(f"{endpoint.name}:{keys.shard}")
         client.close()
     client = topology.cache.client()
-    found += [f"cache:{k}" for k in (keys.cache, keys.cache_meta, keys.global_set) if client.exists(k)]
+    found += [f"cache:{k}" for k in keys.cache_node_keys if client.exists(k)]
     client.close()
     return found
 

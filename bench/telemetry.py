@@ -164,13 +164,22 @@ class TelemetrySampler:
 def key_memory_bytes(topology: Topology, keys: Keys) -> dict[str, int]:
     """``MEMORY USAGE ... SAMPLES 0`` (every element counted) of each harness key; 0 if absent.
 
-    Keys: the node name for each shard's leaderboard, ``cache`` for the cached top list and
+    Keys: the node name for each shard's leaderboard, ``cache`` for the cached top list,
+    ``cache_blob`` and ``cache_hist`` for the blob cache and the rank histogram, and
     ``global_set`` for the single global sorted set. Taken after the load window closes, so it is
     not part of the measured traffic.
     """
     sizes: dict[str, int] = {}
     targets = [(e, keys.shard, e.name) for e in topology.shards]
-    targets += [(topology.cache, keys.cache, "cache"), (topology.cache, keys.global_set, "global_set")]
+    targets += [
+        (topology.cache, key, label)
+        for key, label in (
+            (keys.cache, "cache"),
+            (keys.cache_blob, "cache_blob"),
+            (keys.cache_hist, "cache_hist"),
+            (keys.global_set, "global_set"),
+        )
+    ]
     for endpoint, key, label in targets:
         client = endpoint.client()
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bench.errors import UsageError
 from bench.merge import Ranking
 from bench.strategies.base import Strategy
+from bench.strategies.blob import BlobStrategy
 from bench.strategies.cached import CachedStrategy
 from bench.strategies.globalset import GlobalStrategy
 from bench.strategies.incremental import IncrementalStrategy
@@ -17,6 +18,7 @@ REGISTRY: dict[str, type[Strategy]] = {
     GlobalStrategy.name: GlobalStrategy,
     IncrementalStrategy.name: IncrementalStrategy,
     RegionalStrategy.name: RegionalStrategy,
+    BlobStrategy.name: BlobStrategy,
 }
 
 __all__ = ["REGISTRY", "Ranking", "Strategy", "get_strategy", "parse_strategies"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from bench.counting import ByteCounter
 from bench.keys import Keys
 from bench.merge import Ranking
+from bench.refresher import CacheLayout
 from bench.strategies.shards import ShardAccess
 from bench.topology import Topology
 
@@ -23,6 +24,12 @@ class Strategy(ABC):
     needs_refresher: ClassVar[bool] = False
     #: True if seeding must also fill the single global sorted set (Keys.global_set).
     needs_global_set: ClassVar[bool] = False
+    #: The cache format the strategy reads: "zset" (the seed's sorted set) or "blob".
+    cache_format: ClassVar[Literal["zset", "blob"]] = "zset"
+    #: True if the refresher must also build the score histogram (bench/rankhist.py).
+    needs_rank_histogram: ClassVar[bool] = False
+    #: False if ``rank`` is an approximation (the README lists which strategies and how close).
+    rank_is_exact: ClassVar[bool] = True
 
     def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
         """Args:
@@ -33,6 +40,15 @@ class Strategy(ABC):
         self.keys = keys
         self.counter = counter if counter is not None else ByteCounter()
         self.shards = ShardAccess(topology, keys, self.counter)
+
+    @classmethod
+    def cache_layout(cls) -> CacheLayout:
+        """What the refresher must write for this strategy (only what it reads)."""
+        return CacheLayout(
+            zset=cls.cache_format == "zset",
+            blob=cls.cache_format == "blob",
+            rank_histogram=cls.needs_rank_histogram,
+        )
 
     @abstractmethod
     def top(self, n: int) -> Ranking:

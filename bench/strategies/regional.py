@@ -3,6 +3,15 @@
 A shard is a region. One page view reads the region's own top n straight from its shard (real
 time, one node) and the global top n from the cache (one node): two commands on two nodes, never a
 scatter-gather. Regions are visited in turn, so every shard serves its share of the page views.
+
+The player's global rank is the "cached" half of the seed's sentence, so it is approximate
+(``rank_is_exact = False``): ``ZSCORE`` on the player's shard (round trip 1), then on the cache node
+``ZCOUNT cache (score +inf`` and ``HGET meta refreshed_at_s`` pipelined (round trip 2). A count
+below the cache's size means the player is in the cached top 1000: the rank is exact as of the last
+refresh. Otherwise it is interpolated in the refresher's score histogram (bench/rankhist.py), which
+each instance keeps client-side and fetches again (``GET``, one more round trip) only when the
+refresh time in the meta hash changed: once per refresh per application server. So 3 commands on
+2 nodes per query, against the exact rank's 1 + N commands on N nodes.
 """
 
 from __future__ import annotations
@@ -10,9 +19,11 @@ from __future__ import annotations
 from itertools import cycle
 
 from bench.counting import ByteCounter
+from bench.errors import UsageError
 from bench.keys import Keys
 from bench.link import NodeLink, SortedSetTop
 from bench.merge import Ranking
+from bench.rankhist import RankHistogram
 from bench.strategies.cached import CachedStrategy
 from bench.topology import Topology
 
@@ -22,6 +33,8 @@ class RegionalStrategy(CachedStrategy):
 
     name = "regional"
     needs_refresher = True
+    needs_rank_histogram = True
+    rank_is_exact = False
 
     def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
         super().__init__(topology, keys, counter)
@@ -30,6 +43,7 @@ class RegionalStrategy(CachedStrategy):
             for e in topology.shards
         ]
         self._next_region = cycle(range(len(self._regions)))
+        self._histogram: RankHistogram | None = None
 
     def regional_top(self, region: int, n: int) -> Ranking:
         """Region ``region``'s live top n (its shard's own leaderboard)."""
@@ -38,6 +52,32 @@ class RegionalStrategy(CachedStrategy):
     def read(self, n: int) -> Ranking:
         self.regional_top(next(self._next_region), n)
         return self.top(n)
+
+    def rank(self, player: int) -> int | None:
+        """Global rank from the cache: exact in the cached top 1000, interpolated below (module doc)."""
+        score = self.shards.score(player)
+        if score is None:
+            return None
+        above, refreshed_at = self.cache.call_many(
+            ("ZCOUNT", self.keys.cache, f"({score!r}", "+inf"),
+            ("HGET", self.keys.cache_meta, "refreshed_at_s"),
+        )
+        histogram = self._current_histogram(None if refreshed_at is None else float(refreshed_at))
+        if int(above) < histogram.cache_entries:
+            return 1 + int(above)
+        return 1 + histogram.count_above(score)
+
+    def _current_histogram(self, refreshed_at_s: float | None) -> RankHistogram:
+        """The histogram of the refresh the meta hash names, fetched only when that refresh is new."""
+        if self._histogram is None or self._histogram.refreshed_at_s != refreshed_at_s:
+            data = self.cache.call("GET", self.keys.cache_hist)
+            if data is None:
+                raise UsageError(
+                    f"no rank histogram at {self.keys.cache_hist}: refresh with the regional strategy's"
+                    " layout (`lbbench refresh --strategy regional`)"
+                )
+            self._histogram = RankHistogram.from_bytes(data)
+        return self._histogram
 
     def close(self) -> None:
         for region in self._regions:

@@ -76,13 +76,15 @@ def test_parse_info_and_commandstats() -> None:
 def test_memory_figures_from_key_sizes() -> None:
     from analysis.summary import memory_figures
 
-    sizes = {"shard-0": 600, "shard-1": 400, "cache": 50, "global_set": 0}
+    sizes = {"shard-0": 600, "shard-1": 400, "cache": 50, "global_set": 0, "cache_blob": 30}
     assert memory_figures(sizes, players=10) == {
         "shard_key_bytes": 1000,
         "bytes_per_player": 100.0,
         "cache_key_bytes": 50,
         "cache_vs_shards": 0.05,
         "global_set_bytes": None,
+        "cache_blob_bytes": 30,
+        "cache_hist_bytes": None,
     }
     assert memory_figures(None, players=10) is None
     assert memory_figures({"cache": 5}, players=None)["cache_vs_shards"] is None  # type: ignore[index]
