@@ -132,6 +132,19 @@ class RunDir:
         shutil.rmtree(self.partial, ignore_errors=True)
 
 
+def run_order(strategies: list[str]) -> list[str]:
+    """Strategies that read the global set first: the others' writers update only the shards.
+
+    The global set is seeded once and then kept in step only by the `global` strategy's own
+    writes, so a phase that reads it after another phase's writes would see stale scores.
+    """
+    first = [n for n in strategies if get_strategy(n).needs_global_set]
+    order = first + [n for n in strategies if n not in first]
+    if order != strategies:
+        status(f"run order {', '.join(order)}: the global set is read before other phases' writes miss it")
+    return order
+
+
 def run_phase(topology: Topology, options: CompareOptions, name: str, run_dir: Path) -> dict[str, Any]:
     """Load one strategy for options.duration_s while sampling telemetry; write its raw data."""
     strategy = get_strategy(name)
@@ -243,9 +256,10 @@ def compare(options: CompareOptions) -> Path:
                 )
                 meta = run_meta(run_id, options.as_json(), topology.describe())
                 meta["schema_version"] = SCHEMA_VERSION
-                meta["strategies"] = options.strategies
+                order = run_order(options.strategies)
+                meta["strategies"] = order
                 (run_dir / "meta.json").write_text(json.dumps(meta, indent=1))
-                for name in options.strategies:
+                for name in order:
                     run_phase(topology, options, name, run_dir)
             finally:
                 if topology.provider == "external" and not options.keep_data:

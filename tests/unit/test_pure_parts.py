@@ -7,6 +7,7 @@ import signal
 
 import pytest
 
+from bench.compare import run_order
 from bench.errors import UsageError
 from bench.staleness import compare_views
 from bench.strategies import get_strategy, parse_strategies
@@ -149,3 +150,8 @@ def test_write_model_sends_the_hot_share_to_top_players_with_score_sized_deltas(
     assert model.scores[8] == 10_000_000.0
     uniform = WriteModel(players=10, hot=hot, hot_share=0.0, rng=random.Random(1))
     assert all(p < 10 for p, _ in (uniform.next_write() for _ in range(100)))
+
+
+def test_strategies_that_read_the_global_set_run_first() -> None:
+    assert run_order(["naive", "cached", "global", "regional"]) == ["global", "naive", "cached", "regional"]
+    assert run_order(["naive", "cached"]) == ["naive", "cached"]
