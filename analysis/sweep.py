@@ -29,6 +29,7 @@ TIDY_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("refresh_bytes_out", ("refresher", "bytes_out_per_refresh")),
     ("stale_entries_mean", ("staleness", "entries_differ", "mean")),
     ("stale_entries_max", ("staleness", "entries_differ", "max")),
+    ("stale_displacement_mean", ("staleness", "max_rank_displacement", "mean")),
     ("stale_displacement_max", ("staleness", "max_rank_displacement", "max")),
     ("cache_age_s_mean", ("staleness", "cache_age_s", "mean")),
 )
@@ -78,9 +79,9 @@ def _valid_limit(ax: Axes, frame: pd.DataFrame) -> None:
 
 
 def _staleness_vs_load(ax: Axes, frame: pd.DataFrame) -> None:
-    """Mean entries differing against the refresher's bytes/s, each point labelled by its swept value."""
+    """Mean rank displacement against the refresher's bytes/s, each point labelled by its swept value."""
     load_kb_s = pd.to_numeric(frame["background_bytes_out_per_s"], errors="coerce") / 1000
-    stale = pd.to_numeric(frame["stale_entries_mean"], errors="coerce")
+    stale = pd.to_numeric(frame["stale_displacement_mean"], errors="coerce")
     measured = frame.assign(load_kb_s=load_kb_s, stale=stale).dropna(subset=["load_kb_s", "stale"])
     for strategy, rows in measured.groupby("strategy", sort=False):
         ax.plot(rows["load_kb_s"], rows["stale"], marker="o", label=str(strategy))
@@ -93,12 +94,13 @@ def sweep_figure(frame: pd.DataFrame, param: str, unit: str) -> Figure:
     fig, (left, right) = plt.subplots(1, 2, figsize=(FIGSIZE_IN[0] * 1.3, FIGSIZE_IN[1]), dpi=DPI)
     if param in ("refresh-interval", "read-write-ratio"):
         _lines(left, frame, "stale_entries_mean", "entries differing (mean)")
-        _lines(left, frame, "stale_displacement_max", "max rank displacement")
+        _lines(left, frame, "stale_displacement_mean", "rank displacement (mean of samples)")
+        _lines(left, frame, "stale_displacement_max", "rank displacement (max)")
         left.set_ylabel("top-n entries / ranks")
         left.set_title("staleness", loc="left")
         _staleness_vs_load(right, frame)
         right.set_xlabel("refresher bytes out per second (kB/s), labelled by the swept value")
-        right.set_ylabel("top-n entries differing (mean)")
+        right.set_ylabel("top-n rank displacement (mean of samples)")
         right.set_title("staleness vs background load", loc="left")
     else:
         _lines(left, frame, "latency_us_p50", "p50", 1e-3)
@@ -137,6 +139,7 @@ MARKDOWN_COLUMNS = (
     "bytes_out_per_request",
     "client_cpu_us_per_request",
     "stale_entries_mean",
+    "stale_displacement_mean",
     "background_commands_per_s",
 )
 

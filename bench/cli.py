@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--values", required=True, help="comma-separated values, e.g. 5,10,30,60")
     p.set_defaults(strategies=None, duration=30.0)
 
-    p = sub.add_parser("report", help="rebuild summary.json, plots and report.md from a run's raw data")
+    p = sub.add_parser(
+        "report", help="rebuild summary.json, plots and report.md from a run's raw data (or a sweep's table)"
+    )
     p.add_argument("run_dir", type=Path)
 
     p = sub.add_parser("top", parents=[topo, data], help="print the current global top n")
@@ -149,6 +151,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from analysis.build import build_report
 
     run_dir: Path = args.run_dir
+    if (run_dir / "sweep.json").is_file():
+        from analysis.sweep import build_sweep_report
+
+        print(build_sweep_report(run_dir)[2])
+        return EXIT_OK
     if not (run_dir / "meta.json").is_file() or not (run_dir / "raw").is_dir():
         raise UsageError(f"{run_dir} is not a run directory (no meta.json and raw/)")
     files = build_report(run_dir)

@@ -55,6 +55,7 @@ def _write_sweep(sweep_dir: Path, param: str, values: list[float]) -> None:
         naive["bytes_out_per_request"] = 2400.0 * value
         naive["valid"] = value < 3
         summary["strategies"]["cached"]["staleness"]["entries_differ"]["mean"] = value / 2
+        summary["strategies"]["cached"]["staleness"]["max_rank_displacement"]["mean"] = value * 3
         summary["strategies"]["cached"]["refresher"]["interval_s"] = value
         point = sweep_dir / "points" / point_name(PARAMS[param], value)
         point.mkdir(parents=True)
@@ -92,3 +93,8 @@ def test_report_files_for_every_parameter(tmp_path: Path, param: str) -> None:
     assert text.count("| naive |") == 3
     stale = sweep_frame(tmp_path).query("strategy == 'cached'")["stale_entries_mean"].tolist()
     assert stale == [0.5, 1.0, 2.0]
+    assert sweep_frame(tmp_path).query("strategy == 'cached'")["stale_displacement_mean"].tolist() == [
+        3,
+        6,
+        12,
+    ]
