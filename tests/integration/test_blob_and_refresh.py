@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -16,7 +15,8 @@ from bench.telemetry import TelemetrySampler
 from bench.topology import Topology
 
 from .conftest import SHARDS
-from .test_strategies import commands_per_read
+from .test_strategies import commands_per_read, refreshing
+from .test_telemetry import deltas
 
 
 def test_blob_read_is_exactly_one_getrange_on_the_cache_node(topology: Topology) -> None:
@@ -37,45 +37,21 @@ def test_blob_read_is_exactly_one_getrange_on_the_cache_node(topology: Topology)
 
 
 def test_blob_readers_never_see_a_missing_or_partial_blob_while_refreshing(topology: Topology) -> None:
-    refresher = CacheRefresher(topology, Keys(), REGISTRY["blob"].cache_layout())
-    refresher.refresh()
-    stop = threading.Event()
-    refreshes = 0
-
-    def refresh_loop() -> None:
-        nonlocal refreshes
-        while not stop.is_set():
-            refresher.refresh()
-            refreshes += 1
-
-    thread = threading.Thread(target=refresh_loop)
-    thread.start()
     strategy = REGISTRY["blob"](topology, Keys())
     bad_reads, reads = 0, 0
     deadline = time.monotonic() + 2.0
     try:
-        while time.monotonic() < deadline:
-            got = strategy.top(1000)
-            reads += 1
-            if len(got) != 1000:
-                bad_reads += 1
+        with refreshing(CacheRefresher(topology, Keys(), REGISTRY["blob"].cache_layout())) as refreshes:
+            while time.monotonic() < deadline:
+                got = strategy.top(1000)
+                reads += 1
+                if len(got) != 1000:
+                    bad_reads += 1
     finally:
-        stop.set()
-        thread.join()
-        refresher.close()
         strategy.close()
-    assert refreshes >= 10, "the refresher must actually overlap the reads"
+    assert refreshes[0] >= 10, "the refresher must actually overlap the reads"
     assert reads >= 100
     assert bad_reads == 0
-
-
-def deltas(sampler: TelemetrySampler, column: str) -> dict[str, int]:
-    first: dict[str, int] = {}
-    last: dict[str, int] = {}
-    for row in sampler.node_rows:
-        first.setdefault(row["node"], row[column])
-        last[row["node"]] = row[column]
-    return {node: last[node] - first[node] for node in last}
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -126,37 +128,44 @@ def test_naive_read_is_exactly_one_command_per_shard(topology: Topology) -> None
     assert per_node == {**{f"shard-{i}": 50 for i in range(SHARDS)}, "cache": 0}
 
 
-def test_readers_never_see_a_missing_or_partial_cache_while_refreshing(topology: Topology) -> None:
-    keys = Keys()
-    refresher = CacheRefresher(topology, keys)
+@contextmanager
+def refreshing(refresher: CacheRefresher) -> Iterator[list[int]]:
+    """Refresh back to back in a thread while the block reads; yields [refreshes so far]; closes it."""
     refresher.refresh()
     stop = threading.Event()
-    refreshes = 0
+    refreshes = [0]
 
     def refresh_loop() -> None:
-        nonlocal refreshes
         while not stop.is_set():
             refresher.refresh()
-            refreshes += 1
+            refreshes[0] += 1
 
     thread = threading.Thread(target=refresh_loop)
     thread.start()
-    cache = topology.cache.client()
-    bad_reads, reads = 0, 0
-    deadline = time.monotonic() + 3.0
     try:
-        while time.monotonic() < deadline:
-            size = cache.zcard(keys.cache)
-            rows = cache.zrange(keys.cache, 0, 99, desc=True, withscores=True)
-            reads += 1
-            if size != CACHE_TOP_N or len(rows) != 100:
-                bad_reads += 1
+        yield refreshes
     finally:
         stop.set()
         thread.join()
         refresher.close()
+
+
+def test_readers_never_see_a_missing_or_partial_cache_while_refreshing(topology: Topology) -> None:
+    keys = Keys()
+    cache = topology.cache.client()
+    bad_reads, reads = 0, 0
+    deadline = time.monotonic() + 3.0
+    try:
+        with refreshing(CacheRefresher(topology, keys)) as refreshes:
+            while time.monotonic() < deadline:
+                size = cache.zcard(keys.cache)
+                rows = cache.zrange(keys.cache, 0, 99, desc=True, withscores=True)
+                reads += 1
+                if size != CACHE_TOP_N or len(rows) != 100:
+                    bad_reads += 1
+    finally:
         cache.close()
-    assert refreshes >= 20, "the refresher must actually overlap the reads"
+    assert refreshes[0] >= 20, "the refresher must actually overlap the reads"
     assert reads >= 200
     assert bad_reads == 0
     leftovers = topology.cache.client().keys(keys.cache_tmp("*"))
