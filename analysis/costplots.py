@@ -40,25 +40,17 @@ def spike_figure(summary: dict[str, Any]) -> Figure | None:
     if not spikes:
         return None
     names = list(spikes)
-    fig, (left, right) = plt.subplots(1, 2, figsize=FIGSIZE_IN, dpi=DPI)
-    _bars(
-        left,
-        names,
-        {
-            "during a refresh": [num(spikes[n], "bytes_out_per_s") or 0.0 for n in names],
-            "steady reads": [num(spikes[n], "steady_bytes_out_per_s") or 0.0 for n in names],
-        },
-    )
-    left.set_ylabel("bytes out of Redis per second")
-    _bars(
-        right,
-        names,
-        {
-            "during a refresh": [num(spikes[n], "commands_per_s") or 0.0 for n in names],
-            "steady reads": [num(spikes[n], "steady_commands_per_s") or 0.0 for n in names],
-        },
-    )
-    right.set_ylabel("Redis commands per second")
+    fig, axes = plt.subplots(1, 2, figsize=FIGSIZE_IN, dpi=DPI)
+    for ax, rate, label in zip(
+        axes,
+        ("bytes_out_per_s", "commands_per_s"),
+        ("bytes out of Redis per second", "Redis commands per second"),
+        strict=True,
+    ):
+        during = [num(spikes[n], rate) or 0.0 for n in names]
+        steady = [num(spikes[n], f"steady_{rate}") or 0.0 for n in names]
+        _bars(ax, names, {"during a refresh": during, "steady reads": steady})
+        ax.set_ylabel(label)
     fig.suptitle("Refresh spike: rates while a refresh runs (per refresh / its p50 duration) vs steady reads")
     fig.tight_layout()
     return fig

@@ -124,34 +124,37 @@ def commandstats(run_dir: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def refreshes(run_dir: Path) -> pd.DataFrame:
-    """One row per background refresh, with t_rel_s since its strategy's window start."""
+def _timed_rows(
+    run_dir: Path, file_name: str, time_column: str, empty_columns: list[str], *, optional: bool = False
+) -> pd.DataFrame:
+    """Every strategy's rows of one raw CSV, tagged with the strategy and t_rel_s since its window start.
+
+    ``optional``: strategies without the file are skipped (it is written only for some of them).
+    """
     frames = []
     for name in strategies(run_dir):
-        frame = pd.read_csv(run_dir / "raw" / name / "refreshes.csv")
-        if frame.empty:
-            continue
-        frame.insert(0, "strategy", name)
-        frame["t_rel_s"] = frame["t_start_s"] - window(run_dir, name)["t_start_s"]
-        frames.append(frame)
-    if not frames:
-        return pd.DataFrame(columns=["strategy", "t_start_s", "duration_s", "commands", "t_rel_s"])
-    return pd.concat(frames, ignore_index=True)
-
-
-def staleness(run_dir: Path) -> pd.DataFrame:
-    """One row per staleness sample (cached strategies only), with t_rel_s since the window start."""
-    frames = []
-    for name in strategies(run_dir):
-        path = run_dir / "raw" / name / "staleness.csv"
-        if not path.exists():
+        path = run_dir / "raw" / name / file_name
+        if optional and not path.exists():
             continue
         frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
         if frame.empty:
             continue
         frame.insert(0, "strategy", name)
-        frame["t_rel_s"] = frame["t_s"] - window(run_dir, name)["t_start_s"]
+        frame["t_rel_s"] = frame[time_column] - window(run_dir, name)["t_start_s"]
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=["strategy", "t_s", "t_rel_s", "cache_age_s", "entries_differ", "error"])
+        return pd.DataFrame(columns=empty_columns)
     return pd.concat(frames, ignore_index=True)
+
+
+def refreshes(run_dir: Path) -> pd.DataFrame:
+    """One row per background refresh, with t_rel_s since its strategy's window start."""
+    return _timed_rows(
+        run_dir, "refreshes.csv", "t_start_s", ["strategy", "t_start_s", "duration_s", "commands", "t_rel_s"]
+    )
+
+
+def staleness(run_dir: Path) -> pd.DataFrame:
+    """One row per staleness sample (cached strategies only), with t_rel_s since the window start."""
+    columns = ["strategy", "t_s", "t_rel_s", "cache_age_s", "entries_differ", "error"]
+    return _timed_rows(run_dir, "staleness.csv", "t_s", columns, optional=True)
