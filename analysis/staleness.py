@@ -1,4 +1,4 @@
-"""Staleness of the cached views: summary figures and the sawtooth plot (samples from bench.staleness)."""
+"""Staleness of the cached views: summary figures and the sawtooth plot (samples from the staleness probe)."""
 
 from __future__ import annotations
 

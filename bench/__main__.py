@@ -1,5 +1,5 @@
 """``python -m bench`` runs the lbbench CLI."""
 
-from bench.cli import run
+from bench.cli.main import run
 
 run()

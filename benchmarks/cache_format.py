@@ -13,11 +13,11 @@ import argparse
 import time
 from collections.abc import Callable
 
+from bench.cache.refresher import EVERY_FORMAT, CacheRefresher
 from bench.keys import Keys
-from bench.refresher import EVERY_FORMAT, CacheRefresher
-from bench.seeding import seed
+from bench.seeding.seed import seed
 from bench.strategies import REGISTRY, Strategy
-from bench.topology import TopologyOptions, open_topology
+from bench.topology.base import TopologyOptions, open_topology
 
 FORMATS = ("cached", "blob")
 

@@ -1,7 +1,7 @@
 """Which client for the naive fan-out? Client CPU per 10-shard top-100 scatter-gather, by variant.
 
 Run: .venv/bin/python benchmarks/client_choice.py [--gevent]
-Spawns 10 local servers (bench.topology), seeds 200k players, then times 3000 fan-outs per variant
+Spawns 10 local servers (bench.topology.base), seeds 200k players, then times 3000 fan-outs per variant
 with os.times() (user + system CPU of this process only; the servers are other processes).
 """
 
@@ -24,8 +24,8 @@ import hiredis
 import redis
 
 from bench.keys import Keys
-from bench.seeding import seed
-from bench.topology import TopologyOptions, open_topology
+from bench.seeding.seed import seed
+from bench.topology.base import TopologyOptions, open_topology
 
 ROUNDS = 3000
 KEY = Keys().shard

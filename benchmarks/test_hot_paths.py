@@ -11,7 +11,7 @@ import time
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from bench.merge import merge_top
+from bench.wire.merge import merge_top
 from loadgen.pacing import Pacer, Schedule
 from loadgen.recorder import IntervalRecorder
 

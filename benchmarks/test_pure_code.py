@@ -23,7 +23,7 @@ from analysis.gates import evaluate
 from analysis.report import render_report
 from analysis.summary import build_summary
 from bench.keys import Keys
-from bench.merge import Ranking, merge_top
+from bench.wire.merge import Ranking, merge_top
 from tests.unit.sample_summary import META, make_summary
 from tests.unit.synthetic_run import Redis, steady_worker, write_run
 

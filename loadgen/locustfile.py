@@ -26,10 +26,10 @@ from locust import User, constant, events, task
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from bench.counting import ByteCounter
-from bench.loadconfig import LoadConfig
+from bench.run.loadconfig import LoadConfig
+from bench.run.writemodel import WriteModel
 from bench.strategies import Strategy, get_strategy
-from bench.writemodel import WriteModel
+from bench.wire.counting import ByteCounter
 from loadgen.pacing import Pacer, Schedule
 from loadgen.recorder import IntervalRecorder
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bench.errors import UsageError
-from bench.merge import Ranking
 from bench.strategies.base import Strategy
 from bench.strategies.blob import BlobStrategy
 from bench.strategies.cached import CachedStrategy
@@ -11,6 +10,7 @@ from bench.strategies.globalset import GlobalStrategy
 from bench.strategies.incremental import IncrementalStrategy
 from bench.strategies.naive import NaiveStrategy
 from bench.strategies.regional import RegionalStrategy
+from bench.wire.merge import Ranking
 
 REGISTRY: dict[str, type[Strategy]] = {
     NaiveStrategy.name: NaiveStrategy,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import ClassVar, Literal
 
-from bench.counting import ByteCounter
+from bench.cache.refresher import CacheLayout
 from bench.keys import Keys
-from bench.merge import Ranking
-from bench.refresher import CacheLayout
 from bench.strategies.shards import ShardAccess
-from bench.topology import Topology
+from bench.topology.base import Topology
+from bench.wire.counting import ByteCounter
+from bench.wire.merge import Ranking
 
 
 class Strategy(ABC):

@@ -11,14 +11,14 @@ and costs the client one allocation; the README's format comparison has the meas
 
 from __future__ import annotations
 
-from bench.counting import ByteCounter
+from bench.cache.refresher import CACHE_TOP_N
 from bench.errors import UsageError
 from bench.keys import Keys
-from bench.link import NodeLink
-from bench.merge import BLOB_RECORD_BYTES, BlobRanking, Ranking
-from bench.refresher import CACHE_TOP_N
 from bench.strategies.base import Strategy
-from bench.topology import Topology
+from bench.topology.base import Topology
+from bench.wire.counting import ByteCounter
+from bench.wire.link import NodeLink
+from bench.wire.merge import BLOB_RECORD_BYTES, BlobRanking, Ranking
 
 
 class BlobStrategy(Strategy):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bench.counting import ByteCounter
+from bench.cache.refresher import CACHE_TOP_N
 from bench.keys import Keys
-from bench.link import NodeLink, SortedSetTop
-from bench.merge import Ranking
-from bench.refresher import CACHE_TOP_N
 from bench.strategies.base import Strategy
-from bench.topology import Topology
+from bench.topology.base import Topology
+from bench.wire.counting import ByteCounter
+from bench.wire.link import NodeLink, SortedSetTop
+from bench.wire.merge import Ranking
 
 
 class CachedStrategy(Strategy):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bench.counting import ByteCounter
 from bench.keys import Keys
-from bench.link import NodeLink, SortedSetTop
-from bench.merge import Ranking
 from bench.strategies.base import Strategy
-from bench.topology import Topology
+from bench.topology.base import Topology
+from bench.wire.counting import ByteCounter
+from bench.wire.link import NodeLink, SortedSetTop
+from bench.wire.merge import Ranking
 
 
 class GlobalStrategy(Strategy):

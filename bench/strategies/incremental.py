@@ -17,7 +17,7 @@ Races, and how they resolve:
 
 from __future__ import annotations
 
-from bench.refresher import CACHE_TOP_N
+from bench.cache.refresher import CACHE_TOP_N
 from bench.strategies.cached import CachedStrategy
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bench.counting import ByteCounter
 from bench.keys import Keys
-from bench.merge import Ranking, merge_top
-from bench.scatter import Scatter, zrange_rev_withscores
 from bench.strategies.base import Strategy
-from bench.topology import Topology
+from bench.topology.base import Topology
+from bench.wire.counting import ByteCounter
+from bench.wire.merge import Ranking, merge_top
+from bench.wire.scatter import Scatter, zrange_rev_withscores
 
 
 class NaiveStrategy(Strategy):

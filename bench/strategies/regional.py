@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from itertools import cycle
 
-from bench.counting import ByteCounter
+from bench.cache.rankhist import RankHistogram
 from bench.errors import UsageError
 from bench.keys import Keys
-from bench.link import NodeLink, SortedSetTop
-from bench.merge import Ranking
-from bench.rankhist import RankHistogram
 from bench.strategies.cached import CachedStrategy
-from bench.topology import Topology
+from bench.topology.base import Topology
+from bench.wire.counting import ByteCounter
+from bench.wire.link import NodeLink, SortedSetTop
+from bench.wire.merge import Ranking
 
 
 class RegionalStrategy(CachedStrategy):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bench.counting import ByteCounter
 from bench.keys import Keys
-from bench.keyslot import shard_of
-from bench.link import NodeLink
-from bench.scatter import Scatter
-from bench.topology import Topology
+from bench.topology.base import Topology
+from bench.wire.counting import ByteCounter
+from bench.wire.keyslot import shard_of
+from bench.wire.link import NodeLink
+from bench.wire.scatter import Scatter
 
 
 class ShardAccess:

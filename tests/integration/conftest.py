@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from bench.keys import Keys
-from bench.seeding import seed
-from bench.servers import find_server_binary
-from bench.topology import Topology, TopologyOptions, open_topology
+from bench.seeding.seed import seed
+from bench.topology.base import Topology, TopologyOptions, open_topology
+from bench.topology.processes import find_server_binary
 
 PLAYERS = 20_000
 SEED = 7

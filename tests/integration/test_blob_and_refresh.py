@@ -6,13 +6,13 @@ import time
 
 import pytest
 
+from bench.cache.rankhist import RANK_HISTOGRAM_BINS, RankHistogram
+from bench.cache.refresher import EVERY_FORMAT, CacheLayout, CacheRefresher
 from bench.keys import Keys
-from bench.merge import BLOB_RECORD_BYTES, BlobRanking
-from bench.rankhist import RANK_HISTOGRAM_BINS, RankHistogram
-from bench.refresher import EVERY_FORMAT, CacheLayout, CacheRefresher
+from bench.probes.telemetry import TelemetrySampler
 from bench.strategies import REGISTRY
-from bench.telemetry import TelemetrySampler
-from bench.topology import Topology
+from bench.topology.base import Topology
+from bench.wire.merge import BLOB_RECORD_BYTES, BlobRanking
 
 from .conftest import SHARDS
 from .test_strategies import commands_per_read, refreshing

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import redis
 
-from bench.servers import LocalServers, find_server_binary, free_port
+from bench.topology.processes import LocalServers, find_server_binary, free_port
 from tests.helpers import alive, reaped, server_and_locust_pids
 
 LBBENCH = [sys.executable, "-m", "bench"]

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from analysis.rank import rank_section
+from bench.cache.rankhist import RankHistogram
+from bench.cache.refresher import CACHE_TOP_N, CacheRefresher
 from bench.errors import UsageError
 from bench.keys import Keys
-from bench.rankcheck import rank_check, sample_players, top_players, write_rank_check
-from bench.rankhist import RankHistogram
-from bench.refresher import CACHE_TOP_N, CacheRefresher
+from bench.probes.rankcheck import rank_check, sample_players, top_players, write_rank_check
 from bench.strategies import REGISTRY
-from bench.topology import Topology
+from bench.topology.base import Topology
 
 from .conftest import PLAYERS, SEED, SHARDS
 from .test_strategies import all_rows, calls

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from bench.cache.refresher import CacheRefresher
 from bench.keys import Keys
-from bench.refresher import CacheRefresher
-from bench.staleness import StalenessProbe
+from bench.probes.staleness import StalenessProbe
+from bench.run.writemodel import hot_players
 from bench.strategies.naive import NaiveStrategy
-from bench.topology import Topology
-from bench.writemodel import hot_players
+from bench.topology.base import Topology
 
 
 def test_probe_sees_a_write_the_cache_has_not_caught_up_with(topology: Topology) -> None:

@@ -9,11 +9,11 @@ from contextlib import contextmanager
 
 import pytest
 
+from bench.cache.refresher import CACHE_TOP_N, CacheRefresher
 from bench.keys import Keys
-from bench.merge import oracle_top
-from bench.refresher import CACHE_TOP_N, CacheRefresher
 from bench.strategies import REGISTRY, Strategy
-from bench.topology import Endpoint, Topology
+from bench.topology.base import Endpoint, Topology
+from bench.wire.merge import oracle_top
 
 from .conftest import PLAYERS, SEED, SHARDS
 
@@ -29,7 +29,7 @@ def all_rows(topology: Topology) -> list[tuple[bytes, float]]:
 
 
 def test_seeded_population_matches_the_generator(topology: Topology) -> None:
-    from bench.data import all_scores
+    from bench.seeding.data import all_scores
 
     scores = all_scores(PLAYERS, SEED)
     rows = all_rows(topology)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bench.counting import ByteCounter
+from bench.cache.refresher import CacheRefresher
 from bench.keys import Keys
-from bench.refresher import CacheRefresher
-from bench.telemetry import TelemetrySampler
-from bench.topology import Topology
+from bench.probes.telemetry import TelemetrySampler
+from bench.topology.base import Topology
+from bench.wire.counting import ByteCounter
 
 
 def deltas(sampler: TelemetrySampler, column: str) -> dict[str, int]:

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 from hdrh.histogram import HdrHistogram
 
-from bench.refresher import REFRESH_COLUMNS
+from bench.cache.refresher import REFRESH_COLUMNS
 
 T0_S = 1_795_796_660.0  # window start, epoch s
 NODE_COLUMNS = [

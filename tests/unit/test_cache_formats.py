@@ -7,16 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from bench.errors import UsageError
-from bench.merge import BLOB_MEMBER_BYTES, BLOB_RECORD_BYTES, BlobRanking, Ranking, pack_blob
-from bench.rankhist import RANK_HISTOGRAM_BINS, RankHistogram, boundaries
-from bench.refresher import (
+from bench.cache.rankhist import RANK_HISTOGRAM_BINS, RankHistogram, boundaries
+from bench.cache.refresher import (
     BLOB_CACHE_COMMANDS_PER_REFRESH,
     CACHE_COMMANDS_PER_REFRESH,
     EVERY_FORMAT,
     CacheLayout,
 )
+from bench.errors import UsageError
 from bench.strategies import REGISTRY
+from bench.wire.merge import BLOB_MEMBER_BYTES, BLOB_RECORD_BYTES, BlobRanking, Ranking, pack_blob
 
 ROWS = [(3.0e8, b"123456"), (2.5, b"999999999999"), (2.5, b"0"), (-1.0, b"42")]
 

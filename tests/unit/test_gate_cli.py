@@ -14,7 +14,7 @@ import pytest
 
 from analysis.build import build_report
 from analysis.gate_report import GATE_MARKER
-from bench.cli import main
+from bench.cli.main import main
 from tests.unit.sample_summary import META, make_summary
 from tests.unit.synthetic_run import Redis, steady_worker, write_run
 

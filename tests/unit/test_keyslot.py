@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.keyslot import SLOTS, crc16, key_slot, shard_of, shard_of_slot, shards_of
+from bench.wire.keyslot import SLOTS, crc16, key_slot, shard_of, shard_of_slot, shards_of
 
 
 @pytest.mark.parametrize(

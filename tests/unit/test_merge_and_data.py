@@ -7,9 +7,9 @@ import random
 import numpy as np
 import redis
 
-from bench.data import all_scores, score_chunks
-from bench.loading import encode_zadd
-from bench.merge import Ranking, merge_top, oracle_top
+from bench.seeding.data import all_scores, score_chunks
+from bench.seeding.loading import encode_zadd
+from bench.wire.merge import Ranking, merge_top, oracle_top
 
 
 def flat(rows: list[tuple[bytes, float]]) -> list[bytes]:

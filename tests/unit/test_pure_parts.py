@@ -7,14 +7,14 @@ import signal
 
 import pytest
 
-from bench.compare import run_order
 from bench.errors import UsageError
-from bench.staleness import compare_views
+from bench.probes.staleness import compare_views
+from bench.probes.telemetry import is_setup_command, parse_commandstats, parse_info
+from bench.run.compare import run_order
+from bench.run.writemodel import HOT_DELTA_FRACTION, UNIFORM_DELTA_MAX, WriteModel
 from bench.strategies import get_strategy, parse_strategies
-from bench.telemetry import is_setup_command, parse_commandstats, parse_info
 from bench.threads import TEARDOWN_SIGNALS, background_thread
-from bench.topology import TopologyOptions, check_url, redact_url
-from bench.writemodel import HOT_DELTA_FRACTION, UNIFORM_DELTA_MAX, WriteModel
+from bench.topology.base import TopologyOptions, check_url, redact_url
 
 INFO_SAMPLE = (
     "# Server\r\nredis_version:7.2.4\r\n\r\n# Stats\r\ntotal_net_input_bytes:123\r\n"

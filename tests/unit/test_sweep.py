@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from analysis.sweep import build_sweep_report, sweep_frame
-from bench.compare import CompareOptions
 from bench.errors import UsageError
-from bench.sweep import PARAMS, parse_values, point_name
-from bench.topology import TopologyOptions
+from bench.run.compare import CompareOptions
+from bench.run.sweep import PARAMS, parse_values, point_name
+from bench.topology.base import TopologyOptions
 from tests.unit.sample_summary import make_summary
 
 

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from redis.connection import AbstractConnection
 
-from bench.scatter import Scatter
+from bench.wire.scatter import Scatter
 
 RANK_HISTOGRAM_BINS = 64
 _HEADER_FIELDS = 3  # refreshed_at_s, cache_entries, bins; then bins boundaries and bins counts

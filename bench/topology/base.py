@@ -11,9 +11,9 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 from redis.connection import parse_url
 
-from bench.counting import ByteCounter, CountingConnection
 from bench.errors import TopologyError, UsageError
-from bench.servers import LocalServers, ServerBinary, find_server_binary
+from bench.topology.processes import LocalServers, ServerBinary, find_server_binary
+from bench.wire.counting import ByteCounter, CountingConnection
 
 MAX_SHARDS = 64
 CONNECT_TIMEOUT_S = 3.0

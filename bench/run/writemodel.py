@@ -13,9 +13,9 @@ import random
 from collections.abc import Sequence
 
 from bench.keys import Keys
-from bench.merge import merge_top
-from bench.scatter import Scatter, zrange_rev_withscores
-from bench.topology import Topology
+from bench.topology.base import Topology
+from bench.wire.merge import merge_top
+from bench.wire.scatter import Scatter, zrange_rev_withscores
 
 HOT_PLAYERS = 1000
 HOT_WRITE_SHARE = 0.5

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.counting import ByteCounter, CountingConnection
 from bench.errors import UsageError
-from bench.merge import Ranking
-from bench.scatter import zrange_rev_withscores
+from bench.wire.counting import ByteCounter, CountingConnection
+from bench.wire.merge import Ranking
+from bench.wire.scatter import zrange_rev_withscores
 
 
 class NodeLink:

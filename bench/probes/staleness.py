@@ -10,7 +10,7 @@ view through ``top(CACHE_TOP_N)`` (so it works for every cache format), then rec
 - ``max_score_error``: largest |view score - true score| over the same members.
 
 The probe's commands and bytes are counted per node and subtracted from the workload figures, as
-the refresher's are (see :mod:`bench.telemetry`).
+the refresher's are (see :mod:`bench.probes.telemetry`).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bench.counting import ByteCounter, CountingConnection
+from bench.cache.refresher import CACHE_TOP_N
 from bench.keys import Keys
-from bench.merge import Row, merge_top
-from bench.refresher import CACHE_TOP_N
-from bench.scatter import Scatter, zrange_rev_withscores
 from bench.strategies import get_strategy
-from bench.topology import Topology
+from bench.topology.base import Topology
+from bench.wire.counting import ByteCounter, CountingConnection
+from bench.wire.merge import Row, merge_top
+from bench.wire.scatter import Scatter, zrange_rev_withscores
 
 STALENESS_COLUMNS = [
     "t_s",

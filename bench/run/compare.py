@@ -10,20 +10,20 @@ from typing import Any
 
 import pandas as pd
 
+from bench.cache.refresher import REFRESH_COLUMNS, REFRESH_INTERVAL_S, CacheRefresher, RefresherThread
 from bench.console import PhaseClock, status
 from bench.errors import UsageError
 from bench.keys import Keys
-from bench.loadconfig import LoadConfig
-from bench.locust_runner import run_locust
-from bench.meta import run_meta, utc_now
-from bench.rankcheck import write_rank_check
-from bench.refresher import REFRESH_COLUMNS, REFRESH_INTERVAL_S, CacheRefresher, RefresherThread
-from bench.seeding import clear, existing_keys, seed_with_progress
-from bench.staleness import STALENESS_COLUMNS, StalenessProbe
+from bench.probes.meta import run_meta, utc_now
+from bench.probes.rankcheck import write_rank_check
+from bench.probes.staleness import STALENESS_COLUMNS, StalenessProbe
+from bench.probes.telemetry import TelemetrySampler, key_memory_bytes
+from bench.run.loadconfig import LoadConfig
+from bench.run.swarm import run_locust
+from bench.run.writemodel import HOT_WRITE_SHARE, hot_players
+from bench.seeding.seed import clear, existing_keys, seed_with_progress
 from bench.strategies import get_strategy
-from bench.telemetry import TelemetrySampler, key_memory_bytes
-from bench.topology import Topology, TopologyOptions, open_topology
-from bench.writemodel import HOT_WRITE_SHARE, hot_players
+from bench.topology.base import Topology, TopologyOptions, open_topology
 
 SCHEMA_VERSION = 2
 MAX_WORKERS = 64

@@ -11,7 +11,7 @@ from typing import Any
 
 from redis.connection import AbstractConnection
 
-from bench.counting import ByteCounter
+from bench.wire.counting import ByteCounter
 
 
 class Scatter:

@@ -1,6 +1,6 @@
 """Putting one sorted set onto one node: a single ``RESTORE`` where the server takes it, else ``ZADD``s.
 
-``RESTORE`` costs the server ~5x less CPU per member (see :mod:`bench.rdb`), so it is the default.
+``RESTORE`` costs the server ~5x less CPU per member (see :mod:`bench.seeding.rdb`), so it is the default.
 A server can refuse it (an ACL without ``@dangerous``, a managed service), and a payload cannot be
 longer than the server's ``proto-max-bulk-len``; those sets go in as pipelined ``ZADD``s.
 """
@@ -13,10 +13,10 @@ import numpy as np
 import numpy.typing as npt
 import redis
 
-from bench.counting import CountingConnection
 from bench.errors import TopologyError
-from bench.rdb import payload_bytes, zset_payload
-from bench.topology import Endpoint
+from bench.seeding.rdb import payload_bytes, zset_payload
+from bench.topology.base import Endpoint
+from bench.wire.counting import CountingConnection
 
 ZADD_BATCH = 10_000  # members per ZADD: large enough to amortise a round trip, small enough not to stall
 PIPELINE_DEPTH = 8  # ZADDs in flight per shard before we read replies

@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from bench.counting import ByteCounter
 from bench.keys import Keys
-from bench.merge import merge_top
-from bench.scatter import Scatter, zrange_rev_withscores
 from bench.strategies import get_strategy
 from bench.strategies.shards import ShardAccess
-from bench.topology import Topology
+from bench.topology.base import Topology
+from bench.wire.counting import ByteCounter
+from bench.wire.merge import merge_top
+from bench.wire.scatter import Scatter, zrange_rev_withscores
 
 UNIFORM_PLAYERS = 900
 TOP_PLAYERS = 100

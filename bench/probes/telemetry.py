@@ -18,11 +18,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from bench.counting import ByteCounter, CountingConnection
 from bench.keys import Keys
-from bench.staleness import StalenessProbe
+from bench.probes.staleness import StalenessProbe
 from bench.threads import background_thread
-from bench.topology import Endpoint, Topology
+from bench.topology.base import Endpoint, Topology
+from bench.wire.counting import ByteCounter, CountingConnection
 
 SAMPLE_INTERVAL_S = 1.0
 SETUP_COMMANDS = frozenset({"hello", "auth", "select", "info"})

@@ -6,14 +6,14 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from bench.cache.refresher import REFRESH_INTERVAL_S
 from bench.errors import EXIT_USAGE
 from bench.keys import Keys
-from bench.refresher import REFRESH_INTERVAL_S
-from bench.topology import TopologyOptions
-from bench.writemodel import HOT_PLAYERS, HOT_WRITE_SHARE
+from bench.run.writemodel import HOT_PLAYERS, HOT_WRITE_SHARE
+from bench.topology.base import TopologyOptions
 
-if TYPE_CHECKING:  # pandas behind bench.compare would slow down every `lbbench --help`
-    from bench.compare import CompareOptions
+if TYPE_CHECKING:  # pandas behind bench.run.compare would slow down every `lbbench --help`
+    from bench.run.compare import CompareOptions
 
 # Both strategies stay valid at this rate on a 2-core machine with 1M players (naive's ceiling
 # there was 750-1,000 req/s; see README "Load generator").
@@ -128,7 +128,7 @@ def topology_options(args: argparse.Namespace) -> TopologyOptions:
 
 def compare_options(args: argparse.Namespace, **overrides: Any) -> CompareOptions:
     """CompareOptions from parsed `load_parent` + topology + data arguments (``overrides`` win)."""
-    from bench.compare import CompareOptions
+    from bench.run.compare import CompareOptions
     from bench.strategies import parse_strategies
 
     fields: dict[str, Any] = {

@@ -10,7 +10,7 @@ import os
 from dataclasses import asdict, dataclass, field
 
 from bench.keys import Keys
-from bench.topology import Endpoint, Topology
+from bench.topology.base import Endpoint, Topology
 
 LOAD_CONFIG_ENV = "LBBENCH_LOAD_CONFIG"
 

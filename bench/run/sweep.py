@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bench.compare import CompareOptions, RunDir, compare
 from bench.console import status
 from bench.errors import UsageError
-from bench.meta import run_meta, utc_now
+from bench.probes.meta import run_meta, utc_now
+from bench.run.compare import CompareOptions, RunDir, compare
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.errors import UsageError
-from bench.loadconfig import LoadConfig
-from bench.servers import child_preexec, free_port
+from bench.run.loadconfig import LoadConfig
+from bench.topology.processes import child_preexec, free_port
 
 STOP_GRACE_S = 10.0
 # Locust needs a moment to import, connect workers, spawn users and write its CSVs.

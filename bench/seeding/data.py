@@ -4,7 +4,7 @@ Scores follow a Lomax (Pareto II) law, as game scores do: most players sit near 
 are far ahead. ``score = floor(SCORE_SCALE * ((1 - u) ** (-1 / PARETO_ALPHA) - 1))`` for
 ``u ~ U[0, 1)`` drawn from NumPy's PCG64 seeded with ``--seed``, in chunks of ``CHUNK_PLAYERS``
 ids, so the same ``(players, seed)`` always gives the same scores. Scores are integers, so ties
-happen; see :mod:`bench.merge` for how they are ordered.
+happen; see :mod:`bench.wire.merge` for how they are ordered.
 """
 
 from __future__ import annotations

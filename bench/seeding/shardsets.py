@@ -3,7 +3,7 @@
 A player is kept as one uint64 whose order is Redis's order inside a sorted set: the score in the
 high bits, then a key that sorts like the member's decimal bytes. Sorting those numbers is a plain
 numpy sort (8 bytes per player, no strings), and the server inserts members given in descending
-order at the head of its skiplist, which is what makes loading cheap (see :mod:`bench.rdb`).
+order at the head of its skiplist, which is what makes loading cheap (see :mod:`bench.seeding.rdb`).
 """
 
 from __future__ import annotations

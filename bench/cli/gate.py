@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UsageError
-from bench.meta import git_state, utc_now
+from bench.probes.meta import git_state, utc_now
 
 
 @contextmanager

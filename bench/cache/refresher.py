@@ -14,14 +14,14 @@ import uuid
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from bench.counting import ByteCounter, CountingConnection
+from bench.cache.rankhist import RankHistogram, boundaries, gather_counts, lowest_score
 from bench.errors import UsageError
 from bench.keys import Keys
-from bench.merge import merge_top, pack_blob
-from bench.rankhist import RankHistogram, boundaries, gather_counts, lowest_score
-from bench.scatter import Scatter, zrange_rev_withscores
 from bench.threads import background_thread
-from bench.topology import Topology
+from bench.topology.base import Topology
+from bench.wire.counting import ByteCounter, CountingConnection
+from bench.wire.merge import merge_top, pack_blob
+from bench.wire.scatter import Scatter, zrange_rev_withscores
 
 CACHE_TOP_N = 1000  # the seed caches the global top 1000
 REFRESH_INTERVAL_S = 60.0  # the seed's refresh period

@@ -2,9 +2,9 @@
 
 Two steps. *Generating*: scores come from :func:`bench.data.chunk_scores` a million players at a
 time on two threads, and each player joins its shard's set as one 8-byte order key
-(:mod:`bench.shardsets`; 800 MB for 100M players). *Loading*: each set is sorted into
-``ZRANGE ... REV`` order and sent as one ``RESTORE`` (:mod:`bench.rdb`), or as ``ZADD`` batches
-where the server will not take that (:mod:`bench.loading`). Payloads go out one shard after another
+(:mod:`bench.seeding.shardsets`; 800 MB for 100M players). *Loading*: each set is sorted into
+``ZRANGE ... REV`` order and sent as one ``RESTORE`` (:mod:`bench.seeding.rdb`), or as ``ZADD`` batches
+where the server will not take that (:mod:`bench.seeding.loading`). Payloads go out one shard after another
 without waiting, so the servers load in parallel while the client builds the next payload; then
 every reply is collected.
 
@@ -26,14 +26,14 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.console import CountProgress
-from bench.data import CHUNK_PLAYERS, chunk_scores
 from bench.errors import UsageError
 from bench.keys import Keys
-from bench.keyslot import shards_of
-from bench.loading import SetLoader
-from bench.shardsets import MAX_PLAYERS, ShardSets, shard_pieces
+from bench.seeding.data import CHUNK_PLAYERS, chunk_scores
+from bench.seeding.loading import SetLoader
+from bench.seeding.shardsets import MAX_PLAYERS, ShardSets, shard_pieces
 from bench.threads import TEARDOWN_SIGNALS
-from bench.topology import Endpoint, Topology
+from bench.topology.base import Endpoint, Topology
+from bench.wire.keyslot import shards_of
 
 GENERATING = "generated"
 SENT = "sent"

@@ -13,7 +13,8 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from bench.cli_args import (
+from bench.cache.refresher import REFRESH_INTERVAL_S
+from bench.cli.args import (
     Parser,
     compare_options,
     data_parent,
@@ -22,15 +23,14 @@ from bench.cli_args import (
     topology_options,
     topology_parent,
 )
-from bench.cli_gate import GATE_COMMANDS, add_gate_parsers
+from bench.cli.gate import GATE_COMMANDS, add_gate_parsers
 from bench.console import console, status
 from bench.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
 from bench.keys import Keys
-from bench.loadconfig import LOAD_CONFIG_ENV, LoadConfig
-from bench.meta import utc_now
-from bench.refresher import REFRESH_INTERVAL_S
-from bench.sweep import PARAMS as SWEEP_PARAMS
-from bench.topology import Topology, open_topology
+from bench.probes.meta import utc_now
+from bench.run.loadconfig import LOAD_CONFIG_ENV, LoadConfig
+from bench.run.sweep import PARAMS as SWEEP_PARAMS
+from bench.topology.base import Topology, open_topology
 
 
 class Terminated(BaseException):
@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 @contextmanager
 def _seeded(args: argparse.Namespace, *, global_set: bool = False) -> Iterator[Topology]:
     """The topology; a spawned one is seeded first (it starts empty), an external one is used as it is."""
-    from bench.seeding import seed_with_progress
+    from bench.seeding.seed import seed_with_progress
 
     with open_topology(topology_options(args)) as topology:
         if topology.provider == "local":
@@ -96,7 +96,7 @@ def _seeded(args: argparse.Namespace, *, global_set: bool = False) -> Iterator[T
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from analysis.build import build_report
-    from bench.compare import compare
+    from bench.run.compare import compare
 
     options = compare_options(args)
     run_dir = compare(options)
@@ -128,7 +128,7 @@ def _print_summary(summary_path: Path) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from analysis.build import build_report
     from analysis.sweep import build_sweep_report
-    from bench.sweep import parse_values, point_name, sweep
+    from bench.run.sweep import parse_values, point_name, sweep
 
     param = SWEEP_PARAMS[args.param]
     values = parse_values(param, args.values)
@@ -165,7 +165,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_top(args: argparse.Namespace) -> int:
-    from bench.refresher import CacheRefresher
+    from bench.cache.refresher import CacheRefresher
     from bench.strategies import get_strategy
 
     strategy_class = get_strategy(args.strategy)
@@ -190,7 +190,7 @@ def cmd_top(args: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from bench.refresher import CacheRefresher
+    from bench.cache.refresher import CacheRefresher
     from bench.strategies import get_strategy
 
     layout = get_strategy(args.strategy).cache_layout()
@@ -211,7 +211,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     import resource
 
-    from bench.seeding import seed_with_progress
+    from bench.seeding.seed import seed_with_progress
 
     with open_topology(topology_options(args)) as topology:
         result = seed_with_progress(topology, Keys(args.key_prefix), args.players, args.seed)
@@ -230,7 +230,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from bench.refresher import EVERY_FORMAT, CacheRefresher, RefresherThread
+    from bench.cache.refresher import EVERY_FORMAT, CacheRefresher, RefresherThread
 
     if args.shard_url or args.cache_url:
         raise UsageError(

@@ -1,0 +1,1 @@
+"""The `lbbench` command line: argument parsing, one function per subcommand, exit codes."""

@@ -1,0 +1,1 @@
+"""What the harness measures beside the load: INFO telemetry, staleness, rank checks, run metadata."""

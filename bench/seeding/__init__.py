@@ -1,0 +1,1 @@
+"""Loading the synthetic player population into the shards (and the single global set)."""

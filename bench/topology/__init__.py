@@ -1,0 +1,1 @@
+"""Where the shards and the cache node live: topology providers, endpoints, spawned processes."""
