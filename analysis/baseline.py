@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.checks import GateInputError
+from analysis.runfiles import RunFiles
 
 BASELINE_VERSION = 1
 BASELINES_DIR = Path("results") / "baselines"
@@ -40,13 +41,14 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def load_run(run_dir: Path) -> tuple[Measured, dict[str, Any]]:
     """A run directory's summary.json and meta.json (meta empty when absent)."""
-    summary_path = run_dir / "summary.json"
+    files = RunFiles(run_dir)
+    summary_path = files.summary
     if not summary_path.is_file():
         raise GateInputError(f"{run_dir} has no summary.json (not a run directory, or run `lbbench report`)")
     summary = _read_json(summary_path)
     if not isinstance(summary.get("strategies"), dict):
         raise GateInputError(f"{summary_path} has no strategies")
-    meta_path = run_dir / "meta.json"
+    meta_path = files.meta
     meta = _read_json(meta_path) if meta_path.is_file() else {}
     return Measured(str(summary.get("run_id") or run_dir.name), summary), meta
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import frames, hdr
 from analysis.costplots import plot_costs
-from analysis.gate_report import GATE_FILE, with_gate_section
+from analysis.gate_report import with_gate_section
 from analysis.plots import plot_latency_cdf, plot_ops_per_node, plot_rate
 from analysis.report import render_report
+from analysis.runfiles import RunFiles, write_json
 from analysis.staleness import plot_staleness
 from analysis.summary import build_summary
+from analysis.timeline import plot_latency_timeline
 
 
 @dataclass(frozen=True)
@@ -27,20 +28,25 @@ class ReportFiles:
 def build_report(run_dir: Path) -> ReportFiles:
     """(Re)build summary.json, the PNG plots and report.md from ``run_dir``'s raw data."""
     summary = build_summary(run_dir)
-    summary_path = run_dir / "summary.json"
-    summary_path.write_text(json.dumps(summary, indent=1) + "\n")
+    files = RunFiles(run_dir)
+    write_json(files.summary, summary)
+    summary_path = files.summary
     latency_png = plot_latency_cdf(hdr.latency_curves(run_dir), run_dir / "latency_cdf.png")
-    windows = {name: frames.window(run_dir, name) for name in frames.strategies(run_dir)}
+    windows = {name: frames.window(run_dir, name).to_json() for name in frames.strategies(run_dir)}
     rate_png = plot_rate(frames.intervals(run_dir), windows, run_dir / "rate.png")
     ops_png = plot_ops_per_node(
         frames.nodes(run_dir), run_dir / "ops_per_node.png", frames.refreshes(run_dir)
+    )
+    timeline_png = plot_latency_timeline(
+        hdr.latency_per_second(run_dir), frames.refreshes(run_dir), run_dir / "latency_timeline.png"
     )
     plots = {
         "Latency distribution": latency_png.name,
         "Achieved request rate": rate_png.name,
         "Redis ops/s per node": ops_png.name,
+        "Latency second by second": timeline_png.name,
     }
-    written = [latency_png, rate_png, ops_png]
+    written = [latency_png, rate_png, ops_png, timeline_png]
     staleness = frames.staleness(run_dir)
     if not staleness.empty:
         stale_png = plot_staleness(staleness, frames.refreshes(run_dir), run_dir / "staleness.png")
@@ -49,11 +55,11 @@ def build_report(run_dir: Path) -> ReportFiles:
     costs = plot_costs(summary, run_dir)
     plots.update(costs)
     written += [run_dir / name for name in costs.values()]
-    meta = frames.read_json(run_dir / "meta.json")
-    report_path = run_dir / "report.md"
+    meta = frames.read_json(files.meta)
+    report_path = files.report
     report = render_report(summary, meta, plots)
     # A gate already run on this directory keeps its section (as it was decided, from gate.json).
-    if (run_dir / GATE_FILE).is_file():
-        report = with_gate_section(report, frames.read_json(run_dir / GATE_FILE))
+    if files.gate.is_file():
+        report = with_gate_section(report, frames.read_json(files.gate))
     report_path.write_text(report)
     return ReportFiles(summary_path, report_path, written)

@@ -8,49 +8,30 @@ from typing import Any
 
 import pandas as pd
 
+from analysis import runfiles
+from analysis.runfiles import RunFiles, Window
 
-def read_json(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text())
-    return data
+read_json = runfiles.read_json
 
 
 def strategies(run_dir: Path) -> list[str]:
     """Strategy names in run order (from meta.json, falling back to the raw folders)."""
-    meta_path = run_dir / "meta.json"
-    if meta_path.exists():
-        names = read_json(meta_path).get("strategies")
-        if names:
-            return [n for n in names if (run_dir / "raw" / n).is_dir()]
-    return sorted(p.name for p in (run_dir / "raw").iterdir() if p.is_dir())
+    return RunFiles(run_dir).strategies()
 
 
-def window(run_dir: Path, strategy: str) -> dict[str, Any]:
-    return read_json(run_dir / "raw" / strategy / "window.json")
+def window(run_dir: Path, strategy: str) -> Window:
+    return RunFiles(run_dir).phase(strategy).read_window()
 
 
 # Per-interval fields copied from intervals.jsonl; the histograms are read by analysis.hdr.
-INTERVAL_FIELDS = ["dt_s", "requests", "failures", "writes", "write_failures", "cpu_percent"]
+INTERVAL_FIELDS = [f for f in runfiles.INTERVAL_FIELDS if f not in ("worker", "t_s", "hist")]
 INTERVAL_COUNTS = ["requests", "failures", "writes", "write_failures"]
-WORKER_COLUMNS = [
-    "strategy",
-    "worker",
-    "pid",
-    "host",
-    "requests",
-    "failures",
-    "writes",
-    "write_failures",
-    "cpu_s",
-    "t_start_s",
-    "t_stop_s",
-    "intended",
-    "errors",
-]
+WORKER_COLUMNS = ["strategy", *(f for f in runfiles.WORKER_FIELDS if f not in ("client", "gevent_backend"))]
 
 
 def interval_records(run_dir: Path, strategy: str) -> list[dict[str, Any]]:
     """intervals.jsonl of one strategy as dicts, histograms still encoded (empty list if absent)."""
-    path = run_dir / "raw" / strategy / "intervals.jsonl"
+    path = RunFiles(run_dir).phase(strategy).intervals
     if not path.exists():
         return []
     with path.open() as lines:
@@ -61,7 +42,7 @@ def intervals(run_dir: Path) -> pd.DataFrame:
     """One row per worker and 1-s interval (no histograms); t_rel_s is since the strategy's window start."""
     rows = []
     for name in strategies(run_dir):
-        t0_s = window(run_dir, name)["t_start_s"]
+        t0_s = window(run_dir, name).t_start_s
         for record in interval_records(run_dir, name):
             t_s = float(record["t_s"])
             rows.append(
@@ -83,9 +64,7 @@ def workers(run_dir: Path) -> pd.DataFrame:
     """One row per Locust worker process (workers.json), ``client`` flattened to ``client_<field>``."""
     rows = []
     for name in strategies(run_dir):
-        path = run_dir / "raw" / name / "workers.json"
-        entries: list[dict[str, Any]] = json.loads(path.read_text()) if path.exists() else []
-        for entry in entries:
+        for entry in RunFiles(run_dir).phase(name).read_workers():
             row = {"strategy": name, **{k: v for k, v in entry.items() if k != "client"}}
             row |= {f"client_{k}": v for k, v in (entry.get("client") or {}).items()}
             row["errors"] = json.dumps(entry.get("errors") or {})
@@ -101,9 +80,9 @@ def nodes(run_dir: Path) -> pd.DataFrame:
     """Telemetry samples per node with per-interval rates (``workload_ops_per_s`` etc.; NaN on first rows)."""
     frames = []
     for name in strategies(run_dir):
-        frame = pd.read_csv(run_dir / "raw" / name / "nodes.csv")
+        frame = pd.read_csv(RunFiles(run_dir).phase(name).nodes)
         frame.insert(0, "strategy", name)
-        frame["t_rel_s"] = frame["t_s"] - window(run_dir, name)["t_start_s"]
+        frame["t_rel_s"] = frame["t_s"] - window(run_dir, name).t_start_s
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True)
     grouped = frame.groupby(["strategy", "node"], sort=False)
@@ -118,7 +97,7 @@ def commandstats(run_dir: Path) -> pd.DataFrame:
     """Cumulative commandstats per sample: strategy, t_s, node, command, calls, usec."""
     frames = []
     for name in strategies(run_dir):
-        frame = pd.read_csv(run_dir / "raw" / name / "commandstats.csv")
+        frame = pd.read_csv(RunFiles(run_dir).phase(name).commandstats)
         frame.insert(0, "strategy", name)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
@@ -133,14 +112,14 @@ def _timed_rows(
     """
     frames = []
     for name in strategies(run_dir):
-        path = run_dir / "raw" / name / file_name
+        path = RunFiles(run_dir).phase(name).dir / file_name
         if optional and not path.exists():
             continue
         frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
         if frame.empty:
             continue
         frame.insert(0, "strategy", name)
-        frame["t_rel_s"] = frame[time_column] - window(run_dir, name)["t_start_s"]
+        frame["t_rel_s"] = frame[time_column] - window(run_dir, name).t_start_s
         frames.append(frame)
     if not frames:
         return pd.DataFrame(columns=empty_columns)
@@ -150,11 +129,14 @@ def _timed_rows(
 def refreshes(run_dir: Path) -> pd.DataFrame:
     """One row per background refresh, with t_rel_s since its strategy's window start."""
     return _timed_rows(
-        run_dir, "refreshes.csv", "t_start_s", ["strategy", "t_start_s", "duration_s", "commands", "t_rel_s"]
+        run_dir,
+        runfiles.REFRESHES,
+        "t_start_s",
+        ["strategy", "t_start_s", "duration_s", "commands", "t_rel_s"],
     )
 
 
 def staleness(run_dir: Path) -> pd.DataFrame:
     """One row per staleness sample (cached strategies only), with t_rel_s since the window start."""
     columns = ["strategy", "t_s", "t_rel_s", "cache_age_s", "entries_differ", "error"]
-    return _timed_rows(run_dir, "staleness.csv", "t_s", columns, optional=True)
+    return _timed_rows(run_dir, runfiles.STALENESS, "t_s", columns, optional=True)

@@ -11,9 +11,7 @@ import pandas as pd
 from hdrh.histogram import HdrHistogram
 
 from analysis import frames
-
-# The generator's histogram layout and kinds are defined once, where the histograms are written.
-from loadgen.recorder import new_histogram
+from analysis.runfiles import new_histogram
 
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p999": 99.9}
 MAX_POINTS_PER_CURVE = 2000
@@ -105,3 +103,26 @@ def latency_curves(run_dir: Path, n_points: int = MAX_POINTS_PER_CURVE) -> pd.Da
     columns = ["strategy", "kind", "percentile", "latency_us"]
     non_empty = [p for p in parts if not p.empty]
     return pd.concat(non_empty, ignore_index=True) if non_empty else pd.DataFrame(columns=columns)
+
+
+def latency_per_second(run_dir: Path, kind: str = "corrected") -> pd.DataFrame:
+    """Per strategy and second (all workers merged): t_rel_s, requests, p50_us, p99_us, max_us."""
+    rows = []
+    for strategy in frames.strategies(run_dir):
+        t0_s = frames.window(run_dir, strategy).t_start_s
+        for t_s, histogram in per_interval(run_dir, strategy, kind):
+            if not histogram.get_total_count():
+                continue
+            stats = hdr_stats(histogram)
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "t_rel_s": t_s - t0_s,
+                    "requests": int(histogram.get_total_count()),
+                    "p50_us": stats["p50"],
+                    "p99_us": stats["p99"],
+                    "max_us": stats["max"],
+                }
+            )
+    columns = ["strategy", "t_rel_s", "requests", "p50_us", "p99_us", "max_us"]
+    return pd.DataFrame(rows, columns=columns)

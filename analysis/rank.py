@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.fmt import Strategy, fmt_count, num
+from analysis.runfiles import RunFiles
 
 
 def rank_summary(record: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def rank_summary(record: dict[str, Any]) -> dict[str, Any]:
 
 def rank_section(run_dir: Path, strategy: str) -> dict[str, Any] | None:
     """The ``rank`` entry of a strategy, None for runs without ``raw/<strategy>/rank.json``."""
-    path = run_dir / "raw" / strategy / "rank.json"
+    path = RunFiles(run_dir).phase(strategy).rank
     if not path.exists():
         return None
     return rank_summary(json.loads(path.read_text()))

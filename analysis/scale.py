@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.fmt import Strategy, num, ratio
-from bench.probes.telemetry import is_setup_command
+from analysis.runfiles import is_setup_command
 
 SCALE_PLAYERS = 100_000_000
 SCALE_SHARDS = 10

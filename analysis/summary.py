@@ -12,11 +12,17 @@ from hdrh.histogram import HdrHistogram
 
 from analysis import frames, hdr
 from analysis.rank import rank_section
+from analysis.runfiles import (
+    CACHE_KEY_LABEL,
+    HDR_KINDS,
+    SCHEMA_VERSION,
+    SHARD_LABEL_PREFIX,
+    RunFiles,
+    Window,
+)
 from analysis.scale import command_us_per_request, scale_model
 from analysis.staleness import staleness_summary
-from loadgen.recorder import KINDS
 
-SCHEMA_VERSION = 2
 # A node "serves" a strategy if it handles at least this share of its workload commands.
 NODE_SHARE_MIN = 0.01
 # Open loop: an achieved rate below this share of the target means the generator fell behind.
@@ -56,24 +62,24 @@ def cross_check(redis_side: dict[str, float], client_side: dict[str, float]) -> 
     return {key: None if r is None else round(r, 4) for key, r in ratios.items()} | {"agree": agree}
 
 
-def guard_reasons(entry: dict[str, Any], window: dict[str, Any]) -> list[str]:
+def guard_reasons(entry: dict[str, Any], window: Window) -> list[str]:
     """Why a strategy's latencies describe the load generator rather than Redis (empty: valid)."""
     reasons = []
-    open_loop = window.get("mode") == "open"
-    target_rps = window.get("target_rps")
+    open_loop = window.mode == "open"
+    target_rps = window.target_rps
     if open_loop and target_rps and entry["rps"] < MIN_RATE_FRACTION * target_rps:
         reasons.append(
             f"achieved {entry['rps']:,.0f} req/s, below {MIN_RATE_FRACTION:.0%} of the"
             f" {target_rps:,.0f} req/s target"
         )
-    lag_limit_us = window.get("lag_p99_limit_us")
+    lag_limit_us = window.lag_p99_limit_us
     lag_p99_us = entry["schedule_lag_us"]["p99"]
     if open_loop and lag_limit_us is not None and lag_p99_us > lag_limit_us:
         reasons.append(
             f"schedule lag p99 {lag_p99_us:,.0f} µs above the {lag_limit_us:,.0f} µs limit:"
             " the generator could not send on time"
         )
-    cpu_limit = window.get("cpu_limit_percent")
+    cpu_limit = window.cpu_limit_percent
     cpu_max = entry["loadgen_cpu_percent"]["max"]
     if cpu_limit is not None and cpu_max > cpu_limit:
         reasons.append(
@@ -168,24 +174,26 @@ def memory_figures(key_bytes: Mapping[str, int] | None, players: int | None) -> 
     """What the data costs in RAM, from MEMORY USAGE of each key after the strategy's run.
 
     ``bytes_per_player`` is the shards' leaderboards over the player count; ``cache_vs_shards`` is
-    the cached top list's size relative to all shards; ``global_set_bytes`` is the single global
-    sorted set (only seeded for strategies that read it), the seed's "RAM limit" point;
-    ``cache_blob_bytes`` and ``cache_hist_bytes`` are the blob cache and the rank histogram (None
-    when the run's refreshes did not write them).
+    the seed's cached top list (``cache_key``) relative to all shards. Every other key is
+    ``<label>_bytes``, None when the run did not write it: ``global_set_bytes`` is the single global
+    sorted set (only seeded for strategies that read it), the seed's "RAM limit" point, and each
+    other cache format has its own (``cache_blob_bytes``, ``cache_hist_bytes``).
     """
     if not key_bytes:
         return None
-    shard_bytes = sum(v for k, v in key_bytes.items() if k.startswith("shard-"))
-    cache_bytes = int(key_bytes.get("cache", 0))
-    global_bytes = int(key_bytes.get("global_set", 0))
+    shard_bytes = sum(v for k, v in key_bytes.items() if k.startswith(SHARD_LABEL_PREFIX))
+    cache_bytes = int(key_bytes.get(CACHE_KEY_LABEL, 0))
+    others = {
+        f"{label}_bytes": int(size) or None
+        for label, size in key_bytes.items()
+        if not label.startswith(SHARD_LABEL_PREFIX) and label != CACHE_KEY_LABEL
+    }
     return {
         "shard_key_bytes": shard_bytes,
         "bytes_per_player": round(shard_bytes / players, 1) if players else None,
         "cache_key_bytes": cache_bytes,
         "cache_vs_shards": round(cache_bytes / shard_bytes, 6) if shard_bytes else None,
-        "global_set_bytes": global_bytes or None,
-        "cache_blob_bytes": int(key_bytes.get("cache_blob", 0)) or None,
-        "cache_hist_bytes": int(key_bytes.get("cache_hist", 0)) or None,
+        **others,
     }
 
 
@@ -195,12 +203,12 @@ def strategy_summary(
     interval_frame: pd.DataFrame,
     node_frame: pd.DataFrame,
     refresh_frame: pd.DataFrame,
-    window: dict[str, Any],
+    window: Window,
     histograms: Mapping[str, HdrHistogram],
     staleness_frame: pd.DataFrame | None = None,
     commandstats_frame: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """The summary.json entry of one strategy; histograms maps recorder KINDS to merged HdrHistograms."""
+    """The summary.json entry of one strategy; histograms maps HDR_KINDS to merged HdrHistograms."""
     requests, failures = int(_total(workers_frame, "requests")), int(_total(workers_frame, "failures"))
     attempts = max(requests + failures, 1)
     duration_s = float(workers_frame["t_stop_s"].max() - workers_frame["t_start_s"].min())
@@ -227,9 +235,9 @@ def strategy_summary(
         "failures": failures,
         "duration_s": round(duration_s, 3),
         "rps": round(requests / duration_s, 1) if duration_s > 0 else 0.0,
-        "target_rps": window.get("target_rps"),
-        "mode": window.get("mode"),
-        "workers": window.get("workers"),
+        "target_rps": window.target_rps,
+        "mode": window.mode,
+        "workers": window.workers,
         "latency_us": hdr.hdr_stats(histograms["corrected"]),
         "latency_us_raw": hdr.hdr_stats(histograms["raw"]),
         "schedule_lag_us": hdr.hdr_stats(histograms["lag"]),
@@ -254,16 +262,16 @@ def strategy_summary(
             if read_commands and n["commands"] - n["write_commands"] >= NODE_SHARE_MIN * read_commands
         ),
         "per_node": per_node,
-        "refresher": _refresher(refresh_frame, window.get("refresh_interval_s")),
-        "writes": _writes(workers_frame, histograms["write"], window.get("read_write_ratio")),
+        "refresher": _refresher(refresh_frame, window.refresh_interval_s),
+        "writes": _writes(workers_frame, histograms["write"], window.read_write_ratio),
         "guard_limits": {
             "min_rate_fraction": MIN_RATE_FRACTION,
-            "lag_p99_limit_us": window.get("lag_p99_limit_us"),
-            "cpu_limit_percent": window.get("cpu_limit_percent"),
+            "lag_p99_limit_us": window.lag_p99_limit_us,
+            "cpu_limit_percent": window.cpu_limit_percent,
         },
         "staleness": staleness_summary(staleness_frame) if staleness_frame is not None else None,
-        "memory": memory_figures(window.get("key_memory_bytes"), window.get("players")),
-        "locust_returncode": window.get("locust_returncode"),
+        "memory": memory_figures(window.key_memory_bytes, window.players),
+        "locust_returncode": window.locust_returncode,
     }
     if entry["refresher"] is not None:
         entry["refresher"]["spike"] = refresh_spike(entry["refresher"], entry)
@@ -292,7 +300,7 @@ def _writes(
 
 def build_summary(run_dir: Path) -> dict[str, Any]:
     """summary.json content for a run directory."""
-    meta = frames.read_json(run_dir / "meta.json")
+    meta = frames.read_json(RunFiles(run_dir).meta)
     options = meta.get("options", {})
     workers_frame = frames.workers(run_dir)
     interval_frame = frames.intervals(run_dir)
@@ -312,7 +320,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
             "duration_s": options.get("duration_s"),
             "users": options.get("users"),
             "refresh_interval_s": options.get("refresh_interval_s"),
-            "cache_top_n": 1000,
+            "cache_top_n": meta.get("cache_top_n"),
             "top_n": options.get("top_n"),
             "server": meta.get("server"),
             "provider": options.get("provider"),
@@ -326,7 +334,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
             node_frame=node_frame[node_frame["strategy"] == name],
             refresh_frame=refresh_frame[refresh_frame["strategy"] == name],
             window=frames.window(run_dir, name),
-            histograms={kind: hdr.merged(run_dir, name, kind) for kind in KINDS},
+            histograms={kind: hdr.merged(run_dir, name, kind) for kind in HDR_KINDS},
             staleness_frame=staleness_frame[staleness_frame["strategy"] == name],
             commandstats_frame=commandstats_frame[commandstats_frame["strategy"] == name],
         )

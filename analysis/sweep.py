@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from analysis.plots import DPI, FIGSIZE_IN, save_figure
+from analysis.runfiles import SWEEP, SWEEP_POINTS, RunFiles, read_json
 
 # (column, summary.json path) for every strategy at every point.
 TIDY_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -44,10 +44,10 @@ def _get(section: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 def sweep_frame(sweep_dir: Path) -> pd.DataFrame:
     """One row per (point, strategy): the swept value, then TIDY_FIELDS and derived background rates."""
-    described = json.loads((sweep_dir / "sweep.json").read_text())
+    described = read_json(sweep_dir / SWEEP)
     rows = []
     for value, point in zip(described["values"], described["points"], strict=True):
-        summary = json.loads((sweep_dir / "points" / point / "summary.json").read_text())
+        summary = read_json(RunFiles(sweep_dir / SWEEP_POINTS / point).summary)
         for strategy, section in summary["strategies"].items():
             row: dict[str, Any] = {"param": described["param"], "value": value, "strategy": strategy}
             row["shards"] = summary["scenario"]["shards"]
@@ -167,7 +167,7 @@ def sweep_markdown(frame: pd.DataFrame, param: str, unit: str, plot_name: str) -
 
 def build_sweep_report(sweep_dir: Path) -> tuple[Path, Path, Path]:
     """Write sweep.csv, sweep.png and sweep.md into ``sweep_dir``."""
-    described = json.loads((sweep_dir / "sweep.json").read_text())
+    described = read_json(sweep_dir / SWEEP)
     frame = sweep_frame(sweep_dir)
     csv_path = sweep_dir / "sweep.csv"
     frame.to_csv(csv_path, index=False)

@@ -19,7 +19,8 @@ class Keys:
 
     @property
     def cache(self) -> str:
-        return f"{self.prefix}:global:cache"
+        """The seed's cache: the sorted set of the global top 1000."""
+        return self.cache_key("")
 
     @property
     def global_set(self) -> str:
@@ -31,21 +32,10 @@ class Keys:
         """Hash with the last refresh's wall-clock time and duration."""
         return f"{self.prefix}:global:cache:meta"
 
-    @property
-    def cache_blob(self) -> str:
-        """The `blob` strategy's cache: the global top 1000 as one string of fixed-width records."""
-        return f"{self.prefix}:global:cache:blob"
-
-    @property
-    def cache_hist(self) -> str:
-        """Score histogram of all players, for approximate global ranks (bench/rankhist.py)."""
-        return f"{self.prefix}:global:cache:hist"
+    def cache_key(self, suffix: str) -> str:
+        """A cache format's key on the cache node: the seed's name plus the format's suffix."""
+        return f"{self.prefix}:global:cache{suffix}"
 
     def cache_tmp(self, token: str) -> str:
         """Per-refresh staging key, renamed over the cache so readers never see it half-written."""
         return f"{self.prefix}:global:cache:tmp:{token}"
-
-    @property
-    def cache_node_keys(self) -> tuple[str, ...]:
-        """Every harness key on the cache node (staging keys aside): what clearing deletes."""
-        return (self.cache, self.cache_meta, self.cache_blob, self.cache_hist, self.global_set)

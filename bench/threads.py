@@ -1,13 +1,35 @@
-"""Background threads that leave Ctrl-C and kill to the main thread."""
+"""Teardown on Ctrl-C and kill: the main thread turns them into exceptions; other threads leave them be."""
 
 from __future__ import annotations
 
 import signal
 import threading
 from collections.abc import Callable
+from types import FrameType
 
-# The signals `lbbench` turns into a clean teardown (see bench.cli.main).
+# The signals `lbbench` turns into a clean teardown.
 TEARDOWN_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+
+
+class Terminated(BaseException):
+    """Raised in the main thread on SIGTERM/SIGHUP so every ``finally`` tears down what it started."""
+
+
+def _raise_terminated(signum: int, _frame: FrameType | None) -> None:
+    raise Terminated(signum)
+
+
+def install_teardown_handlers() -> None:
+    """Make SIGINT, SIGTERM and SIGHUP raise in the main thread, whatever this process inherited.
+
+    A process started in the background by a non-interactive shell (``cmd &`` in a script, a CI
+    runner) inherits SIGINT *ignored*, and Python then installs no KeyboardInterrupt handler: a
+    SIGINT did nothing and spawned servers outlived an interrupted run. So SIGINT gets Python's
+    handler back explicitly. Call from the main thread, before starting anything.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_terminated)
 
 
 def background_thread(target: Callable[[], None], name: str) -> threading.Thread:

@@ -17,7 +17,7 @@ from bench.cache.refresher import EVERY_FORMAT, CacheRefresher
 from bench.keys import Keys
 from bench.seeding.seed import seed
 from bench.strategies import REGISTRY, Strategy
-from bench.topology.base import TopologyOptions, open_topology
+from bench.topology import TopologyOptions, open_topology
 
 FORMATS = ("cached", "blob")
 

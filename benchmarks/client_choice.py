@@ -25,7 +25,7 @@ import redis
 
 from bench.keys import Keys
 from bench.seeding.seed import seed
-from bench.topology.base import TopologyOptions, open_topology
+from bench.topology import TopologyOptions, open_topology
 
 ROUNDS = 3000
 KEY = Keys().shard

@@ -10,7 +10,6 @@ sends them to the master (or keeps them, when it is the only process); the maste
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
@@ -26,6 +25,7 @@ from locust import User, constant, events, task
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
+from analysis.runfiles import PhaseFiles, write_json, write_jsonl
 from bench.run.loadconfig import LoadConfig
 from bench.run.writemodel import WriteModel
 from bench.strategies import Strategy, get_strategy
@@ -38,7 +38,7 @@ MSG_FINAL = "lbbench_final"
 STOP_GRACE_S = 1.0
 AFTER_WINDOW_S = 0.1
 CONFIG = LoadConfig.from_env()
-TOPOLOGY = CONFIG.topology()
+TOPOLOGY = CONFIG.open_topology()
 KEYS = CONFIG.keys()
 STRATEGY_CLASS = get_strategy(CONFIG.strategy)
 REQUEST_NAME = CONFIG.request_name
@@ -72,12 +72,10 @@ class Collector:
     def on_final(self, msg: Any, **_: Any) -> None:
         self.finals.append(msg.data)
 
-    def write(self, raw_dir: Path) -> None:
-        raw_dir.mkdir(parents=True, exist_ok=True)
-        with (raw_dir / "intervals.jsonl").open("w") as out:
-            for row in sorted(self.intervals, key=lambda r: (r["t_s"], r["worker"])):
-                out.write(json.dumps(row) + "\n")
-        (raw_dir / "workers.json").write_text(json.dumps(self.finals, indent=1))
+    def write(self, files: PhaseFiles) -> None:
+        files.dir.mkdir(parents=True, exist_ok=True)
+        write_jsonl(files.intervals, sorted(self.intervals, key=lambda r: (r["t_s"], r["worker"])))
+        write_json(files.workers, self.finals)
 
 
 class LoadProcess:
@@ -256,7 +254,7 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
     if STATE.process is not None and not isinstance(environment.runner, MasterRunner):
         STATE.process.stop()
     if STATE.collector is not None:
-        STATE.collector.write(Path(CONFIG.raw_dir))
+        STATE.collector.write(PhaseFiles(Path(CONFIG.raw_dir)))
 
 
 events.init.add_listener(_on_init)

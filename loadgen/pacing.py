@@ -29,10 +29,6 @@ class Schedule:
         if not 0 <= self.worker_index < self.workers:
             raise ValueError(f"worker index {self.worker_index} outside 0..{self.workers - 1}")
 
-    @property
-    def process_rate_per_s(self) -> float:
-        return self.rate_per_s / self.workers
-
     def due_s(self, slot: int) -> float:
         """Seconds after t0 at which ``slot`` is due."""
         return (slot * self.workers + self.worker_index) / self.rate_per_s
@@ -64,9 +60,3 @@ class Pacer:
         slot = self.next_slot
         self.next_slot += 1
         return self._t0_ns + round(self.schedule.due_s(slot) * 1e9)  # type: ignore[operator]
-
-    def slots_due_now(self) -> int:
-        """Slots that have come due so far (for the achieved-vs-intended check)."""
-        if self._t0_ns is None:
-            return 0
-        return self.schedule.slots_due((self._clock_ns() - self._t0_ns) / 1e9)

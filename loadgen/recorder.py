@@ -16,14 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from hdrh.histogram import HdrHistogram
 
-LOWEST_US = 1
-HIGHEST_US = 60_000_000
-SIGNIFICANT_DIGITS = 3
-KINDS = ("corrected", "raw", "lag", "write")
-
-
-def new_histogram() -> HdrHistogram:
-    return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+from analysis.runfiles import HDR_HIGHEST_US, HDR_KINDS, new_histogram
 
 
 def counts_indexes(histogram: HdrHistogram, values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -44,7 +37,7 @@ def record_bulk(histogram: HdrHistogram, values: npt.NDArray[np.int64]) -> None:
     """Record many values at once: what ``record_value`` does, in a few numpy calls instead of a loop."""
     if values.size == 0:
         return
-    values = np.clip(values, 0, HIGHEST_US)
+    values = np.clip(values, 0, HDR_HIGHEST_US)
     counts = np.ctypeslib.as_array(histogram.counts)
     counts += np.bincount(counts_indexes(histogram, values), minlength=histogram.counts_len).astype(
         counts.dtype
@@ -74,7 +67,7 @@ class IntervalRecorder:
         self._new_buffers()
 
     def _new_buffers(self) -> None:
-        self._values: dict[str, array[int]] = {kind: array("q") for kind in KINDS}
+        self._values: dict[str, array[int]] = {kind: array("q") for kind in HDR_KINDS}
         self._counts = Counter[str]()
 
     def add_read(self, intended_ns: int, sent_ns: int, done_ns: int, error: BaseException | None) -> None:
@@ -111,5 +104,5 @@ class IntervalRecorder:
             "writes": counts["writes"],
             "write_failures": counts["write_failures"],
             "cpu_percent": cpu_percent,
-            "hist": {kind: encode_values(values[kind]) for kind in KINDS},
+            "hist": {kind: encode_values(values[kind]) for kind in HDR_KINDS},
         }

@@ -3,7 +3,7 @@
 Boundaries: up to ``RANK_HISTOGRAM_BINS`` scores, log-spaced between the shards' lowest score ``lo``
 and the cached 1000th score ``top``: ``b_i = lo - 1 + (top - lo + 1) ** (i / (B - 1))``, so
 ``b_0 = lo`` and ``b_{B-1} = top``, dense near the bottom where most players sit (scores are
-long-tailed, see bench/data.py). The offset of 1 keeps the logarithm defined at ``lo`` (often 0).
+long-tailed, see bench/seeding/data.py). The offset of 1 keeps the logarithm defined at ``lo`` (often 0).
 For each boundary the refresher stores ``C_i``, the players with a score strictly above ``b_i``,
 summed over the shards (one pipelined round trip of ``ZCOUNT key (b_i +inf`` per shard).
 
@@ -11,7 +11,7 @@ A score ``s`` between ``b_i`` and ``b_{i+1}`` gets ``count_above(s)`` by interpo
 ``log(1 + C)`` linearly in ``log(s - lo + 1)`` — exact for a power-law tail, which Lomax scores
 approach. Bound: ``C`` is non-increasing, so both the true count above ``s`` (at refresh time) and
 the interpolated one lie in ``[C_{i+1}, C_i]``; the error is at most ``C_i - C_{i+1}``, the players
-in that bucket (``bucket_players``). Writes after the refresh add to it.
+in that bucket (tests/oracle.py checks answers against it). Writes after the refresh add to it.
 
 Measured offline on 1M seeded players (2,000 random scores), absolute rank error p50 / p99 / max:
 16 bins 4,224 / 14,149 / 14,199; 32 bins 927 / 3,157 / 3,217; 64 bins 197 / 852 / 893; 128 bins
@@ -27,9 +27,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from redis.connection import AbstractConnection
-
-from bench.wire.scatter import Scatter
 
 RANK_HISTOGRAM_BINS = 64
 _HEADER_FIELDS = 3  # refreshed_at_s, cache_entries, bins; then bins boundaries and bins counts
@@ -41,15 +38,6 @@ def boundaries(lo: float, top: float, bins: int = RANK_HISTOGRAM_BINS) -> npt.ND
     points = lo - 1.0 + np.power(span, np.linspace(0.0, 1.0, bins))
     points[0], points[-1] = lo, max(top, lo)  # exact ends, whatever the float rounding
     return np.unique(points)
-
-
-def gather_counts(scatter: Scatter, key: str, bounds: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
-    """Players strictly above each boundary, summed over the scatter's shards (one round trip each)."""
-    conn: AbstractConnection = scatter.connections[0]
-    commands = [("ZCOUNT", key, f"({float(b)!r}", "+inf") for b in bounds]
-    replies = scatter.gather_many(conn.pack_commands(commands), len(commands))
-    summed: npt.NDArray[np.int64] = np.array(replies, dtype=np.int64).sum(axis=0)
-    return summed
 
 
 @dataclass(frozen=True)
@@ -69,30 +57,12 @@ class RankHistogram:
         object.__setattr__(self, "_x", np.log(self.bounds - self.bounds[0] + 1.0))
         object.__setattr__(self, "_y", np.log1p(self.counts.astype(np.float64)))
 
-    @property
-    def threshold(self) -> float:
-        """The top boundary: the cached 1000th score."""
-        return float(self.bounds[-1])
-
     def _position(self, score: float) -> float:
         return math.log(max(score - float(self.bounds[0]), 0.0) + 1.0)
 
     def count_above(self, score: float) -> int:
         """Interpolated players strictly above ``score`` (clamped to the end counts outside the range)."""
         return round(math.expm1(float(np.interp(self._position(score), self._x, self._y))))
-
-    def bucket_players(self, score: float) -> int | None:
-        """Players between the boundaries around ``score``: the bound on ``count_above``'s error.
-
-        None outside ``[lo, top]``: above ``top`` the cache answers exactly; below ``lo`` the
-        histogram knows nothing (only a score lowered since the refresh lands there).
-        """
-        if not self.bounds[0] <= score <= self.bounds[-1]:
-            return None
-        if len(self.bounds) == 1:
-            return 0
-        i = min(int(np.searchsorted(self.bounds, score, side="right")) - 1, len(self.bounds) - 2)
-        return int(self.counts[i] - self.counts[i + 1])
 
     def to_bytes(self) -> bytes:
         """Big-endian float64 header, then the boundaries (float64) and counts (int64)."""

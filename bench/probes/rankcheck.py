@@ -10,15 +10,13 @@ exact rank read from the shards at the same moment (``ZSCORE`` + ``ZCOUNT`` on e
 connections of its own). The load and the refresher have stopped, so the two see the same data;
 an approximate strategy's answer still reflects its last refresh, as it would in production.
 The first query is a warm-up, not measured: it opens connections and, for ``regional``, fetches the
-histogram that a client keeps until the next refresh. Raw figures go to ``raw/<strategy>/rank.json``;
+histogram that a client keeps until the next refresh. The record becomes ``raw/<strategy>/rank.json``;
 analysis/rank.py summarises them.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +24,7 @@ import numpy as np
 from bench.keys import Keys
 from bench.strategies import get_strategy
 from bench.strategies.shards import ShardAccess
-from bench.topology.base import Topology
+from bench.topology import Topology
 from bench.wire.counting import ByteCounter
 from bench.wire.merge import merge_top
 from bench.wire.scatter import Scatter, zrange_rev_withscores
@@ -93,10 +91,3 @@ def rank_check(topology: Topology, keys: Keys, name: str, players: int, seed: in
         "rank": got,
         "query_us": [round(us, 2) for us in query_us],
     }
-
-
-def write_rank_check(
-    topology: Topology, keys: Keys, name: str, raw_dir: Path, *, players: int, seed: int
-) -> None:
-    """``rank_check`` into ``raw_dir/rank.json``."""
-    (raw_dir / "rank.json").write_text(json.dumps(rank_check(topology, keys, name, players, seed)))

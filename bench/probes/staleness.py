@@ -19,23 +19,13 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bench.cache.refresher import CACHE_TOP_N
+from bench.cache.formats import CACHE_TOP_N
 from bench.keys import Keys
 from bench.strategies import get_strategy
-from bench.topology.base import Topology
+from bench.topology import Topology
 from bench.wire.counting import ByteCounter, CountingConnection
 from bench.wire.merge import Row, merge_top
 from bench.wire.scatter import Scatter, zrange_rev_withscores
-
-STALENESS_COLUMNS = [
-    "t_s",
-    "cache_age_s",
-    "entries_differ",
-    "missing_from_cache",
-    "max_rank_displacement",
-    "max_score_error",
-    "error",
-]
 
 
 def compare_views(truth: Sequence[Row], view: Sequence[Row], n: int) -> dict[str, float]:

@@ -4,10 +4,11 @@ Each sample row holds cumulative counters, so any window's figures are last-row 
 
 - ``commands``: commandstats calls, all commands;
 - ``workload_commands``: the same without per-connection set-up commands (HELLO, CLIENT, AUTH,
-  SELECT), the sampler's own INFO calls, the refresher's and the staleness probe's commands;
+  SELECT), the sampler's own INFO calls and the commands of the harness's other clients (the
+  refresher, the staleness probe);
 - ``workload_bytes_in`` / ``workload_bytes_out``: Redis's ``total_net_input_bytes`` /
-  ``total_net_output_bytes`` minus the bytes the sampler, refresher and probe sent and received, which we
-  count exactly on their sockets. Redis counts a request's bytes when it reads it and a reply's when
+  ``total_net_output_bytes`` minus the bytes the sampler and those clients sent and received, which
+  we count exactly on their sockets. Redis counts a request's bytes when it reads it and a reply's when
   it writes it, after INFO has been rendered, so sample k holds INFO request k but reply k-1.
 """
 
@@ -15,17 +16,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from typing import Any
 
+from analysis.runfiles import is_setup_command
+from bench.cache.formats import FORMATS
 from bench.keys import Keys
-from bench.probes.staleness import StalenessProbe
 from bench.threads import background_thread
-from bench.topology.base import Endpoint, Topology
+from bench.topology import Endpoint, Topology
 from bench.wire.counting import ByteCounter, CountingConnection
 
 SAMPLE_INTERVAL_S = 1.0
-SETUP_COMMANDS = frozenset({"hello", "auth", "select", "info"})
 
 
 def parse_info(text: str) -> dict[str, str]:
@@ -48,30 +50,29 @@ def parse_commandstats(fields: Mapping[str, str]) -> dict[str, tuple[int, int]]:
     return stats
 
 
-def is_setup_command(command: str) -> bool:
-    """Commands a connection sends once at set-up (or the sampler sends), not per request."""
-    return command in SETUP_COMMANDS or command.startswith("client|")
-
-
 class TelemetrySampler:
     """Samples INFO on all nodes every SAMPLE_INTERVAL_S in a background thread."""
 
     def __init__(
         self,
         topology: Topology,
-        refresher_counters: Mapping[str, ByteCounter] | None = None,
+        *,
+        refresher: Mapping[str, ByteCounter] | None = None,
+        others: Sequence[Mapping[str, ByteCounter]] = (),
+        pre_sample: Callable[[], None] | None = None,
         interval_s: float = SAMPLE_INTERVAL_S,
-        probe: StalenessProbe | None = None,
     ) -> None:
         """Args:
-        probe: sampled just before each INFO round in the same thread, so its exchanges are
-            complete (and counted on both sides) when INFO is read.
+        refresher: the background refresher's counters per node (also reported on their own).
+        others: counters per node of the harness's other clients, subtracted like the refresher's.
+        pre_sample: called just before each INFO round in the same thread, so the exchanges it
+            makes (a probe's) are complete, and counted on both sides, when INFO is read.
         """
         self.nodes = topology.nodes
         self.interval_s = interval_s
-        self.refresher_counters = refresher_counters or {}
-        self.probe = probe
-        self.probe_counters = probe.counters if probe is not None else {}
+        self.refresher_counters = refresher or {}
+        self.harness_counters = [self.refresher_counters, *others]
+        self.pre_sample = pre_sample
         self.counters = {e.name: ByteCounter() for e in self.nodes}
         self.connections: list[CountingConnection] = [e.connection(self.counters[e.name]) for e in self.nodes]
         self.node_rows: list[dict[str, Any]] = []
@@ -87,8 +88,8 @@ class TelemetrySampler:
             self._sample()
 
     def _sample(self) -> None:
-        if self.probe is not None:
-            self.probe.sample()
+        if self.pre_sample is not None:
+            self.pre_sample()
         sent_after_request: list[int] = []
         received_before_reply: list[int] = []
         for conn, node in zip(self.connections, self.nodes, strict=True):
@@ -108,8 +109,7 @@ class TelemetrySampler:
         sent, received = own_bytes
         fields = parse_info(text)
         commandstats = parse_commandstats(fields)
-        refresher = self.refresher_counters.get(node, ByteCounter())
-        probe = self.probe_counters.get(node, ByteCounter())
+        harness = [counters[node] for counters in self.harness_counters if node in counters]
         commands = sum(calls for calls, _ in commandstats.values())
         setup = sum(calls for cmd, (calls, _) in commandstats.items() if is_setup_command(cmd))
         bytes_in = int(fields["total_net_input_bytes"])
@@ -120,12 +120,12 @@ class TelemetrySampler:
                 "node": node,
                 "role": role,
                 "commands": commands,
-                "workload_commands": commands - setup - refresher.commands - probe.commands,
+                "workload_commands": commands - setup - sum(c.commands for c in harness),
                 "bytes_in": bytes_in,
                 "bytes_out": bytes_out,
-                "workload_bytes_in": bytes_in - sent - refresher.bytes_sent - probe.bytes_sent,
-                "workload_bytes_out": bytes_out - received - refresher.bytes_received - probe.bytes_received,
-                "refresher_commands": refresher.commands,
+                "workload_bytes_in": bytes_in - sent - sum(c.bytes_sent for c in harness),
+                "workload_bytes_out": bytes_out - received - sum(c.bytes_received for c in harness),
+                "refresher_commands": self.refresher_counters.get(node, ByteCounter()).commands,
                 "cpu_s": float(fields["used_cpu_user"]) + float(fields["used_cpu_sys"]),
                 "used_memory_bytes": int(fields["used_memory"]),
                 "instantaneous_ops_per_sec": int(fields["instantaneous_ops_per_sec"]),
@@ -156,34 +156,25 @@ class TelemetrySampler:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
-        self.sample()
-        for conn in self.connections:
-            conn.disconnect()
+        try:
+            self.sample()
+        finally:
+            for conn in self.connections:
+                conn.disconnect()
 
 
 def key_memory_bytes(topology: Topology, keys: Keys) -> dict[str, int]:
     """``MEMORY USAGE ... SAMPLES 0`` (every element counted) of each harness key; 0 if absent.
 
-    Keys: the node name for each shard's leaderboard, ``cache`` for the cached top list,
-    ``cache_blob`` and ``cache_hist`` for the blob cache and the rank histogram, and
+    Labels: the node name for each shard's leaderboard, each cache format's ``memory_label``, and
     ``global_set`` for the single global sorted set. Taken after the load window closes, so it is
     not part of the measured traffic.
     """
     sizes: dict[str, int] = {}
     targets = [(e, keys.shard, e.name) for e in topology.shards]
-    targets += [
-        (topology.cache, key, label)
-        for key, label in (
-            (keys.cache, "cache"),
-            (keys.cache_blob, "cache_blob"),
-            (keys.cache_hist, "cache_hist"),
-            (keys.global_set, "global_set"),
-        )
-    ]
+    targets += [(topology.cache, f.key(keys), f.memory_label) for f in FORMATS.values()]
+    targets.append((topology.cache, keys.global_set, "global_set"))
     for endpoint, key, label in targets:
-        client = endpoint.client()
-        try:
+        with closing(endpoint.client()) as client:
             sizes[label] = int(client.memory_usage(key, samples=0) or 0)
-        finally:
-            client.close()
     return sizes

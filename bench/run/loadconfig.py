@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from bench.keys import Keys
-from bench.topology.base import Endpoint, Topology
+from bench.topology import Topology
 
 LOAD_CONFIG_ENV = "LBBENCH_LOAD_CONFIG"
 
@@ -20,8 +21,7 @@ class LoadConfig:
     """One strategy's load phase."""
 
     strategy: str
-    shard_urls: list[str]
-    cache_url: str
+    topology: dict[str, Any]  # Topology.to_load_config(): the nodes, the provider, the timeout policy
     raw_dir: str  # where the Locust master (or single process) writes the run's raw data
     duration_s: float = 60.0
     rps: float | None = None  # total open-loop arrival rate; None = closed loop
@@ -30,7 +30,7 @@ class LoadConfig:
     players: int = 1_000_000  # id range the writer picks players from
     key_prefix: str = Keys().prefix
     top_n: int = 100
-    # The write model (bench/writemodel.py): the top players at phase start, and their share of writes.
+    # The write model (bench/run/writemodel.py): the top players at phase start, and their share of writes.
     hot_players: list[tuple[int, float]] = field(default_factory=list)
     hot_write_share: float = 0.0
 
@@ -38,9 +38,9 @@ class LoadConfig:
     def request_name(self) -> str:
         return f"{self.strategy}.top{self.top_n}"
 
-    def topology(self) -> Topology:
-        shards = [Endpoint(f"shard-{i}", "shard", url) for i, url in enumerate(self.shard_urls)]
-        return Topology("external", shards, Endpoint("cache", "cache", self.cache_url))
+    def open_topology(self) -> Topology:
+        """The run's topology as seen from a load-generator process (closing it stops nothing)."""
+        return Topology.from_load_config(self.topology)
 
     def keys(self) -> Keys:
         return Keys(self.key_prefix)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.runfiles import PhaseFiles
 from bench.errors import UsageError
 from bench.run.loadconfig import LoadConfig
 from bench.topology.processes import child_preexec, free_port
@@ -79,8 +80,7 @@ def run_locust(
     config: LoadConfig,
     *,
     users: int,
-    log_dir: Path,
-    csv_prefix: Path,
+    files: PhaseFiles,
     tick: Callable[[float], None] | None = None,
 ) -> LocustResult:
     """Run one headless swarm for ``config.duration_s`` and wait for it; never leaves a process behind.
@@ -102,10 +102,10 @@ def run_locust(
     ]
     env = {**os.environ, **config.to_env()}
     env.setdefault("GEVENT_BACKEND", GEVENT_BACKEND)
-    logs = [log_dir / "locust.log"]
+    logs = [files.locust_log]
     started = time.perf_counter()
     if config.workers <= 1:
-        leader = _popen([*base, *common, "--csv", str(csv_prefix)], logs[0], env, None)
+        leader = _popen([*base, *common, "--csv", str(files.locust_csv_prefix)], logs[0], env, None)
         followers: list[subprocess.Popen[bytes]] = []
     else:
         port = str(free_port())
@@ -113,7 +113,7 @@ def run_locust(
             *base,
             *common,
             "--csv",
-            str(csv_prefix),
+            str(files.locust_csv_prefix),
             "--master",
             "--master-bind-host",
             "127.0.0.1",
@@ -125,7 +125,7 @@ def run_locust(
             str(int(STARTUP_ALLOWANCE_S / 2)),
         ]
         leader = _popen(master, logs[0], env, None)
-        logs += [log_dir / f"locust-worker-{i}.log" for i in range(config.workers)]
+        logs += [files.worker_log(i) for i in range(config.workers)]
         worker = [
             *base,
             "--worker",

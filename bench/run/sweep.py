@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from analysis.runfiles import SWEEP, SWEEP_POINTS, write_json
 from bench.console import status
 from bench.errors import UsageError
 from bench.probes.meta import run_meta, utc_now
 from bench.run.compare import CompareOptions, RunDir, compare
+from bench.topology import get_provider
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class SweepParam:
 
 
 def _set_shards(options: CompareOptions, value: float) -> CompareOptions:
-    if options.topology.shard_urls:
+    if not get_provider(options.topology).owns_data:
         raise UsageError("a shard-count sweep spawns its own servers; drop --shard-url/--cache-url")
     return replace(options, topology=replace(options.topology, shards=int(value)))
 
@@ -95,7 +96,7 @@ def sweep(
             status(
                 f"sweep point {i}/{len(points)}: {point_name(param, value)} ({', '.join(options.strategies)})"
             )
-            point_dir = compare(replace(options, out=sweep_dir / "points" / point_name(param, value)))
+            point_dir = compare(replace(options, out=sweep_dir / SWEEP_POINTS / point_name(param, value)))
             after_point(point_dir)
         described: dict[str, Any] = run_meta(out.name, base.as_json(), {})
         described.update(
@@ -106,7 +107,7 @@ def sweep(
             points=[point_name(param, v) for v in values],
             finished_utc=utc_now().isoformat(timespec="seconds"),
         )
-        (sweep_dir / "sweep.json").write_text(json.dumps(described, indent=1))
+        write_json(sweep_dir / SWEEP, described)
     except BaseException:
         run.discard()
         raise

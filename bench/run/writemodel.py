@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 
 from bench.keys import Keys
-from bench.topology.base import Topology
+from bench.topology import Topology
 from bench.wire.merge import merge_top
 from bench.wire.scatter import Scatter, zrange_rev_withscores
 

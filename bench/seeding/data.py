@@ -9,8 +9,6 @@ happen; see :mod:`bench.wire.merge` for how they are ordered.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import numpy.typing as npt
 
@@ -20,33 +18,16 @@ SCORE_MAX = 1_000_000_000  # keeps every score exactly representable as a Redis 
 CHUNK_PLAYERS = 1_000_000
 
 
-def _scores(uniform: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+def lomax_scores(uniform: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     raw = SCORE_SCALE * (np.power(1.0 - uniform, -1.0 / PARETO_ALPHA) - 1.0)
     return np.minimum(np.floor(raw), SCORE_MAX).astype(np.int64)
 
 
-def score_chunks(players: int, seed: int) -> Iterator[tuple[int, npt.NDArray[np.int64]]]:
-    """Yield ``(first_player_id, scores)`` chunks covering ids ``0 .. players-1``."""
-    rng = np.random.Generator(np.random.PCG64(seed))
-    for start in range(0, players, CHUNK_PLAYERS):
-        count = min(CHUNK_PLAYERS, players - start)
-        yield start, _scores(rng.random(count))
-
-
 def chunk_scores(seed: int, first_id: int, count: int) -> npt.NDArray[np.int64]:
-    """Scores of players ``first_id .. first_id+count-1``, the same numbers :func:`score_chunks` gives.
+    """Scores of players ``first_id .. first_id+count-1``: the same numbers as drawing every id in order.
 
     Each uniform is one 64-bit PCG64 draw, so jumping the generator ``first_id`` draws ahead makes
     a chunk independent of the others: seeding computes chunks on several threads.
     """
     rng = np.random.Generator(np.random.PCG64(seed).advance(first_id))
-    return _scores(rng.random(count))
-
-
-def all_scores(players: int, seed: int) -> npt.NDArray[np.int64]:
-    """Every player's initial score, indexed by player id (for oracles and small runs)."""
-    return (
-        np.concatenate([scores for _, scores in score_chunks(players, seed)])
-        if players
-        else np.zeros(0, dtype=np.int64)
-    )
+    return lomax_scores(rng.random(count))

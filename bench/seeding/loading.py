@@ -13,15 +13,11 @@ import numpy as np
 import numpy.typing as npt
 import redis
 
-from bench.errors import TopologyError
 from bench.seeding.rdb import payload_bytes, zset_payload
-from bench.topology.base import Endpoint
-from bench.wire.counting import CountingConnection
+from bench.topology import Endpoint
 
 ZADD_BATCH = 10_000  # members per ZADD: large enough to amortise a round trip, small enough not to stall
 PIPELINE_DEPTH = 8  # ZADDs in flight per shard before we read replies
-# A RESTORE of 10M members took 6 s of server CPU, and ten servers share the cores while they load.
-REPLY_TIMEOUT_S = 600.0
 DEFAULT_PROTO_MAX_BULK_LEN = 512 * 1024**2  # the server default, assumed when CONFIG GET is refused
 
 CountFn = Callable[[int], None]
@@ -56,12 +52,7 @@ class SetLoader:
         self.endpoint = endpoint
         self._sent = sent  # called with the members of each command written to the socket
         self._stored = stored  # called with the members each reply confirms
-        kwargs = {**endpoint.connection_kwargs(), "socket_timeout": REPLY_TIMEOUT_S}
-        self.conn = CountingConnection(**kwargs)
-        try:
-            self.conn.connect()
-        except redis.RedisError as exc:
-            raise TopologyError(f"cannot reach {endpoint.name} at {endpoint.safe_url}: {exc}") from None
+        self.conn = endpoint.connection(bulk=True)  # a large RESTORE's reply takes seconds to come
         self._pending: list[int] = []  # members per command whose reply is still to come
         self._restore_limit: int | None = None
 

@@ -20,11 +20,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from bench.cache.formats import cache_node_keys
 from bench.console import CountProgress
 from bench.errors import UsageError
 from bench.keys import Keys
@@ -32,7 +34,7 @@ from bench.seeding.data import CHUNK_PLAYERS, chunk_scores
 from bench.seeding.loading import SetLoader
 from bench.seeding.shardsets import MAX_PLAYERS, ShardSets, shard_pieces
 from bench.threads import TEARDOWN_SIGNALS
-from bench.topology.base import Endpoint, Topology
+from bench.topology import Endpoint, Topology
 from bench.wire.keyslot import shards_of
 
 GENERATING = "generated"
@@ -74,28 +76,24 @@ class SeedResult:
         return (self.memory_after.used_memory_bytes - self.memory_before.used_memory_bytes) / self.players
 
 
+def harness_keys(topology: Topology, keys: Keys) -> list[tuple[Endpoint, tuple[str, ...]]]:
+    """Every key the harness may write, per node: what clearing deletes and what it refuses to clobber."""
+    return [(e, (keys.shard,)) for e in topology.shards] + [(topology.cache, cache_node_keys(keys))]
+
+
 def clear(topology: Topology, keys: Keys) -> None:
     """Delete the harness's own keys (and only those) on every node."""
-    for endpoint in topology.shards:
-        client = endpoint.client()
-        client.delete(keys.shard)
-        client.close()
-    client = topology.cache.client()
-    client.delete(*keys.cache_node_keys)
-    client.close()
+    for endpoint, names in harness_keys(topology, keys):
+        with closing(endpoint.client()) as client:
+            client.delete(*names)
 
 
 def existing_keys(topology: Topology, keys: Keys) -> list[str]:
     """``"<node>:<key>"`` for each harness key that already exists (to refuse clobbering user data)."""
     found = []
-    for endpoint in topology.shards:
-        client = endpoint.client()
-        if client.exists(keys.shard):
-            found.append(f"{endpoint.name}:{keys.shard}")
-        client.close()
-    client = topology.cache.client()
-    found += [f"cache:{k}" for k in keys.cache_node_keys if client.exists(k)]
-    client.close()
+    for endpoint, names in harness_keys(topology, keys):
+        with closing(endpoint.client()) as client:
+            found += [f"{endpoint.name}:{name}" for name in names if client.exists(name)]
     return found
 
 
@@ -103,11 +101,8 @@ def shard_memory(shards: list[Endpoint]) -> ShardMemory:
     """``used_memory`` and ``used_memory_rss`` summed over ``shards``."""
     used = rss = 0
     for endpoint in shards:
-        client = endpoint.client()
-        try:
+        with closing(endpoint.client()) as client:
             info = client.info("memory")
-        finally:
-            client.close()
         used += int(info["used_memory"])
         rss += int(info["used_memory_rss"])
     return ShardMemory(used_memory_bytes=used, rss_bytes=rss)

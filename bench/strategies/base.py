@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, Literal
+from typing import Any, ClassVar
 
-from bench.cache.refresher import CacheLayout
+from bench.cache.formats import CacheFormat
 from bench.keys import Keys
 from bench.strategies.shards import ShardAccess
-from bench.topology.base import Topology
+from bench.topology import Topology
 from bench.wire.counting import ByteCounter
 from bench.wire.merge import Ranking
 
@@ -20,16 +20,18 @@ class Strategy(ABC):
     """
 
     name: ClassVar[str]
-    #: True if the strategy reads data that a background refresher must keep up to date.
+    #: What the background refresher must write for this strategy (only what it reads); none: no cache.
+    cache_formats: ClassVar[tuple[CacheFormat, ...]] = ()
+    #: Derived from ``cache_formats``: whether a background refresher keeps the strategy's data fresh.
     needs_refresher: ClassVar[bool] = False
     #: True if seeding must also fill the single global sorted set (Keys.global_set).
     needs_global_set: ClassVar[bool] = False
-    #: The cache format the strategy reads: "zset" (the seed's sorted set) or "blob".
-    cache_format: ClassVar[Literal["zset", "blob"]] = "zset"
-    #: True if the refresher must also build the score histogram (bench/rankhist.py).
-    needs_rank_histogram: ClassVar[bool] = False
-    #: False if ``rank`` is an approximation (the README lists which strategies and how close).
+    #: False if ``rank`` is an approximation (docs/findings.md lists which strategies and how close).
     rank_is_exact: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.needs_refresher = bool(cls.cache_formats)
 
     def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
         """Args:
@@ -40,15 +42,6 @@ class Strategy(ABC):
         self.keys = keys
         self.counter = counter if counter is not None else ByteCounter()
         self.shards = ShardAccess(topology, keys, self.counter)
-
-    @classmethod
-    def cache_layout(cls) -> CacheLayout:
-        """What the refresher must write for this strategy (only what it reads)."""
-        return CacheLayout(
-            zset=cls.cache_format == "zset",
-            blob=cls.cache_format == "blob",
-            rank_histogram=cls.needs_rank_histogram,
-        )
 
     @abstractmethod
     def top(self, n: int) -> Ranking:

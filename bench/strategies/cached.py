@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from bench.cache.refresher import CACHE_TOP_N
+from typing import ClassVar
+
+from bench.cache.formats import SORTED_SET, CacheFormat
 from bench.keys import Keys
 from bench.strategies.base import Strategy
-from bench.topology.base import Topology
+from bench.topology import Topology
 from bench.wire.counting import ByteCounter
-from bench.wire.link import NodeLink, SortedSetTop
+from bench.wire.link import NodeLink
 from bench.wire.merge import Ranking
 
 
 class CachedStrategy(Strategy):
-    """``ZRANGE leaderboard:global:cache 0 n-1 REV WITHSCORES`` on the cache node; nothing else."""
+    """The top n from the cached top list on the cache node (``ZRANGE ... REV WITHSCORES``); nothing else."""
 
     name = "cached"
-    needs_refresher = True
+    cache_formats: ClassVar[tuple[CacheFormat, ...]] = (SORTED_SET,)
 
     def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
         super().__init__(topology, keys, counter)
         self.cache = NodeLink(topology.cache.connection(self.counter), self.counter)
-        self._reader = SortedSetTop(self.cache, keys.cache, max_n=CACHE_TOP_N)
+        top_list = next(f for f in self.cache_formats if f.serves_top)
+        self._reader = top_list.reader(self.cache, keys)
 
     def top(self, n: int) -> Ranking:
         return self._reader.top(n)

@@ -17,7 +17,7 @@ Races, and how they resolve:
 
 from __future__ import annotations
 
-from bench.cache.refresher import CACHE_TOP_N
+from bench.cache.formats import CACHE_TOP_N
 from bench.strategies.cached import CachedStrategy
 
 
@@ -25,7 +25,6 @@ class IncrementalStrategy(CachedStrategy):
     """Cached reads; writes that enter (or move within) the global top 1000 patch the cache at once."""
 
     name = "incremental"
-    needs_refresher = True
 
     def submit(self, player: int, delta: float) -> float:
         score = self.shards.incr(player, delta)

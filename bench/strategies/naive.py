@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bench.keys import Keys
 from bench.strategies.base import Strategy
-from bench.topology.base import Topology
+from bench.topology import Topology
 from bench.wire.counting import ByteCounter
 from bench.wire.merge import Ranking, merge_top
 from bench.wire.scatter import Scatter, zrange_rev_withscores

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from itertools import cycle
 
+from bench.cache.formats import RANK_HISTOGRAM, SORTED_SET
 from bench.cache.rankhist import RankHistogram
-from bench.errors import UsageError
+from bench.errors import RunError
 from bench.keys import Keys
 from bench.strategies.cached import CachedStrategy
-from bench.topology.base import Topology
+from bench.topology import Topology
 from bench.wire.counting import ByteCounter
 from bench.wire.link import NodeLink, SortedSetTop
 from bench.wire.merge import Ranking
@@ -32,8 +33,7 @@ class RegionalStrategy(CachedStrategy):
     """Page view = the region's live top n (its shard) + the cached global top n (the cache node)."""
 
     name = "regional"
-    needs_refresher = True
-    needs_rank_histogram = True
+    cache_formats = (SORTED_SET, RANK_HISTOGRAM)
     rank_is_exact = False
 
     def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
@@ -70,11 +70,12 @@ class RegionalStrategy(CachedStrategy):
     def _current_histogram(self, refreshed_at_s: float | None) -> RankHistogram:
         """The histogram of the refresh the meta hash names, fetched only when that refresh is new."""
         if self._histogram is None or self._histogram.refreshed_at_s != refreshed_at_s:
-            data = self.cache.call("GET", self.keys.cache_hist)
+            key = RANK_HISTOGRAM.key(self.keys)
+            data = self.cache.call("GET", key)
             if data is None:
-                raise UsageError(
-                    f"no rank histogram at {self.keys.cache_hist}: refresh with the regional strategy's"
-                    " layout (`lbbench refresh --strategy regional`)"
+                raise RunError(
+                    f"no rank histogram at {key}: refresh with the regional strategy's formats"
+                    " (`lbbench refresh --strategy regional`)"
                 )
             self._histogram = RankHistogram.from_bytes(data)
         return self._histogram

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.keys import Keys
-from bench.topology.base import Topology
+from bench.topology import Topology
 from bench.wire.counting import ByteCounter
 from bench.wire.keyslot import shard_of
 from bench.wire.link import NodeLink

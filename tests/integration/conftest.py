@@ -8,7 +8,7 @@ import pytest
 
 from bench.keys import Keys
 from bench.seeding.seed import seed
-from bench.topology.base import Topology, TopologyOptions, open_topology
+from bench.topology import Topology, TopologyOptions, open_topology
 from bench.topology.processes import find_server_binary
 
 PLAYERS = 20_000

@@ -6,13 +6,14 @@ import time
 
 import pytest
 
+from bench.cache.formats import BLOB, FORMATS, RANK_HISTOGRAM, SORTED_SET, CacheFormat
+from bench.cache.formats.blob import BLOB_RECORD_BYTES, BlobRanking
 from bench.cache.rankhist import RANK_HISTOGRAM_BINS, RankHistogram
-from bench.cache.refresher import EVERY_FORMAT, CacheLayout, CacheRefresher
+from bench.cache.refresher import CacheRefresher
 from bench.keys import Keys
 from bench.probes.telemetry import TelemetrySampler
 from bench.strategies import REGISTRY
-from bench.topology.base import Topology
-from bench.wire.merge import BLOB_RECORD_BYTES, BlobRanking
+from bench.topology import Topology
 
 from .conftest import SHARDS
 from .test_strategies import commands_per_read, refreshing
@@ -20,7 +21,7 @@ from .test_telemetry import deltas
 
 
 def test_blob_read_is_exactly_one_getrange_on_the_cache_node(topology: Topology) -> None:
-    refresher = CacheRefresher(topology, Keys(), REGISTRY["blob"].cache_layout())
+    refresher = CacheRefresher(topology, Keys(), REGISTRY["blob"].cache_formats)
     refresher.refresh()
     refresher.close()
     strategy = REGISTRY["blob"](topology, Keys())
@@ -41,7 +42,7 @@ def test_blob_readers_never_see_a_missing_or_partial_blob_while_refreshing(topol
     bad_reads, reads = 0, 0
     deadline = time.monotonic() + 2.0
     try:
-        with refreshing(CacheRefresher(topology, Keys(), REGISTRY["blob"].cache_layout())) as refreshes:
+        with refreshing(CacheRefresher(topology, Keys(), REGISTRY["blob"].cache_formats)) as refreshes:
             while time.monotonic() < deadline:
                 got = strategy.top(1000)
                 reads += 1
@@ -55,14 +56,17 @@ def test_blob_readers_never_see_a_missing_or_partial_blob_while_refreshing(topol
 
 
 @pytest.mark.parametrize(
-    "layout",
-    [CacheLayout(), CacheLayout(zset=False, blob=True), CacheLayout(rank_histogram=True), EVERY_FORMAT],
+    ("formats", "cache_commands"),
+    [((SORTED_SET,), 5), ((BLOB,), 4), ((SORTED_SET, RANK_HISTOGRAM), 6), (tuple(FORMATS.values()), 7)],
     ids=["zset", "blob", "zset+histogram", "every"],
 )
-def test_refresh_record_counts_what_redis_counts(topology: Topology, layout: CacheLayout) -> None:
+def test_refresh_record_counts_what_redis_counts(
+    topology: Topology, formats: tuple[CacheFormat, ...], cache_commands: int
+) -> None:
     keys = Keys()
-    refresher = CacheRefresher(topology, keys, layout)
-    sampler = TelemetrySampler(topology, refresher.counters)
+    histogram = RANK_HISTOGRAM in formats
+    refresher = CacheRefresher(topology, keys, formats)
+    sampler = TelemetrySampler(topology, refresher=refresher.counters)
     sampler.sample()
     records = [refresher.refresh() for _ in range(2)]
     sampler.sample()
@@ -78,24 +82,23 @@ def test_refresh_record_counts_what_redis_counts(topology: Topology, layout: Cac
     assert sum(deltas(sampler, "commands").values()) - len(topology.nodes) == sum(r.commands for r in records)
     cache = topology.cache.client()
     try:
-        data = cache.get(keys.cache_hist) if layout.rank_histogram else None
+        data = cache.get(RANK_HISTOGRAM.key(keys)) if histogram else None
         bins = len(RankHistogram.from_bytes(data).bounds) if data else 0
     finally:
         cache.close()
-    assert bins == (RANK_HISTOGRAM_BINS if layout.rank_histogram else 0)
-    per_shard = 2 + bins if layout.rank_histogram else 1
+    assert bins == (RANK_HISTOGRAM_BINS if histogram else 0)
+    per_shard = 2 + bins if histogram else 1
     for record in records:
         assert record.ok
-        assert record.commands == SHARDS * per_shard + layout.cache_commands
-    assert deltas(sampler, "refresher_commands")["cache"] == 2 * layout.cache_commands
-    if layout == CacheLayout(zset=False, blob=True):
+        assert record.commands == SHARDS * per_shard + cache_commands
+    assert deltas(sampler, "refresher_commands")["cache"] == 2 * cache_commands
+    if formats == (BLOB,):
         # The SET carries 1,000 records of 20 bytes; no ZADD of 1,000 members is sent.
         assert 1000 * BLOB_RECORD_BYTES < records[0].bytes_sent < 1000 * BLOB_RECORD_BYTES + 2_000
-        assert CacheLayout().cache_commands == 5
 
 
 def test_blob_ranking_decodes_only_when_rows_are_read(topology: Topology) -> None:
-    refresher = CacheRefresher(topology, Keys(), REGISTRY["blob"].cache_layout())
+    refresher = CacheRefresher(topology, Keys(), REGISTRY["blob"].cache_formats)
     refresher.refresh()
     refresher.close()
     strategy = REGISTRY["blob"](topology, Keys())

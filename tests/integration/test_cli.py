@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import redis
 
+from analysis.runfiles import SCHEMA_VERSION
 from bench.topology.processes import LocalServers, find_server_binary, free_port
 from tests.helpers import alive, reaped, server_and_locust_pids
 
@@ -88,7 +89,7 @@ def test_password_never_reaches_results_or_errors() -> None:
 
 def check_summary(run_dir: Path, shards: int) -> dict[str, dict[str, object]]:
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["schema_version"] == 2
+    assert summary["schema_version"] == SCHEMA_VERSION == 3
     assert summary["run_id"]
     strategies = summary["strategies"]
     assert list(strategies) == ["naive", "cached"]

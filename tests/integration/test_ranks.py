@@ -9,20 +9,26 @@ import numpy as np
 import pytest
 
 from analysis.rank import rank_section
+from analysis.runfiles import RANK_FIELDS, RunFiles, write_json
+from bench.cache.formats import CACHE_TOP_N, RANK_HISTOGRAM
 from bench.cache.rankhist import RankHistogram
-from bench.cache.refresher import CACHE_TOP_N, CacheRefresher
-from bench.errors import UsageError
+from bench.cache.refresher import CacheRefresher
+from bench.errors import RunError
 from bench.keys import Keys
-from bench.probes.rankcheck import rank_check, sample_players, top_players, write_rank_check
+from bench.probes.rankcheck import rank_check, sample_players, top_players
 from bench.strategies import REGISTRY
-from bench.topology.base import Topology
+from bench.topology import Topology
+from tests.oracle import bucket_players, histogram_threshold
 
 from .conftest import PLAYERS, SEED, SHARDS
 from .test_strategies import all_rows, calls
 
 
 def refresh_for(topology: Topology, name: str) -> None:
-    refresher = CacheRefresher(topology, Keys(), REGISTRY[name].cache_layout())
+    """Refresh what strategy ``name`` reads from the cache (nothing for a strategy without one)."""
+    if not REGISTRY[name].cache_formats:
+        return
+    refresher = CacheRefresher(topology, Keys(), REGISTRY[name].cache_formats)
     refresher.refresh()
     refresher.close()
 
@@ -30,7 +36,7 @@ def refresh_for(topology: Topology, name: str) -> None:
 def cached_histogram(topology: Topology) -> RankHistogram:
     cache = topology.cache.client()
     try:
-        data = cache.get(Keys().cache_hist)
+        data = cache.get(RANK_HISTOGRAM.key(Keys()))
     finally:
         cache.close()
     assert data is not None
@@ -53,14 +59,14 @@ def test_regional_rank_is_exact_in_the_cached_top_and_bucket_bounded_below(topol
             exact = 1 + len(scores) - int(np.searchsorted(scores, score, side="right"))
             got = strategy.rank(player)
             assert got is not None
-            if score >= histogram.threshold:
+            if score >= histogram_threshold(histogram):
                 # In the cached top 1000, right after a refresh: exact.
                 assert got == exact, player
             else:
                 # Bound (bench/rankhist.py): the true and the interpolated count above the score both
                 # lie between the counts at the bucket's two boundaries, so they differ by at most
                 # the players in that bucket; no write has happened since the refresh.
-                bound = histogram.bucket_players(score)
+                bound = bucket_players(histogram, score)
                 assert bound is not None
                 assert abs(got - exact) <= bound, (player, got, exact, bound)
                 inexact += got != exact
@@ -96,11 +102,11 @@ def test_regional_rank_costs_three_commands_on_two_nodes_and_one_get_per_refresh
 def test_regional_rank_without_a_histogram_says_how_to_get_one(topology: Topology) -> None:
     refresh_for(topology, "cached")
     cache = topology.cache.client()
-    cache.delete(Keys().cache_hist)
+    cache.delete(RANK_HISTOGRAM.key(Keys()))
     cache.close()
     strategy = REGISTRY["regional"](topology, Keys())
     try:
-        with pytest.raises(UsageError, match="no rank histogram"):
+        with pytest.raises(RunError, match="no rank histogram"):
             strategy.rank(3)
     finally:
         strategy.close()
@@ -121,10 +127,11 @@ def test_sample_is_deterministic_and_covers_the_top() -> None:
 @pytest.mark.parametrize("name", ["naive", "regional"])
 def test_rank_check_records_error_and_cost(topology: Topology, name: str, tmp_path: Path) -> None:
     refresh_for(topology, name)
-    raw_dir = tmp_path / "raw" / name
-    raw_dir.mkdir(parents=True)
-    write_rank_check(topology, Keys(), name, raw_dir, players=PLAYERS, seed=SEED)
-    record = json.loads((raw_dir / "rank.json").read_text())
+    files = RunFiles(tmp_path).phase(name)
+    files.dir.mkdir(parents=True)
+    write_json(files.rank, rank_check(topology, Keys(), name, PLAYERS, SEED))
+    record = json.loads(files.rank.read_text())
+    assert tuple(record) == RANK_FIELDS
     assert record == rank_check(topology, Keys(), name, PLAYERS, SEED) | {"query_us": record["query_us"]}
     section = rank_section(tmp_path, name)
     assert section is not None

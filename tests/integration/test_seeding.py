@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from bench.keys import Keys
-from bench.seeding.data import all_scores
 from bench.seeding.seed import seed
-from bench.topology.base import TopologyOptions, open_topology
+from bench.topology import TopologyOptions, open_topology
 from bench.wire.keyslot import shards_of
+from tests.oracle import all_scores
 
 PLAYERS = 300_000  # 100k per shard: a 1.3 MB payload, over the smallest proto-max-bulk-len (1 MB)
 

@@ -7,7 +7,7 @@ from bench.keys import Keys
 from bench.probes.staleness import StalenessProbe
 from bench.run.writemodel import hot_players
 from bench.strategies.naive import NaiveStrategy
-from bench.topology.base import Topology
+from bench.topology import Topology
 
 
 def test_probe_sees_a_write_the_cache_has_not_caught_up_with(topology: Topology) -> None:

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 
 import pytest
 
-from bench.cache.refresher import CACHE_TOP_N, CacheRefresher
+from bench.cache.formats import CACHE_TOP_N
+from bench.cache.refresher import CacheRefresher
 from bench.keys import Keys
 from bench.strategies import REGISTRY, Strategy
-from bench.topology.base import Endpoint, Topology
-from bench.wire.merge import oracle_top
+from bench.topology import Endpoint, Topology
+from tests.oracle import oracle_top
 
 from .conftest import PLAYERS, SEED, SHARDS
 
@@ -29,7 +30,7 @@ def all_rows(topology: Topology) -> list[tuple[bytes, float]]:
 
 
 def test_seeded_population_matches_the_generator(topology: Topology) -> None:
-    from bench.seeding.data import all_scores
+    from tests.oracle import all_scores
 
     scores = all_scores(PLAYERS, SEED)
     rows = all_rows(topology)
@@ -51,7 +52,7 @@ def test_naive_top_equals_brute_force_oracle(topology: Topology, n: int) -> None
 @pytest.mark.parametrize("name", ["cached", "blob"])
 @pytest.mark.parametrize("n", [1, 100, CACHE_TOP_N])
 def test_cached_top_equals_oracle_after_refresh(topology: Topology, name: str, n: int) -> None:
-    refresher = CacheRefresher(topology, Keys(), REGISTRY[name].cache_layout())
+    refresher = CacheRefresher(topology, Keys(), REGISTRY[name].cache_formats)
     record = refresher.refresh()
     refresher.close()
     assert record.entries == CACHE_TOP_N
@@ -180,7 +181,7 @@ def competition_rank(scores: list[float], score: float) -> int:
 @pytest.mark.parametrize("name", list(REGISTRY))
 def test_every_strategy_top_equals_the_oracle(topology: Topology, name: str) -> None:
     if REGISTRY[name].needs_refresher:
-        refresher = CacheRefresher(topology, Keys(), REGISTRY[name].cache_layout())
+        refresher = CacheRefresher(topology, Keys(), REGISTRY[name].cache_formats)
         refresher.refresh()
         refresher.close()
     strategy = REGISTRY[name](topology, Keys())

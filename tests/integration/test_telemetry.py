@@ -5,7 +5,7 @@ from __future__ import annotations
 from bench.cache.refresher import CacheRefresher
 from bench.keys import Keys
 from bench.probes.telemetry import TelemetrySampler
-from bench.topology.base import Topology
+from bench.topology import Topology
 from bench.wire.counting import ByteCounter
 
 
@@ -51,7 +51,7 @@ def test_workload_bytes_equal_what_the_client_counted(topology: Topology) -> Non
 
 def test_refresher_traffic_is_subtracted(topology: Topology) -> None:
     refresher = CacheRefresher(topology, Keys())
-    sampler = TelemetrySampler(topology, refresher.counters)
+    sampler = TelemetrySampler(topology, refresher=refresher.counters)
     sampler.sample()
     records = [refresher.refresh() for _ in range(3)]
     sampler.sample()

@@ -14,12 +14,12 @@ import pytest
 import redis
 
 from bench.errors import TopologyError, UsageError
-from bench.topology.base import TopologyOptions, open_topology
+from bench.topology import TopologyOptions, open_topology
 from tests.helpers import alive, reaped
 
 CHILD = """
 import sys, time
-from bench.topology.base import TopologyOptions, open_topology
+from bench.topology import TopologyOptions, open_topology
 with open_topology(TopologyOptions(shards=3)) as topo:
     import psutil
     print(" ".join(str(c.pid) for c in psutil.Process().children()), flush=True)

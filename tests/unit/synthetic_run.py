@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from hdrh.histogram import HdrHistogram
 
-from bench.cache.refresher import REFRESH_COLUMNS
+from analysis.runfiles import (
+    COMMANDSTATS_COLUMNS,
+    NODE_COLUMNS,
+    REFRESH_COLUMNS,
+    RunFiles,
+    Window,
+    write_csv,
+    write_json,
+    write_jsonl,
+)
 
 T0_S = 1_795_796_660.0  # window start, epoch s
-NODE_COLUMNS = [
-    "t_s",
-    "node",
-    "role",
-    "commands",
-    "workload_commands",
-    "bytes_in",
-    "bytes_out",
-    "workload_bytes_in",
-    "workload_bytes_out",
-    "refresher_commands",
-    "cpu_s",
-    "used_memory_bytes",
-    "instantaneous_ops_per_sec",
-]
 
 
 def histogram_of(values_us: Iterable[int]) -> HdrHistogram:
@@ -155,6 +147,7 @@ def _node_rows(redis: Redis, duration_s: float) -> list[dict[str, Any]]:
 def write_run(root: Path, strategies: dict[str, tuple[list[Worker], Redis, dict[str, Any]]]) -> Path:
     """Write meta.json and raw/<strategy>/ for each (workers, redis, window overrides); returns root."""
     root.mkdir(parents=True, exist_ok=True)
+    files = RunFiles(root)
     meta = {
         "run_id": root.name,
         "created_utc": "2026-11-27T16:30:53+00:00",
@@ -162,10 +155,10 @@ def write_run(root: Path, strategies: dict[str, tuple[list[Worker], Redis, dict[
         "strategies": list(strategies),
         "options": {"players": 1000, "shards": 10, "seed": 42, "duration_s": 10.0, "users": 4},
     }
-    (root / "meta.json").write_text(json.dumps(meta))
+    write_json(files.meta, meta)
     for name, (workers, redis, overrides) in strategies.items():
-        raw = root / "raw" / name
-        raw.mkdir(parents=True)
+        phase = files.phase(name)
+        phase.dir.mkdir(parents=True)
         duration_s = max(w.entry()["t_stop_s"] for w in workers) - T0_S
         window = {
             "strategy": name,
@@ -182,18 +175,15 @@ def write_run(root: Path, strategies: dict[str, tuple[list[Worker], Redis, dict[
             "lag_p99_limit_us": 10_000,
             "cpu_limit_percent": 90,
         } | overrides
-        (raw / "window.json").write_text(json.dumps(window))
-        (raw / "workers.json").write_text(json.dumps([w.entry() for w in workers]))
-        lines = [json.dumps(i.record(w.name)) for w in workers for i in w.intervals]
-        (raw / "intervals.jsonl").write_text("\n".join(lines) + "\n")
-        pd.DataFrame(_node_rows(redis, duration_s), columns=NODE_COLUMNS).to_csv(
-            raw / "nodes.csv", index=False
-        )
+        write_json(phase.window, Window.from_json(window).to_json())
+        write_json(phase.workers, [w.entry() for w in workers])
+        write_jsonl(phase.intervals, [i.record(w.name) for w in workers for i in w.intervals])
+        write_csv(phase.nodes, NODE_COLUMNS, _node_rows(redis, duration_s))
         commandstats = [
             {"t_s": T0_S, "node": n, "command": "zrange", "calls": 1, "usec": 5} for n in redis.nodes
         ]
-        pd.DataFrame(commandstats).to_csv(raw / "commandstats.csv", index=False)
-        pd.DataFrame([], columns=REFRESH_COLUMNS).to_csv(raw / "refreshes.csv", index=False)
+        write_csv(phase.commandstats, COMMANDSTATS_COLUMNS, commandstats)
+        write_csv(phase.refreshes, REFRESH_COLUMNS, [])
     return root
 
 

@@ -1,4 +1,4 @@
-"""build_report end to end on a synthetic run directory: summary.json, three PNGs and report.md."""
+"""build_report end to end on a synthetic run directory: summary.json, the PNGs and report.md."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from analysis.build import build_report
+from analysis.runfiles import SCHEMA_VERSION
 from tests.unit.synthetic_run import Redis, steady_worker, write_run
 
 OPEN = {"mode": "open", "target_rps": 200.0, "lag_p99_limit_us": 10_000, "cpu_limit_percent": 90}
@@ -22,11 +23,16 @@ def test_build_report_writes_everything(tmp_path: Path) -> None:
         },
     )
     files = build_report(run_dir)
-    assert [p.name for p in files.plots] == ["latency_cdf.png", "rate.png", "ops_per_node.png"]
+    assert [p.name for p in files.plots] == [
+        "latency_cdf.png",
+        "rate.png",
+        "ops_per_node.png",
+        "latency_timeline.png",
+    ]
     for png in files.plots:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = json.loads(files.summary.read_text())
-    assert summary["schema_version"] == 2
+    assert summary["schema_version"] == SCHEMA_VERSION == 3
     assert summary["strategies"]["naive"]["valid"] is True
     assert summary["strategies"]["cached"]["invalid_reason"] == (
         "achieved 100 req/s, below 95% of the 200 req/s target"

@@ -7,16 +7,14 @@ import math
 import numpy as np
 import pytest
 
+from bench.cache.formats import BLOB, FORMATS, RANK_HISTOGRAM, SORTED_SET, CacheFormat, Snapshot
+from bench.cache.formats.blob import BLOB_MEMBER_BYTES, BLOB_RECORD_BYTES, BlobRanking, pack_blob
 from bench.cache.rankhist import RANK_HISTOGRAM_BINS, RankHistogram, boundaries
-from bench.cache.refresher import (
-    BLOB_CACHE_COMMANDS_PER_REFRESH,
-    CACHE_COMMANDS_PER_REFRESH,
-    EVERY_FORMAT,
-    CacheLayout,
-)
-from bench.errors import UsageError
+from bench.errors import RunError
+from bench.keys import Keys
 from bench.strategies import REGISTRY
-from bench.wire.merge import BLOB_MEMBER_BYTES, BLOB_RECORD_BYTES, BlobRanking, Ranking, pack_blob
+from bench.wire.merge import Ranking
+from tests.oracle import bucket_players, histogram_threshold
 
 ROWS = [(3.0e8, b"123456"), (2.5, b"999999999999"), (2.5, b"0"), (-1.0, b"42")]
 
@@ -41,7 +39,7 @@ def test_blob_scores_are_big_endian_float64_then_the_padded_member() -> None:
 
 @pytest.mark.parametrize("member", [b"1" * (BLOB_MEMBER_BYTES + 1), b"12\x0034", b"7\x00"])
 def test_blob_refuses_members_it_cannot_round_trip(member: bytes) -> None:
-    with pytest.raises(UsageError, match="blob cache format"):
+    with pytest.raises(RunError, match="blob cache format"):
         pack_blob([(1.0, b"1"), (0.5, member)])
 
 
@@ -82,13 +80,13 @@ def test_interpolation_stays_inside_the_bucket_and_clamps_outside() -> None:
         assert counts[i + 1] <= got <= counts[i]
         assert got <= previous  # monotone: a higher score never ranks worse
         previous = got
-    assert hist.bucket_players(50.0) == 17_000
-    assert hist.bucket_players(1000.0) == 3_000 - 999
-    assert hist.bucket_players(-1.0) is None
-    assert hist.bucket_players(1e6) is None
+    assert bucket_players(hist, 50.0) == 17_000
+    assert bucket_players(hist, 1000.0) == 3_000 - 999
+    assert bucket_players(hist, -1.0) is None
+    assert bucket_players(hist, 1e6) is None
     assert hist.count_above(-5.0) == 50_000
     assert hist.count_above(1e9) == 999
-    assert hist.threshold == 1000.0
+    assert histogram_threshold(hist) == 1000.0
 
 
 def test_histogram_bytes_round_trip() -> None:
@@ -101,20 +99,32 @@ def test_histogram_bytes_round_trip() -> None:
     assert len(hist.to_bytes()) == 8 * 3 + 16 * len(hist.bounds)
 
 
+def cache_commands(formats: tuple[CacheFormat, ...]) -> int:
+    """Commands one refresh sends to the cache node: MULTI, what each format writes, HSET meta, EXEC."""
+    rows = [(float(1000 - i), str(i).encode()) for i in range(1000)]
+    snapshot = Snapshot(
+        rows,
+        1.5,
+        gather=lambda commands: [[5] * len(commands), [7] * len(commands)],
+        extra={RANK_HISTOGRAM.name: [[[b"0", b"0"]], [[b"1", b"0"]]]},
+    )
+    return 3 + sum(len(f.refresh_commands(Keys(), snapshot)) for f in formats)
+
+
 def test_each_strategy_refresh_writes_only_what_it_reads() -> None:
-    layouts = {name: cls.cache_layout() for name, cls in REGISTRY.items() if cls.needs_refresher}
+    layouts = {name: cls.cache_formats for name, cls in REGISTRY.items() if cls.needs_refresher}
     assert layouts == {
-        "cached": CacheLayout(),
-        "incremental": CacheLayout(),
-        "regional": CacheLayout(rank_histogram=True),
-        "blob": CacheLayout(zset=False, blob=True),
+        "cached": (SORTED_SET,),
+        "incremental": (SORTED_SET,),
+        "regional": (SORTED_SET, RANK_HISTOGRAM),
+        "blob": (BLOB,),
     }
-    assert CacheLayout().cache_commands == CACHE_COMMANDS_PER_REFRESH == 5
-    assert CacheLayout(zset=False, blob=True).cache_commands == BLOB_CACHE_COMMANDS_PER_REFRESH == 4
-    assert CacheLayout(rank_histogram=True).cache_commands == 6
-    assert EVERY_FORMAT.cache_commands == 7
+    assert cache_commands((SORTED_SET,)) == 5
+    assert cache_commands((BLOB,)) == 4
+    assert cache_commands((SORTED_SET, RANK_HISTOGRAM)) == 6
+    assert cache_commands(tuple(FORMATS.values())) == 7
 
 
 def test_only_regional_ranks_approximately() -> None:
     assert {name for name, cls in REGISTRY.items() if not cls.rank_is_exact} == {"regional"}
-    assert all(cls.needs_rank_histogram == (not cls.rank_is_exact) for cls in REGISTRY.values())
+    assert all((RANK_HISTOGRAM in cls.cache_formats) == (not cls.rank_is_exact) for cls in REGISTRY.values())

@@ -7,9 +7,9 @@ import random
 import numpy as np
 import redis
 
-from bench.seeding.data import all_scores, score_chunks
 from bench.seeding.loading import encode_zadd
-from bench.wire.merge import Ranking, merge_top, oracle_top
+from bench.wire.merge import Ranking, merge_top
+from tests.oracle import all_scores, oracle_top, score_chunks
 
 
 def flat(rows: list[tuple[bytes, float]]) -> list[bytes]:

@@ -7,14 +7,16 @@ import signal
 
 import pytest
 
+from analysis.runfiles import is_setup_command
 from bench.errors import UsageError
 from bench.probes.staleness import compare_views
-from bench.probes.telemetry import is_setup_command, parse_commandstats, parse_info
+from bench.probes.telemetry import parse_commandstats, parse_info
 from bench.run.compare import run_order
 from bench.run.writemodel import HOT_DELTA_FRACTION, UNIFORM_DELTA_MAX, WriteModel
 from bench.strategies import get_strategy, parse_strategies
 from bench.threads import TEARDOWN_SIGNALS, background_thread
-from bench.topology.base import TopologyOptions, check_url, redact_url
+from bench.topology import TopologyOptions, get_provider
+from bench.topology.endpoint import check_url, redact_url
 
 INFO_SAMPLE = (
     "# Server\r\nredis_version:7.2.4\r\n\r\n# Stats\r\ntotal_net_input_bytes:123\r\n"
@@ -49,11 +51,13 @@ def test_bad_url_error_never_shows_the_password() -> None:
         (TopologyOptions(shard_urls=("redis://a:1",)), "needs both"),
         (TopologyOptions(shards=2, shard_urls=("redis://a:1",), cache_url="redis://c:1"), "--shards 2 but 1"),
         (TopologyOptions(shard_urls=("redis://a:1",), cache_url="redis://a:1"), "different server"),
+        (TopologyOptions(provider="nowhere"), "unknown provider 'nowhere'; known: local, external"),
+        (TopologyOptions(provider="local", cache_url="redis://c:1"), "drop --shard-url/--cache-url"),
     ],
 )
 def test_topology_options_validation(options: TopologyOptions, message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        options.validate()
+        get_provider(options)
 
 
 def test_strategy_registry() -> None:
@@ -77,7 +81,14 @@ def test_parse_info_and_commandstats() -> None:
 def test_memory_figures_from_key_sizes() -> None:
     from analysis.summary import memory_figures
 
-    sizes = {"shard-0": 600, "shard-1": 400, "cache": 50, "global_set": 0, "cache_blob": 30}
+    sizes = {
+        "shard-0": 600,
+        "shard-1": 400,
+        "cache_key": 50,
+        "global_set": 0,
+        "cache_blob": 30,
+        "cache_hist": 0,
+    }
     assert memory_figures(sizes, players=10) == {
         "shard_key_bytes": 1000,
         "bytes_per_player": 100.0,
@@ -88,7 +99,7 @@ def test_memory_figures_from_key_sizes() -> None:
         "cache_hist_bytes": None,
     }
     assert memory_figures(None, players=10) is None
-    assert memory_figures({"cache": 5}, players=None)["cache_vs_shards"] is None  # type: ignore[index]
+    assert memory_figures({"cache_key": 5}, players=None)["cache_vs_shards"] is None  # type: ignore[index]
 
 
 def test_refresh_spike_compares_refresh_rates_with_steady_reads() -> None:

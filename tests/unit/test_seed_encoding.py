@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from bench import console
-from bench.seeding.data import CHUNK_PLAYERS, all_scores, chunk_scores
+from bench.seeding.data import CHUNK_PLAYERS, chunk_scores
 from bench.seeding.rdb import RDB_TYPE_ZSET_2, RDB_VERSION, payload_bytes, zset_payload
 from bench.seeding.shardsets import MAX_PLAYERS, ShardSets, order_keys, split_keys
 from bench.wire.keyslot import shards_of
+from tests.oracle import all_scores
 
 EDGE_IDS = [0, 1, 9, 10, 11, 19, 2, 99, 100, 101, 999, 1000, 10**8, 10**8 + 1, MAX_PLAYERS - 1]
 

@@ -11,7 +11,7 @@ from analysis.sweep import build_sweep_report, sweep_frame
 from bench.errors import UsageError
 from bench.run.compare import CompareOptions
 from bench.run.sweep import PARAMS, parse_values, point_name
-from bench.topology.base import TopologyOptions
+from bench.topology import TopologyOptions
 from tests.unit.sample_summary import make_summary
 
 

@@ -1,0 +1,321 @@
+"""The run directory's format, declared once: what bench and loadgen write and analysis reads.
+
+Layout of a run directory (docs/run-directory.md)::
+
+    meta.json                  how and where the run was made (bench)
+    summary.json, report.md    built from raw/ by analysis (and rebuilt by `lbbench report`)
+    gate.json                  `lbbench gate`'s verdict, when a gate ran
+    raw/<strategy>/            one load phase:
+        window.json            the phase's settings and window (Window)
+        intervals.jsonl        one line per load-generator process and second (loadgen)
+        workers.json           one final report per load-generator process (loadgen)
+        nodes.csv              INFO samples of every node (NODE_COLUMNS)
+        commandstats.csv       commandstats samples (COMMANDSTATS_COLUMNS)
+        refreshes.csv          background cache refreshes (REFRESH_COLUMNS)
+        staleness.csv          staleness samples, cached strategies only (STALENESS_COLUMNS)
+        rank.json              the rank check after the load (RANK_FIELDS)
+        locust*.log            the Locust processes' output
+
+This module is the bottom of the dependency graph: bench and loadgen import it to write, analysis to
+read, and it imports nothing of theirs. It stays light (no pandas) because every Locust process
+loads it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+# Bumped whenever a file below changes shape; meta.json and summary.json both carry it.
+SCHEMA_VERSION = 3
+
+META = "meta.json"
+SUMMARY = "summary.json"
+REPORT = "report.md"
+GATE = "gate.json"
+SWEEP = "sweep.json"
+SWEEP_POINTS = "points"
+RAW = "raw"
+
+WINDOW = "window.json"
+INTERVALS = "intervals.jsonl"
+WORKERS = "workers.json"
+NODES = "nodes.csv"
+COMMANDSTATS = "commandstats.csv"
+REFRESHES = "refreshes.csv"
+STALENESS = "staleness.csv"
+RANK = "rank.json"
+LOCUST_LOG = "locust.log"
+LOCUST_CSV_PREFIX = "locust"  # Locust's own --csv files: <prefix>_stats.csv, ...
+
+# Cumulative counters per node and sample; any window's figures are last row minus first row.
+NODE_COLUMNS = (
+    "t_s",
+    "node",
+    "role",
+    "commands",
+    "workload_commands",
+    "bytes_in",
+    "bytes_out",
+    "workload_bytes_in",
+    "workload_bytes_out",
+    "refresher_commands",
+    "cpu_s",
+    "used_memory_bytes",
+    "instantaneous_ops_per_sec",
+)
+COMMANDSTATS_COLUMNS = ("t_s", "node", "command", "calls", "usec")
+REFRESH_COLUMNS = (
+    "t_start_s",  # wall clock (epoch s) when the scatter began
+    "duration_s",
+    "entries",
+    "commands",
+    "bytes_sent",  # by the refresher to all nodes (= Redis's bytes in)
+    "bytes_received",  # from all nodes (= Redis's bytes out)
+    "ok",
+    "error",
+)
+STALENESS_COLUMNS = (
+    "t_s",
+    "cache_age_s",
+    "entries_differ",
+    "missing_from_cache",
+    "max_rank_displacement",
+    "max_score_error",
+    "error",
+)
+# One intervals.jsonl line; "hist" maps each of HDR_KINDS to an encoded histogram ("" when empty).
+INTERVAL_FIELDS = (
+    "worker",
+    "t_s",
+    "dt_s",
+    "requests",
+    "failures",
+    "writes",
+    "write_failures",
+    "cpu_percent",
+    "hist",
+)
+# One workers.json entry; "client" holds CLIENT_FIELDS, counted on the process's own sockets.
+WORKER_FIELDS = (
+    "worker",
+    "pid",
+    "host",
+    "requests",
+    "failures",
+    "writes",
+    "write_failures",
+    "cpu_s",
+    "t_start_s",
+    "t_stop_s",
+    "intended",
+    "client",
+    "errors",
+    "gevent_backend",
+)
+CLIENT_FIELDS = (
+    "read_commands",
+    "read_bytes_sent",
+    "read_bytes_received",
+    "write_commands",
+    "write_bytes_sent",
+    "write_bytes_received",
+)
+RANK_FIELDS = (
+    "strategy",
+    "rank_is_exact",
+    "sample",
+    "queries",
+    "commands",
+    "bytes_sent",
+    "bytes_received",
+    "players",
+    "exact_rank",
+    "rank",
+    "query_us",
+)
+
+# Latency histograms in µs: corrected (from the intended start), raw (from the send), schedule lag,
+# and the background writer's ZINCRBYs. 1 µs to 60 s at 3 significant digits.
+HDR_KINDS = ("corrected", "raw", "lag", "write")
+HDR_LOWEST_US = 1
+HDR_HIGHEST_US = 60_000_000
+HDR_SIGNIFICANT_DIGITS = 3
+
+# window.json key_memory_bytes: shard leaderboards are labelled by node name, the seed's cached
+# sorted set by CACHE_KEY_LABEL; every other key by its own label (summary: memory.<label>_bytes).
+SHARD_LABEL_PREFIX = "shard-"
+CACHE_KEY_LABEL = "cache_key"
+
+# Commands a connection sends once at set-up, or the telemetry sampler sends: never workload.
+SETUP_COMMANDS = frozenset({"hello", "auth", "select", "info"})
+
+
+def new_histogram() -> HdrHistogram:
+    """An empty histogram with the run files' layout."""
+    return HdrHistogram(HDR_LOWEST_US, HDR_HIGHEST_US, HDR_SIGNIFICANT_DIGITS)
+
+
+def is_setup_command(command: str) -> bool:
+    """Whether a commandstats name is set-up or sampling traffic (``client|...`` included)."""
+    return command in SETUP_COMMANDS or command.startswith("client|")
+
+
+@dataclass(frozen=True)
+class Window:
+    """window.json: one phase's settings, the guard's limits, and its window on the wall clock."""
+
+    strategy: str
+    users: int
+    duration_s: float
+    t_start_s: float  # first telemetry sample (epoch s)
+    t_stop_s: float  # last telemetry sample
+    mode: str = "closed"  # "open" (paced at target_rps) or "closed"
+    target_rps: float | None = None
+    workers: int = 1
+    read_write_ratio: int | None = None
+    hot_write_share: float = 0.0
+    lag_p99_limit_us: float | None = None
+    cpu_limit_percent: float | None = None
+    refresh_interval_s: float | None = None  # None: no background refresher in this phase
+    locust_returncode: int | None = None
+    players: int | None = None
+    key_memory_bytes: dict[str, int] = field(default_factory=dict)  # memory label -> MEMORY USAGE
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Window:
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+@dataclass(frozen=True)
+class PhaseFiles:
+    """The files of one strategy's phase, ``raw/<strategy>/``."""
+
+    dir: Path
+
+    @property
+    def window(self) -> Path:
+        return self.dir / WINDOW
+
+    @property
+    def intervals(self) -> Path:
+        return self.dir / INTERVALS
+
+    @property
+    def workers(self) -> Path:
+        return self.dir / WORKERS
+
+    @property
+    def nodes(self) -> Path:
+        return self.dir / NODES
+
+    @property
+    def commandstats(self) -> Path:
+        return self.dir / COMMANDSTATS
+
+    @property
+    def refreshes(self) -> Path:
+        return self.dir / REFRESHES
+
+    @property
+    def staleness(self) -> Path:
+        return self.dir / STALENESS
+
+    @property
+    def rank(self) -> Path:
+        return self.dir / RANK
+
+    @property
+    def locust_log(self) -> Path:
+        return self.dir / LOCUST_LOG
+
+    def worker_log(self, index: int) -> Path:
+        return self.dir / f"locust-worker-{index}.log"
+
+    @property
+    def locust_csv_prefix(self) -> Path:
+        return self.dir / LOCUST_CSV_PREFIX
+
+    def read_window(self) -> Window:
+        return Window.from_json(read_json(self.window))
+
+    def read_workers(self) -> list[dict[str, Any]]:
+        """workers.json's entries; none when the file is missing (no process reported)."""
+        if not self.workers.exists():
+            return []
+        entries: list[dict[str, Any]] = json.loads(self.workers.read_text())
+        return entries
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """The files of one run directory."""
+
+    root: Path
+
+    @property
+    def meta(self) -> Path:
+        return self.root / META
+
+    @property
+    def summary(self) -> Path:
+        return self.root / SUMMARY
+
+    @property
+    def report(self) -> Path:
+        return self.root / REPORT
+
+    @property
+    def gate(self) -> Path:
+        return self.root / GATE
+
+    @property
+    def raw(self) -> Path:
+        return self.root / RAW
+
+    def phase(self, strategy: str) -> PhaseFiles:
+        return PhaseFiles(self.raw / strategy)
+
+    def is_run(self) -> bool:
+        return self.meta.is_file() and self.raw.is_dir()
+
+    def strategies(self) -> list[str]:
+        """Strategy names in run order (meta.json's list, falling back to the raw folders)."""
+        if self.meta.exists():
+            names = read_json(self.meta).get("strategies")
+            if names:
+                return [name for name in names if self.phase(name).dir.is_dir()]
+        return sorted(p.name for p in self.raw.iterdir() if p.is_dir())
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
+    with path.open("w") as out:
+        for row in rows:
+            out.write(json.dumps(row) + "\n")
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """Rows as CSV under ``columns``; a row with a key outside them raises (the contract drifted)."""
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="raise")
+        writer.writeheader()
+        writer.writerows(rows)

@@ -1,0 +1,83 @@
+"""`lbbench compare`, `sweep` and `report`: runs, and the reports built from their raw data."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from analysis.runfiles import SWEEP, RunFiles, read_json
+from bench.cli.args import compare_options
+from bench.console import console, status
+from bench.errors import EXIT_FAILED, EXIT_OK, UsageError
+from bench.probes.meta import utc_now
+from bench.run.sweep import PARAMS as SWEEP_PARAMS
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from analysis.build import build_report
+    from bench.run.compare import compare
+
+    run_dir = compare(compare_options(args))
+    status(f"raw data in {run_dir}; building the report")
+    try:
+        files = build_report(run_dir)
+    except Exception as exc:
+        console.print(f"lbbench: report failed ({exc}); raw data kept: rerun `lbbench report {run_dir}`")
+        return EXIT_FAILED
+    print_summary(files.summary)
+    print(files.report)
+    return EXIT_OK
+
+
+def print_summary(summary_path: Path) -> None:
+    """One status line per strategy: rate, latency, commands, bytes, client CPU; and why not valid."""
+    summary = read_json(summary_path)
+    for name, s in summary["strategies"].items():
+        lat = s["latency_us"]
+        status(
+            f"{name:>11}: {s['requests']:>9,} req ({s['failures']} failed)  {s['rps']:>9,.0f} req/s  "
+            f"p50 {lat['p50'] / 1000:.2f} ms  p99 {lat['p99'] / 1000:.2f} ms  "
+            f"{s['redis_commands_per_request']:.2f} cmd/req  {s['bytes_out_per_request'] / 1000:.1f} KB/req  "
+            f"client CPU {s['client_cpu_us_per_request']:.0f} µs/req"
+        )
+        if not s.get("valid", True):
+            status(f"{name:>11}: NOT VALID: {s['invalid_reason']}")
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from analysis.build import build_report
+    from analysis.sweep import build_sweep_report
+    from bench.run.sweep import parse_values, point_name, sweep
+
+    param = SWEEP_PARAMS[args.param]
+    values = parse_values(param, args.values)
+    if args.strategies is None:
+        args.strategies = param.default_strategies
+    base = compare_options(args)
+    out = args.out or Path("results") / f"{utc_now():%Y%m%dT%H%M%SZ}-sweep-{param.name}"
+
+    def after_point(point_dir: Path) -> None:
+        print_summary(build_report(point_dir).summary)
+
+    sweep_dir = sweep(param, values, base, out, after_point)
+    csv_path, _, md = build_sweep_report(sweep_dir)
+    status(f"{len(values)} points ({', '.join(point_name(param, v) for v in values)}); table {csv_path}")
+    print(md)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from analysis.build import build_report
+
+    run_dir: Path = args.run_dir
+    if (run_dir / SWEEP).is_file():
+        from analysis.sweep import build_sweep_report
+
+        print(build_sweep_report(run_dir)[2])
+        return EXIT_OK
+    if not RunFiles(run_dir).is_run():
+        raise UsageError(f"{run_dir} is not a run directory (no meta.json and raw/)")
+    files = build_report(run_dir)
+    print_summary(files.summary)
+    print(files.report)
+    return EXIT_OK

@@ -1,0 +1,91 @@
+"""One Redis node of a topology: its URL, how to connect to it, and how to name it safely in output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from redis.connection import parse_url
+
+from bench.errors import TopologyError, UsageError
+from bench.wire.counting import ByteCounter, CountingConnection
+from bench.wire.policy import TimeoutPolicy
+
+# RESP2 on every connection: hiredis hands back flat [member, score, ...] lists, which the hot path
+# keeps unparsed (bench/wire/merge.py has the measurement against RESP3).
+PROTOCOL = 2
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (safe for logs and results files)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def check_url(url: str) -> str:
+    """Validate a shard/cache URL; raise :class:`UsageError` with one line if it is unusable."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"bad Redis URL {redact_url(url)!r}: {exc}") from None
+    if parts.scheme != "redis":
+        raise UsageError(f"bad Redis URL {redact_url(url)!r}: only redis://host:port[/db] is supported")
+    if not parts.hostname:
+        raise UsageError(f"bad Redis URL {redact_url(url)!r}: no host")
+    del port
+    return url
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One node: ``shard-0`` .. ``shard-N-1`` or ``cache``; every connection follows ``policy``."""
+
+    name: str
+    role: str  # "shard" | "cache"
+    url: str  # may hold a password: never write it out, use safe_url
+    policy: TimeoutPolicy = field(default_factory=TimeoutPolicy)
+
+    @property
+    def safe_url(self) -> str:
+        return redact_url(self.url)
+
+    def connection_kwargs(self, *, bulk: bool = False) -> dict[str, Any]:
+        kwargs: dict[str, Any] = parse_url(self.url)
+        kwargs.update(protocol=PROTOCOL, driver_info=None, **self.policy.connection_kwargs(bulk=bulk))
+        return kwargs
+
+    def client(self) -> redis.Redis:
+        """A redis-py client for harness housekeeping (no CLIENT SETINFO chatter, no retries)."""
+        return redis.Redis(**self.connection_kwargs())
+
+    def connection(self, counter: ByteCounter | None = None, *, bulk: bool = False) -> CountingConnection:
+        """A single connected raw connection whose bytes and commands ``counter`` counts."""
+        conn = CountingConnection(counter=counter, **self.connection_kwargs(bulk=bulk))
+        try:
+            conn.connect()
+        except redis.RedisError as exc:
+            raise TopologyError(f"cannot reach {self.name} at {self.safe_url}: {exc}") from None
+        return conn
+
+    def server_label(self) -> str:
+        """``"<server> <version>"`` as the node reports it; UsageError if the URL cannot be used."""
+        client = self.client()
+        try:
+            info = client.info("server")
+        except redis.AuthenticationError as exc:
+            raise UsageError(f"cannot log in to {self.name} at {self.safe_url}: {exc}") from None
+        except redis.RedisError as exc:
+            raise UsageError(f"cannot reach {self.name} at {self.safe_url}: {exc}") from None
+        finally:
+            client.close()
+        if "valkey_version" in info:
+            return f"valkey-server {info['valkey_version']}"
+        return f"redis-server {info.get('redis_version', '?')}"

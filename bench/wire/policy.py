@@ -1,0 +1,52 @@
+"""One timeout and retry policy for every connection the harness makes.
+
+redis-py 8.1 gives a new ``Redis`` client 10 retries with exponential backoff and every connection a
+5 s socket timeout. On a measured path a retry hides a fault (a stalled shard looked like a slow
+request, or like nothing at all) and a hang stops the schedule, so here every command has the
+socket timeout ``--timeout-ms`` and no connection retries: a stalled node shows up in the data as
+a ``TimeoutError`` after that long. Connecting has its own fixed limit; seeding's bulk loads get a
+long one, because a server takes seconds of CPU to store a ``RESTORE`` of millions of members.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+# Healthy requests here take under 10 ms even at p99.9 under load (docs/findings.md); a second is a
+# stall, not a slow reply, and short enough that a fault shows within one telemetry sample or two.
+DEFAULT_TIMEOUT_MS = 1000.0
+CONNECT_TIMEOUT_S = 3.0
+# A RESTORE of 10M members took 6 s of server CPU, and ten servers share the cores while they load.
+BULK_TIMEOUT_S = 600.0
+
+
+@dataclass(frozen=True)
+class TimeoutPolicy:
+    """Socket timeouts and (no) retries for the harness's connections."""
+
+    timeout_ms: float = DEFAULT_TIMEOUT_MS
+
+    def __post_init__(self) -> None:
+        if not self.timeout_ms > 0:
+            raise ValueError(f"timeout must be positive, got {self.timeout_ms} ms")
+
+    @property
+    def timeout_s(self) -> float:
+        return self.timeout_ms / 1000.0
+
+    def connection_kwargs(self, *, bulk: bool = False) -> dict[str, Any]:
+        """redis-py keyword arguments for a connection or client.
+
+        Args:
+            bulk: a seeding connection, whose replies may take minutes to come.
+        """
+        return {
+            "socket_timeout": max(BULK_TIMEOUT_S, self.timeout_s) if bulk else self.timeout_s,
+            "socket_connect_timeout": CONNECT_TIMEOUT_S,
+            "retry": Retry(NoBackoff(), 0),
+            "retry_on_error": [],
+        }
