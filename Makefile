@@ -24,14 +24,17 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/lbbench compare $(RUN_ARGS)
 
-## Lint, type-check, unit tests, integration tests on real spawned servers, then the performance gate
+## Lint (ruff, import layers), type-check, unit tests, integration tests on real spawned servers, then the performance gate
 test: lint typecheck
 	$(BIN)/python -m pytest tests
 	$(MAKE) --no-print-directory perf-gate
 
+## Ruff, then the import layers (pyproject [tool.importlinter]): analysis imports neither bench nor
+## loadgen, bench never imports loadgen, only loadgen imports locust, bench's subpackages import downwards
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -59,4 +62,4 @@ perf-baseline: $(STAMP)
 	$(BIN)/lbbench baseline save $(PERF_DIR)-1 $(PERF_DIR)-2 $(PERF_DIR)-3 --name ci-smoke --overwrite
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache
