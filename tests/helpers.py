@@ -1,8 +1,8 @@
-"""Shared test helpers."""
+"""Shared test helpers: the processes a test started, and reaping a child on the way out."""
 
 from __future__ import annotations
 
-import os
+import ctypes
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,19 +10,37 @@ from pathlib import Path
 
 import psutil
 
+REPO = Path(__file__).resolve().parent.parent
+_PR_SET_CHILD_SUBREAPER = 36
+_NAMES = ("redis-server", "valkey-server", "locust")
 
-def server_and_locust_pids() -> set[int]:
-    """PIDs of every redis/valkey server and locust process on the machine."""
+
+def set_child_subreaper(on: bool) -> None:
+    """Make orphaned descendants (servers of a killed `lbbench`) children of this process, or stop it.
+
+    While this process is a subreaper, everything it started stays its descendant even after the
+    parent in between died, so :func:`started_processes` still finds it (Linux only).
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def started_processes() -> set[int]:
+    """PIDs of the redis/valkey servers and Locust processes this test process started, still running.
+
+    Only descendants count: a server somebody else runs on the machine is none of the test's business.
+    """
     found = set()
-    for proc in psutil.process_iter(["pid", "name", "cmdline"]):
+    for proc in psutil.Process().children(recursive=True):
         try:
-            text = " ".join(proc.info["cmdline"] or []) + " " + (proc.info["name"] or "")
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            text = " ".join(proc.cmdline()) + " " + proc.name()
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-        if proc.info["pid"] == os.getpid():
-            continue
-        if any(word in text for word in ("redis-server", "valkey-server", "locust")):
-            found.add(proc.info["pid"])
+        if any(word in text for word in _NAMES):
+            found.add(proc.pid)
     return found
 
 
@@ -36,9 +54,6 @@ def alive(pids: set[int]) -> set[int]:
         except psutil.NoSuchProcess:
             pass
     return out
-
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 @contextmanager

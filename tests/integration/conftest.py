@@ -10,6 +10,7 @@ from bench.keys import Keys
 from bench.seeding.seed import seed
 from bench.topology import Topology, TopologyOptions, open_topology
 from bench.topology.processes import find_server_binary
+from tests.helpers import alive, started_processes
 
 PLAYERS = 20_000
 SEED = 7
@@ -19,6 +20,14 @@ SHARDS = 10
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes() -> Iterator[None]:
+    """Every server and Locust process a test started is gone when it ends."""
+    before = started_processes()
+    yield
+    assert alive(started_processes() - before) == set(), "a server or locust process was left running"
 
 
 @pytest.fixture(scope="session")

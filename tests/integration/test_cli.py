@@ -17,20 +17,13 @@ import redis
 
 from analysis.runfiles import SCHEMA_VERSION
 from bench.topology.processes import LocalServers, find_server_binary, free_port
-from tests.helpers import alive, reaped, server_and_locust_pids
+from tests.helpers import alive, reaped, started_processes
 
 LBBENCH = [sys.executable, "-m", "bench"]
 
 
 def lbbench(*args: str, timeout_s: float = 240) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*LBBENCH, *args], capture_output=True, text=True, timeout=timeout_s, check=False)
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_processes() -> Iterator[None]:
-    before = server_and_locust_pids()
-    yield
-    assert alive(server_and_locust_pids() - before) == set(), "a server or locust process was left running"
 
 
 def closed_port_url() -> str:
@@ -297,15 +290,15 @@ def test_interrupted_compare_stops_everything_and_writes_no_run(sig: int, tmp_pa
 
 
 def test_killed_compare_takes_servers_and_locust_along(tmp_path: Path) -> None:
-    before = server_and_locust_pids()
+    before = started_processes()
     proc = start_compare(tmp_path / "run")
     with reaped(proc):
         wait_for_load_phase(proc)
         deadline = time.monotonic() + 15
-        children = server_and_locust_pids() - before
+        children = started_processes() - before
         while len(children) < 12 and time.monotonic() < deadline:
             time.sleep(0.1)
-            children = server_and_locust_pids() - before
+            children = started_processes() - before
         assert len(children) == 12, "10 shards + cache + locust"
         proc.kill()  # SIGKILL: no finally runs; the parent-death signal must do the work
         proc.wait(timeout=10)

@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.helpers import alive, server_and_locust_pids
 
 RATE = 400.0
 
@@ -34,13 +31,6 @@ def compare(out: Path, *args: str) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr
     summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
     return summary
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_processes() -> Iterator[None]:
-    before = server_and_locust_pids()
-    yield
-    assert alive(server_and_locust_pids() - before) == set(), "a server or locust process was left running"
 
 
 @pytest.fixture(scope="module")

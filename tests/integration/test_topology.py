@@ -19,7 +19,9 @@ from tests.helpers import alive, reaped
 
 CHILD = """
 import sys, time
+from bench.threads import install_teardown_handlers
 from bench.topology import TopologyOptions, open_topology
+install_teardown_handlers()
 with open_topology(TopologyOptions(shards=3)) as topo:
     import psutil
     print(" ".join(str(c.pid) for c in psutil.Process().children()), flush=True)
@@ -95,9 +97,20 @@ def test_a_server_that_dies_at_start_is_reported_with_its_log(tmp_path: Path) ->
     assert server_pids() - before == set()
 
 
+def ignore_sigint() -> None:
+    """What a non-interactive shell does to a background job (`cmd &`), and so to everything it starts."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_parent_death_takes_servers_along(sig: int) -> None:
-    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
+    # SIGINT arrives ignored, as under `bash .ci/run &`: the process must still act on Ctrl-C.
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=ignore_sigint,  # noqa: PLW1509 - the disposition must be set before exec
+    )
     with reaped(child):
         assert child.stdout is not None
         pids = {int(p) for p in child.stdout.readline().split()}
