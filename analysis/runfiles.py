@@ -197,54 +197,38 @@ class Window:
         return cls(**{key: value for key, value in data.items() if key in known})
 
 
-@dataclass(frozen=True)
-class PhaseFiles:
-    """The files of one strategy's phase, ``raw/<strategy>/``."""
+class _File:
+    """A file of a run or phase directory, read as an attribute: ``files.window`` is a Path."""
 
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, files: _Dir, owner: type[_Dir]) -> Path:
+        return files.dir / self.name
+
+
+@dataclass(frozen=True)
+class _Dir:
     dir: Path
 
-    @property
-    def window(self) -> Path:
-        return self.dir / WINDOW
 
-    @property
-    def intervals(self) -> Path:
-        return self.dir / INTERVALS
+@dataclass(frozen=True)
+class PhaseFiles(_Dir):
+    """The files of one strategy's phase, ``raw/<strategy>/``."""
 
-    @property
-    def workers(self) -> Path:
-        return self.dir / WORKERS
-
-    @property
-    def nodes(self) -> Path:
-        return self.dir / NODES
-
-    @property
-    def commandstats(self) -> Path:
-        return self.dir / COMMANDSTATS
-
-    @property
-    def refreshes(self) -> Path:
-        return self.dir / REFRESHES
-
-    @property
-    def staleness(self) -> Path:
-        return self.dir / STALENESS
-
-    @property
-    def rank(self) -> Path:
-        return self.dir / RANK
-
-    @property
-    def locust_log(self) -> Path:
-        return self.dir / LOCUST_LOG
+    window = _File(WINDOW)
+    intervals = _File(INTERVALS)
+    workers = _File(WORKERS)
+    nodes = _File(NODES)
+    commandstats = _File(COMMANDSTATS)
+    refreshes = _File(REFRESHES)
+    staleness = _File(STALENESS)
+    rank = _File(RANK)
+    locust_log = _File(LOCUST_LOG)
+    locust_csv_prefix = _File(LOCUST_CSV_PREFIX)
 
     def worker_log(self, index: int) -> Path:
         return self.dir / f"locust-worker-{index}.log"
-
-    @property
-    def locust_csv_prefix(self) -> Path:
-        return self.dir / LOCUST_CSV_PREFIX
 
     def read_window(self) -> Window:
         return Window.from_json(read_json(self.window))
@@ -258,30 +242,14 @@ class PhaseFiles:
 
 
 @dataclass(frozen=True)
-class RunFiles:
+class RunFiles(_Dir):
     """The files of one run directory."""
 
-    root: Path
-
-    @property
-    def meta(self) -> Path:
-        return self.root / META
-
-    @property
-    def summary(self) -> Path:
-        return self.root / SUMMARY
-
-    @property
-    def report(self) -> Path:
-        return self.root / REPORT
-
-    @property
-    def gate(self) -> Path:
-        return self.root / GATE
-
-    @property
-    def raw(self) -> Path:
-        return self.root / RAW
+    meta = _File(META)
+    summary = _File(SUMMARY)
+    report = _File(REPORT)
+    gate = _File(GATE)
+    raw = _File(RAW)
 
     def phase(self, strategy: str) -> PhaseFiles:
         return PhaseFiles(self.raw / strategy)

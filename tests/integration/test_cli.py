@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from analysis.runfiles import SCHEMA_VERSION
 from bench.topology.processes import LocalServers, find_server_binary, free_port
@@ -48,6 +50,15 @@ def closed_port_url() -> str:
         (["compare", "--players", "ten"], "not an integer"),
         (["compare", "--hot-write-share", "1.5"], "--hot-write-share must be between 0 and 1"),
         (["sweep", "rps", "--values", "500"], "at least two different values"),
+        (["top", "--n", "0"], "--n must be at least 1, got 0"),
+        (["compare", "--users", "-3"], "--users must be at least 1, got -3"),
+        (["compare", "--seed", "-1"], "--seed must be at least 0, got -1"),
+        (["compare", "--timeout-ms", "0"], "--timeout-ms must be positive"),
+        (["compare", "--provider", "cloud"], "invalid choice: 'cloud'"),
+        (
+            ["up", "--shard-url", "redis://127.0.0.1:1", "--cache-url", "redis://127.0.0.1:2"],
+            "nothing to start",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
@@ -257,7 +268,7 @@ def test_up_serves_until_signalled_then_stops_everything(sig: int) -> None:
         os.kill(proc.pid, sig)
         assert proc.wait(timeout=30) == 130
     with pytest.raises(redis.ConnectionError):
-        redis.Redis.from_url(cache_url, socket_connect_timeout=0.5).ping()
+        redis.Redis.from_url(cache_url, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)).ping()
 
 
 def start_compare(out: Path) -> subprocess.Popen[str]:

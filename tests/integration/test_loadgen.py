@@ -5,12 +5,28 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from analysis.runfiles import (
+    CLIENT_FIELDS,
+    HDR_KINDS,
+    INTERVAL_FIELDS,
+    NODE_COLUMNS,
+    RANK_FIELDS,
+    REFRESH_COLUMNS,
+    SCHEMA_VERSION,
+    WORKER_FIELDS,
+    RunFiles,
+    Window,
+    read_json,
+)
+
 RATE = 400.0
+RUN_DIRS: dict[int, Path] = {}
 
 
 def compare(out: Path, *args: str) -> dict[str, Any]:
@@ -38,7 +54,7 @@ def paced_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, 
     """The same open-loop comparison with one Locust process and with a master + 2 workers."""
     runs = {}
     for workers in (1, 2):
-        out = tmp_path_factory.mktemp(f"workers{workers}") / "run"
+        out = RUN_DIRS[workers] = tmp_path_factory.mktemp(f"workers{workers}") / "run"
         runs[workers] = compare(
             out, "--rps", str(RATE), "--duration", "10", "--users", "10", "--workers", str(workers),
             "--read-write-ratio", "100", "--refresh-interval", "2",
@@ -82,6 +98,27 @@ def test_writes_run_at_the_ratio_and_are_not_counted_as_reads(paced_runs: dict[i
     # Writes hit the shards; subtracted, the per-read counts are exactly the strategies' own.
     assert 4 <= naive["redis_commands_per_request"] <= 4 * 1.01
     assert 1 <= cached["redis_commands_per_request"] <= 1.01
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_raw_files_follow_the_run_file_contract(paced_runs: dict[int, dict[str, Any]], workers: int) -> None:
+    files = RunFiles(RUN_DIRS[workers])
+    assert files.strategies() == list(paced_runs[workers]["strategies"])
+    assert read_json(files.meta)["schema_version"] == SCHEMA_VERSION
+    for name in files.strategies():
+        phase = files.phase(name)
+        entries = phase.read_workers()
+        assert len(entries) == workers
+        for entry in entries:
+            assert tuple(entry) == WORKER_FIELDS
+            assert tuple(entry["client"]) == CLIENT_FIELDS
+        rows = [json.loads(line) for line in phase.intervals.read_text().splitlines()]
+        assert rows
+        assert all(tuple(row) == INTERVAL_FIELDS and tuple(row["hist"]) == HDR_KINDS for row in rows)
+        assert tuple(read_json(phase.window)) == tuple(f.name for f in fields(Window))
+        for path, columns in ((phase.nodes, NODE_COLUMNS), (phase.refreshes, REFRESH_COLUMNS)):
+            assert tuple(path.read_text().splitlines()[0].split(",")) == columns
+        assert tuple(read_json(phase.rank)) == RANK_FIELDS
 
 
 def shape(value: Any) -> Any:

@@ -12,6 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from bench.errors import TopologyError, UsageError
 from bench.topology import TopologyOptions, open_topology
@@ -52,7 +54,7 @@ def test_up_then_down_leaves_no_server(server_bin: str) -> None:
     assert wait_gone(pids) == set()
     for port in ports:
         with pytest.raises(redis.ConnectionError):
-            redis.Redis(port=port, socket_connect_timeout=0.5).ping()
+            redis.Redis(port=port, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)).ping()
 
 
 def test_exception_inside_the_block_still_tears_down(server_bin: str) -> None:

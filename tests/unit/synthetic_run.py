@@ -154,6 +154,7 @@ def write_run(root: Path, strategies: dict[str, tuple[list[Worker], Redis, dict[
         "server": "valkey-server 8.1.8",
         "strategies": list(strategies),
         "options": {"players": 1000, "shards": 10, "seed": 42, "duration_s": 10.0, "users": 4},
+        "cache_top_n": 1000,
     }
     write_json(files.meta, meta)
     for name, (workers, redis, overrides) in strategies.items():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import random
 import signal
 
 import pytest
 
 from analysis.runfiles import is_setup_command
+from bench.cli.args import non_negative_int, positive_int
 from bench.errors import UsageError
 from bench.probes.staleness import compare_views
 from bench.probes.telemetry import parse_commandstats, parse_info
@@ -15,8 +17,9 @@ from bench.run.compare import run_order
 from bench.run.writemodel import HOT_DELTA_FRACTION, UNIFORM_DELTA_MAX, WriteModel
 from bench.strategies import get_strategy, parse_strategies
 from bench.threads import TEARDOWN_SIGNALS, background_thread
-from bench.topology import TopologyOptions, get_provider
+from bench.topology import Endpoint, TopologyOptions, get_provider
 from bench.topology.endpoint import check_url, redact_url
+from bench.wire.policy import TimeoutPolicy
 
 INFO_SAMPLE = (
     "# Server\r\nredis_version:7.2.4\r\n\r\n# Stats\r\ntotal_net_input_bytes:123\r\n"
@@ -166,3 +169,23 @@ def test_write_model_sends_the_hot_share_to_top_players_with_score_sized_deltas(
 def test_strategies_that_read_the_global_set_run_first() -> None:
     assert run_order(["naive", "cached", "global", "regional"]) == ["global", "naive", "cached", "regional"]
     assert run_order(["naive", "cached"]) == ["naive", "cached"]
+
+
+@pytest.mark.parametrize("text", ["0", "-5", "-1_000"])
+def test_positive_int_refuses_zero_and_negatives(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="must be at least 1"):
+        positive_int(text)
+    assert positive_int("1_000") == 1000
+    assert non_negative_int("0") == 0
+
+
+def test_every_connection_speaks_resp2_with_the_policys_timeout_and_no_retries() -> None:
+    endpoint = Endpoint("shard-0", "shard", "redis://127.0.0.1:1", TimeoutPolicy(250))
+    kwargs = endpoint.connection_kwargs()
+    assert kwargs["protocol"] == 2  # hiredis's flat replies: bench/wire/merge.py
+    assert kwargs["socket_timeout"] == 0.25
+    assert kwargs["retry"].get_retries() == 0
+    assert endpoint.connection_kwargs(bulk=True)["socket_timeout"] >= 600
+    client = endpoint.client()
+    assert client.get_retry().get_retries() == 0  # type: ignore[union-attr]
+    client.close()

@@ -1,0 +1,197 @@
+"""One load-generating process: pacing, recording, the background writer, and what it reports.
+
+Each process records µs HDR histograms per 1-s interval and sends them to the master, or keeps them
+when it is the only process (``Collector``); the master writes ``intervals.jsonl`` and
+``workers.json`` through analysis/runfiles.py when the test stops.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import socket
+import time
+from typing import Any
+
+import gevent
+import gevent.event
+import psutil
+from locust.env import Environment
+from locust.runners import WorkerRunner
+
+from analysis.runfiles import PhaseFiles, write_json, write_jsonl
+from bench.run.loadconfig import LoadConfig
+from bench.run.writemodel import WriteModel
+from bench.strategies import get_strategy
+from bench.wire.counting import ByteCounter
+from loadgen.pacing import Pacer, Schedule
+from loadgen.recorder import IntervalRecorder
+
+MSG_INTERVAL = "lbbench_interval"
+MSG_FINAL = "lbbench_final"
+
+
+def report_to_locust(
+    environment: Environment, name: str, elapsed_ns: int, error: BaseException | None
+) -> None:
+    """Feed Locust's own stats (its UI and CSVs); the report uses our HDR histograms instead."""
+    environment.events.request.fire(
+        request_type="redis",
+        name=name,
+        response_time=elapsed_ns / 1e6,
+        response_length=0,
+        exception=error,
+        context={},
+    )
+
+
+class Collector:
+    """On the master (or the only process): gathers every process's interval rows and final reports."""
+
+    def __init__(self) -> None:
+        self.intervals: list[dict[str, Any]] = []
+        self.finals: list[dict[str, Any]] = []
+
+    def on_interval(self, msg: Any, **_: Any) -> None:
+        self.intervals.append(msg.data)
+
+    def on_final(self, msg: Any, **_: Any) -> None:
+        self.finals.append(msg.data)
+
+    def write(self, files: PhaseFiles) -> None:
+        files.dir.mkdir(parents=True, exist_ok=True)
+        write_jsonl(files.intervals, sorted(self.intervals, key=lambda r: (r["t_s"], r["worker"])))
+        write_json(files.workers, self.finals)
+
+
+class LoadProcess:
+    """The load-generating side of one process: pacing, recording, the writer, interval flushes."""
+
+    def __init__(self, environment: Environment, collector: Collector | None, config: LoadConfig) -> None:
+        runner = environment.runner
+        index = runner.worker_index if isinstance(runner, WorkerRunner) else 0
+        self.environment = environment
+        self.config = config
+        self.name = f"w{index}" if isinstance(runner, WorkerRunner) else "local"
+        self.collector = collector
+        self.recorder = IntervalRecorder(self.name)
+        self.read_counter = ByteCounter()
+        self.write_counter = ByteCounter()
+        self.pacer = Pacer(Schedule(config.rps, config.workers, index)) if config.rps else None
+        self.reads_done = 0
+        self.write_every = config.read_write_ratio or 0
+        self.write_name = f"{config.strategy}.write"
+        self.write_due = gevent.event.Event()
+        self.writes_done = 0
+        self.write_model = WriteModel(
+            self.config.players, self.config.hot_players, self.config.hot_write_share, random.Random(index)
+        )
+        self._psutil = psutil.Process()
+        self._greenlets: list[Any] = []
+        self.t_start_s = self.t_stop_s = 0.0
+        self._intended: int | None = None
+        self.t_first_request_s: float | None = None
+        self.deadline_ns = 0
+        self._cpu_start_s = 0.0
+        self._interval_start_s = 0.0
+
+    def _send(self, kind: str, data: dict[str, Any]) -> None:
+        if self.collector is None:
+            assert self.environment.runner is not None
+            self.environment.runner.send_message(kind, data)
+        elif kind == MSG_INTERVAL:
+            self.collector.intervals.append(data)
+        else:
+            self.collector.finals.append(data)
+
+    def start(self) -> None:
+        self.t_start_s = self._interval_start_s = time.time()
+        self._cpu_start_s = time.process_time()
+        self._psutil.cpu_percent(None)
+        self._greenlets = [gevent.spawn(self._flush_loop)]
+        if self.config.read_write_ratio:
+            self._greenlets.append(gevent.spawn(self._write_loop))
+
+    def _flush(self, until_s: float) -> None:
+        row = self.recorder.flush(
+            self._interval_start_s, until_s - self._interval_start_s, self._psutil.cpu_percent(None)
+        )
+        self._interval_start_s = until_s
+        self._send(MSG_INTERVAL, row)
+
+    def _flush_loop(self) -> None:
+        while True:
+            # Cut intervals on whole wall-clock seconds so all processes' intervals line up.
+            boundary_s = math.floor(time.time()) + 1
+            gevent.sleep(max(0.0, boundary_s - time.time()))
+            self._flush(float(boundary_s))
+
+    def _write_loop(self) -> None:
+        ratio = self.config.read_write_ratio or 1
+        # Writes go wherever the strategy keeps scores (the shards; also the global set for `global`).
+        strategy_class = get_strategy(self.config.strategy)
+        writer = strategy_class(self.config.open_topology(), self.config.keys(), self.write_counter)
+        try:
+            while True:
+                if self.writes_done >= self.reads_done // ratio:
+                    # Woken by the read that completes each ratio-th request; polling cost a
+                    # wake-up every few ms even when no write was due.
+                    self.write_due.wait()
+                    self.write_due.clear()
+                    continue
+                self.writes_done += 1
+                player, delta = self.write_model.next_write()
+                sent_ns = time.perf_counter_ns()
+                error: BaseException | None = None
+                try:
+                    self.write_model.observe(player, writer.submit(player, delta))
+                except Exception as exc:
+                    error = exc
+                done_ns = time.perf_counter_ns()
+                self.recorder.add_write(sent_ns, done_ns, error)
+                report_to_locust(self.environment, self.write_name, done_ns - sent_ns, error)
+        finally:
+            writer.close()
+
+    def open_window(self) -> None:
+        """The first request opens this process's load window of exactly ``duration_s``."""
+        self.t_first_request_s = time.time()
+        self.deadline_ns = time.perf_counter_ns() + round(self.config.duration_s * 1e9)
+        if self.pacer is not None:
+            self.pacer.start()
+            self._intended = self.pacer.schedule.slots_due(self.config.duration_s)
+
+    def stop(self) -> None:
+        """Stop background work, send the last partial interval and this process's final report."""
+        gevent.killall(self._greenlets)
+        self.t_stop_s = (self.t_first_request_s or self.t_start_s) + self.config.duration_s
+        self._flush(time.time())
+        totals = self.recorder.totals
+        self._send(
+            MSG_FINAL,
+            {
+                "worker": self.name,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "requests": totals["requests"],
+                "failures": totals["failures"],
+                "writes": totals["writes"],
+                "write_failures": totals["write_failures"],
+                "cpu_s": time.process_time() - self._cpu_start_s,
+                # The load window opens with the first request (after users spawned), not at test_start.
+                "t_start_s": self.t_first_request_s or self.t_start_s,
+                "t_stop_s": self.t_stop_s,
+                "intended": self._intended,
+                "client": {
+                    "read_commands": self.read_counter.commands,
+                    "read_bytes_sent": self.read_counter.bytes_sent,
+                    "read_bytes_received": self.read_counter.bytes_received,
+                    "write_commands": self.write_counter.commands,
+                    "write_bytes_sent": self.write_counter.bytes_sent,
+                    "write_bytes_received": self.write_counter.bytes_received,
+                },
+                "errors": dict(self.recorder.errors.most_common(20)),
+                "gevent_backend": str(gevent.get_hub().loop.backend),
+            },
+        )
