@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.runfiles import PhaseFiles
-from bench.errors import UsageError
+from bench.errors import RunError, UsageError
 from bench.run.loadconfig import LoadConfig
 from bench.topology.processes import child_preexec, free_port
 
@@ -76,6 +76,30 @@ def _stop_group(leader: subprocess.Popen[bytes]) -> None:
     leader.wait()
 
 
+@dataclass(frozen=True)
+class SwarmCommands:
+    """The command lines of one swarm: the leader (single process or master) and its workers."""
+
+    leader: list[str]
+    workers: list[list[str]]
+
+
+def swarm_commands(config: LoadConfig, users: int, files: PhaseFiles) -> SwarmCommands:
+    """One headless process, or a master on a free 127.0.0.1 port plus ``config.workers`` workers."""
+    base = [sys.executable, "-m", "locust", "-f", str(locustfile_path())]
+    quiet = ["--loglevel", "WARNING", USER_CLASS]
+    leader = [*base, "--headless", "--users", str(users), "--spawn-rate", str(users), "--only-summary"]
+    leader += ["--csv", str(files.locust_csv_prefix), *quiet]
+    if config.workers <= 1:
+        return SwarmCommands(leader, [])
+    port = str(free_port())
+    leader += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port]
+    leader += ["--expect-workers", str(config.workers)]
+    leader += ["--expect-workers-max-wait", str(int(STARTUP_ALLOWANCE_S / 2))]
+    worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", port, *quiet]
+    return SwarmCommands(leader, [worker] * config.workers)
+
+
 def run_locust(
     config: LoadConfig,
     *,
@@ -88,63 +112,20 @@ def run_locust(
     Args:
         tick: called about twice a second with the seconds elapsed, for progress display.
     """
-    base = [sys.executable, "-m", "locust", "-f", str(locustfile_path())]
-    common = [
-        "--headless",
-        "--users",
-        str(users),
-        "--spawn-rate",
-        str(users),
-        "--only-summary",
-        "--loglevel",
-        "WARNING",
-        USER_CLASS,
-    ]
+    commands = swarm_commands(config, users, files)
     env = {**os.environ, **config.to_env()}
     env.setdefault("GEVENT_BACKEND", GEVENT_BACKEND)
-    logs = [files.locust_log]
+    logs = [files.locust_log] + [files.worker_log(i) for i in range(len(commands.workers))]
     started = time.perf_counter()
-    if config.workers <= 1:
-        leader = _popen([*base, *common, "--csv", str(files.locust_csv_prefix)], logs[0], env, None)
-        followers: list[subprocess.Popen[bytes]] = []
-    else:
-        port = str(free_port())
-        master = [
-            *base,
-            *common,
-            "--csv",
-            str(files.locust_csv_prefix),
-            "--master",
-            "--master-bind-host",
-            "127.0.0.1",
-            "--master-bind-port",
-            port,
-            "--expect-workers",
-            str(config.workers),
-            "--expect-workers-max-wait",
-            str(int(STARTUP_ALLOWANCE_S / 2)),
-        ]
-        leader = _popen(master, logs[0], env, None)
-        logs += [files.worker_log(i) for i in range(config.workers)]
-        worker = [
-            *base,
-            "--worker",
-            "--master-host",
-            "127.0.0.1",
-            "--master-port",
-            port,
-            "--loglevel",
-            "WARNING",
-            USER_CLASS,
-        ]
-        followers = [_popen(worker, log, env, leader.pid) for log in logs[1:]]
+    leader = _popen(commands.leader, logs[0], env, None)
+    followers: list[subprocess.Popen[bytes]] = []
     deadline = started + config.duration_s + STARTUP_ALLOWANCE_S
     try:
+        for cmd, log in zip(commands.workers, logs[1:], strict=True):
+            followers.append(_popen(cmd, log, env, leader.pid))
         while leader.poll() is None:
             if time.perf_counter() > deadline:
-                raise RuntimeError(
-                    f"Locust did not stop within {config.duration_s + STARTUP_ALLOWANCE_S:.0f}s"
-                )
+                raise RunError(f"Locust did not stop within {config.duration_s + STARTUP_ALLOWANCE_S:.0f}s")
             if tick is not None:
                 tick(time.perf_counter() - started)
             time.sleep(0.5)

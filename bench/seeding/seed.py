@@ -149,6 +149,22 @@ def _take_chunk(
     progress(GENERATING, count)
 
 
+def load_sets(sets: ShardSets, loaders: list[SetLoader], keys: list[bytes]) -> int:
+    """Send every set to its node; returns how many went as one RESTORE (the rest as ZADDs).
+
+    RESTOREs go first: their servers load while the client builds the next payload or sends ZADDs.
+    """
+    restored = 0
+    for index in sorted(range(len(loaders)), key=lambda i: not loaders[i].uses_restore(sets.size(i))):
+        members = sets.size(index)
+        if members and loaders[index].uses_restore(members):
+            restored += 1
+        ids, scores = sets.take(index)
+        loaders[index].send_set(keys[index], ids, scores)
+        del ids, scores
+    return restored
+
+
 def seed(
     topology: Topology,
     keys: Keys,
@@ -182,16 +198,7 @@ def seed(
         sets = generate(players, seed, len(topology.shards), everyone=global_set, progress=report)
         generate_seconds = time.perf_counter() - generate_started
         per_shard = [sets.size(i) for i in range(len(topology.shards))]
-        restored = 0
-        # RESTOREs first: their servers load while the client builds the next payload or sends ZADDs.
-        by_method = sorted(range(len(nodes)), key=lambda i: not loaders[i].uses_restore(sets.size(i)))
-        for index in by_method:
-            members = sets.size(index)
-            if members and loaders[index].uses_restore(members):
-                restored += 1
-            ids, scores = sets.take(index)
-            loaders[index].send_set(nodes[index][1], ids, scores)
-            del ids, scores
+        restored = load_sets(sets, loaders, [key for _, key in nodes])
         for loader in loaders:
             loader.collect()
     finally:
