@@ -220,6 +220,32 @@ def ops_per_node_figure(nodes: pd.DataFrame, refreshes: pd.DataFrame | None = No
     return fig
 
 
+def strategy_panels(strategies: list[str], panel_height_in: float) -> tuple[Figure, list[Axes]]:
+    """One panel per strategy, stacked on a shared time axis."""
+    fig, axes = plt.subplots(
+        len(strategies),
+        1,
+        sharex=True,
+        squeeze=False,
+        figsize=(FIGSIZE_IN[0], max(FIGSIZE_IN[1], panel_height_in * len(strategies))),
+        dpi=DPI,
+    )
+    return fig, list(axes[:, 0])
+
+
+def mark_refreshes(
+    ax: Axes, refreshes: pd.DataFrame, strategy: str, t_rel_s: pd.Series, **style: Any
+) -> None:
+    """Dotted lines at the strategy's refreshes that fall inside the samples' time range."""
+    if refreshes.empty or t_rel_s.empty:
+        return
+    t_min, t_max = float(t_rel_s.min()), float(t_rel_s.max())
+    in_phase = refreshes.loc[refreshes["strategy"] == strategy, "t_rel_s"].tolist()
+    for i, t_s in enumerate(t for t in in_phase if t_min <= t <= t_max):
+        label = "refresh" if i == 0 else "_nolegend_"
+        ax.axvline(float(t_s), color=CACHE_COLOR, linestyle=":", label=label, **style)
+
+
 def save_figure(fig: Figure, path: Path) -> Path:
     """Save a figure as PNG, creating the directory, and release its memory."""
     path.parent.mkdir(parents=True, exist_ok=True)

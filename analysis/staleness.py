@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.plots import CACHE_COLOR, DPI, FIGSIZE_IN, save_figure
+from analysis.plots import CACHE_COLOR, mark_refreshes, save_figure, strategy_panels
 
 
 def staleness_summary(samples: pd.DataFrame) -> dict[str, Any] | None:
@@ -49,15 +48,8 @@ def staleness_summary(samples: pd.DataFrame) -> dict[str, Any] | None:
 def staleness_figure(samples: pd.DataFrame, refreshes: pd.DataFrame) -> Figure:
     """Per cached strategy: cache age (sawtooth) and how many of the true top n the view lacks."""
     strategies = [str(s) for s in pd.unique(samples["strategy"])] or ["(none)"]
-    fig, axes = plt.subplots(
-        len(strategies),
-        1,
-        sharex=True,
-        squeeze=False,
-        figsize=(FIGSIZE_IN[0], max(FIGSIZE_IN[1], 2.6 * len(strategies))),
-        dpi=DPI,
-    )
-    for ax, strategy in zip(axes[:, 0], strategies, strict=True):
+    fig, axes = strategy_panels(strategies, panel_height_in=2.6)
+    for ax, strategy in zip(axes, strategies, strict=True):
         mine = samples[samples["strategy"] == strategy].sort_values("t_rel_s")
         ax.plot(mine["t_rel_s"], mine["cache_age_s"], color=CACHE_COLOR, marker=".", label="cache age (s)")
         ax.set_ylabel("cache age (s)", color=CACHE_COLOR)
@@ -73,17 +65,10 @@ def staleness_figure(samples: pd.DataFrame, refreshes: pd.DataFrame) -> Figure:
         )
         twin.set_ylabel("entries / ranks")
         twin.set_ylim(bottom=0)
-        in_phase: list[float] = (
-            refreshes.loc[refreshes["strategy"] == strategy, "t_rel_s"].tolist()
-            if not refreshes.empty
-            else []
-        )
-        for t_s in in_phase:
-            if len(mine) and mine["t_rel_s"].min() <= t_s <= mine["t_rel_s"].max():
-                ax.axvline(float(t_s), color=CACHE_COLOR, linestyle=":", linewidth=0.8)
+        mark_refreshes(ax, refreshes, strategy, mine["t_rel_s"], linewidth=0.8)
         handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
         ax.legend(handles=handles, loc="upper left", fontsize="small")
-    axes[-1, 0].set_xlabel("time since the strategy's load start (s); dotted = refresh")
+    axes[-1].set_xlabel("time since the strategy's load start (s); dotted = refresh")
     fig.suptitle("Staleness: cache age and the cached top n against the true top n, sampled once a second")
     fig.tight_layout()
     return fig

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from bench.errors import UsageError
@@ -46,8 +47,8 @@ class NodeLink:
         self.conn.disconnect()
 
 
-class SortedSetTop:
-    """The top n of one sorted set on one node, with ``ZRANGE key 0 n-1 REV WITHSCORES`` packed once per n."""
+class PackedTop(ABC):
+    """The top n of one key on one node: the read command is packed once per n, then sent as is."""
 
     def __init__(self, link: NodeLink, key: str, max_n: int | None = None) -> None:
         self.link = link
@@ -60,5 +61,23 @@ class SortedSetTop:
         if packed is None:
             if n < 1 or (self.max_n is not None and n > self.max_n):
                 raise UsageError(f"{self.key} can serve a top n of 1..{self.max_n or 'all'}, not {n}")
-            packed = self._packed[n] = zrange_rev_withscores(self.link.conn, self.key, n)
-        return Ranking(flat=self.link.call_packed(packed))
+            packed = self._packed[n] = self.pack(n)
+        return self.ranking(self.link.call_packed(packed))
+
+    @abstractmethod
+    def pack(self, n: int) -> list[bytes]:
+        """The read of the top n, packed."""
+
+    @abstractmethod
+    def ranking(self, reply: Any) -> Ranking:
+        """The reply as a Ranking, left undecoded until someone reads its rows."""
+
+
+class SortedSetTop(PackedTop):
+    """``ZRANGE key 0 n-1 REV WITHSCORES`` on one sorted set."""
+
+    def pack(self, n: int) -> list[bytes]:
+        return zrange_rev_withscores(self.link.conn, self.key, n)
+
+    def ranking(self, reply: Any) -> Ranking:
+        return Ranking(flat=reply)

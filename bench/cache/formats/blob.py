@@ -12,14 +12,15 @@ and costs the client one allocation; docs/findings.md has the measured differenc
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from bench.cache.formats.base import CacheFormat, Command, Snapshot, TopReader
 from bench.cache.formats.zset import CACHE_TOP_N
-from bench.errors import RunError, UsageError
+from bench.errors import RunError
 from bench.keys import Keys
-from bench.wire.link import NodeLink
+from bench.wire.link import NodeLink, PackedTop
 from bench.wire.merge import Ranking
 
 # Decimal ids below 10**12, 10,000 times the seed's 100M players; a record is then 20 bytes, less
@@ -59,22 +60,15 @@ def pack_blob(rows: Sequence[tuple[float, bytes]]) -> bytes:
     return np.array(rows, dtype=BLOB_RECORD).tobytes()
 
 
-class BlobTop:
-    """``GETRANGE`` of the first n records, packed once per n."""
+class BlobTop(PackedTop):
+    """``GETRANGE key 0 n*20-1``: exactly the first n records."""
 
-    def __init__(self, link: NodeLink, key: str) -> None:
-        self.link = link
-        self.key = key
-        self._packed: dict[int, list[bytes]] = {}
+    def pack(self, n: int) -> list[bytes]:
+        packed: list[bytes] = self.link.conn.pack_command("GETRANGE", self.key, 0, n * BLOB_RECORD_BYTES - 1)
+        return packed
 
-    def top(self, n: int) -> Ranking:
-        packed = self._packed.get(n)
-        if packed is None:
-            if not 1 <= n <= CACHE_TOP_N:
-                raise UsageError(f"{self.key} can serve a top n of 1..{CACHE_TOP_N}, not {n}")
-            last_byte = n * BLOB_RECORD_BYTES - 1
-            packed = self._packed[n] = self.link.conn.pack_command("GETRANGE", self.key, 0, last_byte)
-        return BlobRanking(self.link.call_packed(packed))
+    def ranking(self, reply: Any) -> Ranking:
+        return BlobRanking(reply)
 
 
 class BlobFormat(CacheFormat):
@@ -88,4 +82,4 @@ class BlobFormat(CacheFormat):
         return [("SET", self.key(keys), pack_blob(snapshot.rows))]
 
     def reader(self, link: NodeLink, keys: Keys) -> TopReader:
-        return BlobTop(link, self.key(keys))
+        return BlobTop(link, self.key(keys), max_n=CACHE_TOP_N)
