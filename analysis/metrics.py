@@ -24,7 +24,7 @@ from analysis.fmt import Strategy, fmt_count, fmt_kb, fmt_ms, invalid_reason, nu
 # (latencies, CPU, rates, sizes), which the gate judges by the noise rule. The gate tells them apart
 # by the last key of a path (checks.EXACT_KEYS).
 EXACT, TIMING = "exact", "timing"
-# The direction in which a timing is better; the default gate check fails on a move the other way.
+# The direction in which a metric is better; its default gate check fails on a move the other way.
 LOWER, HIGHER = "lower", "higher"
 Cell = Callable[[Strategy], str]
 
@@ -117,7 +117,9 @@ class Metric:
     shows: tuple[Show, ...] = ()
     sweep: bool = False
     tolerance: float | None = None  # exact: the default gate check is == baseline within this fraction
-    better: str | None = None  # timing: in the default gate set, better in this direction
+    # The direction in which the metric is better: the default check fails only on a move the other way
+    # (a timing: by the noise rule; an exact flag or count such as valid or failures: exactly).
+    better: str | None = None
     figure: Figure | None = None
 
     def default_check(self, strategy: str) -> str | None:
@@ -125,11 +127,11 @@ class Metric:
         if self.path is None:
             return None
         metric = ".".join((strategy, *self.path))
+        if self.better is not None:
+            return f"{metric} {'<=' if self.better == LOWER else '>='} baseline"
         if self.kind == EXACT:
             within = f" +- {self.tolerance * 100:g}%" if self.tolerance else ""
             return f"{metric} == baseline{within}"
-        if self.better is not None:
-            return f"{metric} {'<=' if self.better == LOWER else '>='} baseline"
         return None
 
 
@@ -142,11 +144,12 @@ def exact(
     *shows: Show,
     at: str | None = None,
     tolerance: float = 0.0,
+    better: str | None = None,
     sweep: bool = False,
     figure: Figure | None = None,
 ) -> Metric:
     """An exact counter at ``at`` (a dotted path; default: the name)."""
-    return Metric(name, _path(name, at), EXACT, shows, sweep, tolerance=tolerance, figure=figure)
+    return Metric(name, _path(name, at), EXACT, shows, sweep, tolerance, better, figure)
 
 
 def timing(
@@ -227,9 +230,9 @@ _CMP, _XC, _REF, _STALE = COMPARISON, CROSS_CHECK, REFRESHER, STALENESS
 
 # fmt: off
 METRICS: tuple[Metric, ...] = (
-    exact("valid", Show(_CMP, "valid", valid_cell, whole=True), sweep=True),
+    exact("valid", Show(_CMP, "valid", valid_cell, whole=True), better=HIGHER, sweep=True),
     timing("requests", Show(_CMP, "requests", count()), figure=Figure(lambda t: t.requests)),
-    exact("failures", Show(_CMP, "failures", count()), figure=Figure(lambda t: t.failures)),
+    exact("failures", Show(_CMP, "failures", count()), better=LOWER, figure=Figure(lambda t: t.failures)),
     timing("duration_s", figure=Figure(lambda t: t.duration_s, 3)),
     timing("rps", Show(_CMP, "req/s", count(1)), sweep=True, figure=per_second(lambda t: t.requests, 1)),
     timing("target_rps", Show(_CMP, "target req/s", target_rps, before="rps"), sweep=True),
@@ -258,7 +261,7 @@ METRICS: tuple[Metric, ...] = (
           Show(_XC, "Redis bytes in/req", count()), tolerance=0.01,
           figure=per_request(lambda t: t.redis.bytes_in, 1)),
     timing("cross_check_bytes_in", Show(_XC, "bytes in ratio", ratio4), at="cross_check.bytes_in"),
-    exact("cross_check_agree", Show(_XC, "agree", yes_no), at="cross_check.agree"),
+    exact("cross_check_agree", Show(_XC, "agree", yes_no), at="cross_check.agree", better=HIGHER),
     timing("client_cpu_us_per_request", Show(_CMP, "client CPU µs/req", count()), sweep=True, better=LOWER,
            figure=per_request(lambda t: t.client_cpu_s * 1e6, 1)),
     timing("loadgen_cpu_percent_max", Show(_CMP, "generator CPU max %", count(1)),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from analysis import metrics
-from analysis.checks import EXACT_KEYS, Metric
+from analysis.checks import EXACT_KEYS, Metric, parse_check
 from analysis.metrics import METRICS, Totals, Traffic
 from analysis.rank import RANK_COLUMNS
 from analysis.report import (
@@ -150,7 +150,8 @@ def test_rows_are_well_formed() -> None:
         if row.figure is not None:
             assert row.path == (row.name,), f"{row.name}: a computed figure is a flat summary key"
         assert (row.tolerance is not None) == (row.kind == metrics.EXACT), row.name
-        assert row.better is None or row.kind == metrics.TIMING, row.name
+        assert row.better is None or row.path is not None, row.name
+        assert row.better is None or not row.tolerance, f"{row.name}: a one-sided check has no tolerance"
         for show in row.shows:
             if row.path is None:
                 assert show.whole, f"{row.name}: a row without a path renders the whole section"
@@ -163,13 +164,19 @@ def test_rows_are_well_formed() -> None:
 def test_default_checks_name_exact_and_timing_metrics() -> None:
     checks = metrics.default_checks("naive")
     assert "naive.redis_commands_per_request == baseline" in checks
+    assert "naive.nodes_per_request == baseline" in checks
     assert "naive.bytes_out_per_request == baseline +- 1%" in checks
-    assert "naive.cross_check.agree == baseline" in checks
     assert "naive.refresher.bytes_in_per_refresh == baseline +- 1%" in checks
+    # A flag or a failure count only regresses one way: a run that became valid passes.
+    assert "naive.valid >= baseline" in checks
+    assert "naive.cross_check.agree >= baseline" in checks
+    assert "naive.failures <= baseline" in checks
     assert "naive.latency_us.p50 <= baseline" in checks
     assert "naive.latency_us.p99 <= baseline" in checks
     assert "naive.client_cpu_us_per_request <= baseline" in checks
-    assert len([c for c in checks if "==" in c]) == len(EXACT_KEYS_BEFORE)
+    exact = [c for c in checks if parse_check(c).exact]
+    assert {c.split()[0].rsplit(".", 1)[-1] for c in exact} == EXACT_KEYS_BEFORE
+    assert len(checks) == len(EXACT_KEYS_BEFORE) + 3
 
 
 def test_figures_from_totals_round_like_the_summary() -> None:
