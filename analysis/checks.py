@@ -21,25 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from analysis import metrics
+
 # Counters that do not depend on machine noise: gated exactly (or within a stated tolerance), never
-# through the noise rule. Everything else (latencies, CPU, rates) is a timing metric.
-EXACT_KEYS = frozenset(
-    {
-        "redis_commands_per_request",
-        "client_commands_per_request",
-        "bytes_out_per_request",
-        "bytes_in_per_request",
-        "client_bytes_out_per_request",
-        "client_bytes_in_per_request",
-        "nodes_per_request",
-        "failures",
-        "valid",
-        "agree",
-        "commands_per_refresh",
-        "bytes_out_per_refresh",
-        "bytes_in_per_refresh",
-    }
-)
+# through the noise rule. Everything else (latencies, CPU, rates) is a timing metric. A metric is
+# exact when the last key of its path is one of these: the exact rows of the metric table.
+EXACT_KEYS = metrics.exact_leaf_keys()
 # `==` without a tolerance still forgives float rounding (values are stored rounded to 4 decimals).
 FLOAT_EPSILON = 1e-9
 

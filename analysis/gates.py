@@ -7,12 +7,16 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from analysis import noise
+from analysis import metrics, noise
 from analysis.baseline import Measured
-from analysis.checks import Check, GateInputError, Metric, Operand
+from analysis.checks import Check, GateInputError, Metric, Operand, parse_check
 
 PASS, FAIL, NO_CHANGE, UNSTABLE = "PASS", "FAIL", "NO CHANGE", "UNSTABLE"
 EXIT_PASS, EXIT_REGRESSION, EXIT_BAD_INPUT, EXIT_UNSTABLE = 0, 1, 2, 3
+NO_CHECKS = (
+    "no checks: pass --check EXPR, --config FILE with a [gates] table,"
+    " or --baseline FILE to gate on the default checks"
+)
 
 
 def metric_value(metric: Metric, run: Measured) -> float:
@@ -203,8 +207,30 @@ class GateResult:
 def evaluate(checks: Sequence[Check], runs: Sequence[Measured], reference: Sequence[Measured]) -> GateResult:
     """Evaluate every check; GateInputError on the first unknown metric or missing baseline."""
     if not checks:
-        raise GateInputError("no checks: pass --check EXPR or --config FILE with a [gates] table")
+        raise GateInputError(NO_CHECKS)
     return GateResult([evaluate_check(check, runs, reference) for check in checks])
+
+
+def _measured_in_all(operand: Operand, runs: Sequence[Measured]) -> bool:
+    """Whether every run has the operand as a number (not absent, not null)."""
+    try:
+        for run in runs:
+            operand_value(operand, run)
+    except GateInputError:
+        return False
+    return True
+
+
+def default_checks(runs: Sequence[Measured], reference: Sequence[Measured]) -> list[Check]:
+    """The metric table's default checks on every strategy of the runs, against the baseline.
+
+    A metric with a better direction (the default timings; valid, agree, failures) must not move the
+    other way, every other exact counter must equal the baseline within its tolerance; a metric some
+    run or baseline run lacks (a strategy not in the baseline, a null refresher section) is left out.
+    """
+    strategies: dict[str, Any] = runs[0].summary.get("strategies") or {}
+    checks = [parse_check(text) for strategy in strategies for text in metrics.default_checks(strategy)]
+    return [check for check in checks if _measured_in_all(check.operand, [*runs, *reference])]
 
 
 def fmt_value(value: float | None) -> str:

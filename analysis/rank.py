@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from analysis.fmt import Strategy, fmt_count, num
+from analysis import metrics
+from analysis.fmt import Strategy
 from analysis.runfiles import RunFiles
 
 
@@ -64,26 +65,5 @@ RANK_TEXT = (
 )
 
 
-def _error_cell(rank: Strategy) -> str:
-    """p50 / p99 / max absolute rank error."""
-    values = [num(rank, f"rank_error_abs_{q}") for q in ("p50", "p99", "max")]
-    return " / ".join(fmt_count(v) for v in values)
-
-
-def _rel_cell(rank: Strategy) -> str:
-    """p50 / p99 relative rank error in percent."""
-    values = [num(rank, f"rank_error_rel_{q}") for q in ("p50", "p99")]
-    return " / ".join("n/a" if v is None else f"{v * 100:.3f}%" for v in values)
-
-
-RANK_COLUMNS: list[tuple[str, Callable[[Strategy], str]]] = [
-    ("exact by design", lambda r: "yes" if r.get("rank_is_exact") else "no"),
-    ("queries", lambda r: fmt_count(num(r, "queries"))),
-    ("cmds/query", lambda r: fmt_count(num(r, "commands_per_query"), 2)),
-    ("bytes out/query", lambda r: fmt_count(num(r, "bytes_out_per_query"))),
-    ("bytes in/query", lambda r: fmt_count(num(r, "bytes_in_per_query"))),
-    ("µs/query p50", lambda r: fmt_count(num(r, "query_us_p50"))),
-    ("abs error p50 / p99 / max", _error_cell),
-    ("rel error p50 / p99", _rel_cell),
-    ("share exact", lambda r: "n/a" if num(r, "share_exact") is None else f"{num(r, 'share_exact'):.1%}"),
-]
+# From the metric table (analysis/metrics.py).
+RANK_COLUMNS: list[tuple[str, Callable[[Strategy], str]]] = metrics.columns(metrics.RANK)

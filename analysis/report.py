@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from analysis import metrics
 from analysis.claims import SEED_RPS, cache_format_comparison, seed_claims
-from analysis.fmt import Strategy, fmt_count, fmt_kb, fmt_ms, invalid_reason, num, ratio
+from analysis.fmt import Strategy, fmt_count, fmt_ms, invalid_reason, num
 from analysis.rank import RANK_COLUMNS, RANK_TEXT
 from analysis.tradeoffs import tradeoff_claims
 
@@ -27,79 +28,13 @@ def _columns(specs: list[Column], sections: dict[str, Strategy]) -> str:
     return _table(["strategy", *(header for header, _ in specs)], rows)
 
 
-def _valid_cell(section: Strategy) -> str:
-    """yes/no from the saturation guard."""
-    if "valid" not in section:
-        return "n/a"  # summaries before the saturation guard
-    return "no" if invalid_reason(section) else "yes"
-
-
-def _ratio_cell(value: float | None) -> str:
-    """A Redis/client ratio to four decimals."""
-    return "n/a" if value is None else f"{value:.4f}"
-
-
-COMPARISON_COLUMNS: list[Column] = [
-    ("valid", _valid_cell),
-    ("requests", lambda s: fmt_count(num(s, "requests"))),
-    ("failures", lambda s: fmt_count(num(s, "failures"))),
-    ("target req/s", lambda s: fmt_count(num(s, "target_rps"), 1) if num(s, "target_rps") else "none"),
-    ("req/s", lambda s: fmt_count(num(s, "rps"), 1)),
-    *(
-        (f"{label} (ms)", lambda s, q=q: fmt_ms(num(s, "latency_us", q)))
-        for q, label in (("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("p999", "p99.9"), ("max", "max"))
-    ),
-    ("raw p99 (ms)", lambda s: fmt_ms(num(s, "latency_us_raw", "p99"))),
-    ("lag p99 (ms)", lambda s: fmt_ms(num(s, "schedule_lag_us", "p99"))),
-    ("Redis cmds/req", lambda s: fmt_count(num(s, "redis_commands_per_request"), 2)),
-    ("bytes out/req (kB)", lambda s: fmt_kb(num(s, "bytes_out_per_request"))),
-    ("bytes in/req (B)", lambda s: fmt_count(num(s, "bytes_in_per_request"))),
-    ("client CPU µs/req", lambda s: fmt_count(num(s, "client_cpu_us_per_request"))),
-    ("generator CPU max %", lambda s: fmt_count(num(s, "loadgen_cpu_percent", "max"), 1)),
-    ("Redis CPU µs/req", lambda s: fmt_count(num(s, "redis_cpu_us_per_request"), 1)),
-    ("Redis ops/s", lambda s: fmt_count(num(s, "redis_ops_per_s"))),
-    ("nodes/req", lambda s: fmt_count(num(s, "nodes_per_request"))),
-]
-CROSS_CHECK_COLUMNS: list[Column] = [
-    ("client cmds/req", lambda s: fmt_count(num(s, "client_commands_per_request"), 3)),
-    ("Redis cmds/req", lambda s: fmt_count(num(s, "redis_commands_per_request"), 3)),
-    ("cmds ratio", lambda s: _ratio_cell(num(s, "cross_check", "commands"))),
-    ("client bytes out/req", lambda s: fmt_count(num(s, "client_bytes_out_per_request"))),
-    ("Redis bytes out/req", lambda s: fmt_count(num(s, "bytes_out_per_request"))),
-    ("bytes out ratio", lambda s: _ratio_cell(num(s, "cross_check", "bytes_out"))),
-    ("client bytes in/req", lambda s: fmt_count(num(s, "client_bytes_in_per_request"))),
-    ("Redis bytes in/req", lambda s: fmt_count(num(s, "bytes_in_per_request"))),
-    ("bytes in ratio", lambda s: _ratio_cell(num(s, "cross_check", "bytes_in"))),
-    ("agree", lambda s: "yes" if (s.get("cross_check") or {}).get("agree") else "no"),
-]
-REFRESHER_COLUMNS: list[Column] = [
-    ("interval (s)", lambda r: fmt_count(num(r, "interval_s"), 1)),
-    ("refreshes", lambda r: fmt_count(num(r, "refreshes"))),
-    ("commands/refresh", lambda r: fmt_count(num(r, "commands_per_refresh"), 1)),
-    ("bytes out/refresh (kB)", lambda r: fmt_kb(num(r, "bytes_out_per_refresh"))),
-    ("bytes in/refresh (kB)", lambda r: fmt_kb(num(r, "bytes_in_per_refresh"))),
-    ("duration p50 (ms)", lambda r: fmt_count(num(r, "duration_ms", "p50"), 2)),
-    ("duration max (ms)", lambda r: fmt_count(num(r, "duration_ms", "max"), 2)),
-    ("commands/s", lambda r: fmt_count(ratio(num(r, "commands_per_refresh"), num(r, "interval_s")), 2)),
-]
-STALENESS_REPORT_COLUMNS: list[Column] = [
-    ("samples", lambda t: fmt_count(num(t, "samples"))),
-    ("cache age mean (s)", lambda t: fmt_count(num(t, "cache_age_s", "mean"), 1)),
-    ("cache age max (s)", lambda t: fmt_count(num(t, "cache_age_s", "max"), 1)),
-    ("top-n entries differing: mean", lambda t: fmt_count(num(t, "entries_differ", "mean"), 2)),
-    ("p95", lambda t: fmt_count(num(t, "entries_differ", "p95"), 1)),
-    ("max", lambda t: fmt_count(num(t, "entries_differ", "max"))),
-    ("samples differing", lambda t: f"{num(t, 'share_of_samples_differing') or 0:.0%}"),
-    ("max rank displacement", lambda t: fmt_count(num(t, "max_rank_displacement", "max"))),
-    ("missing from cache (max)", lambda t: fmt_count(num(t, "missing_from_cache_max"))),
-]
-MEMORY_COLUMNS: list[Column] = [
-    ("shard keys (MB)", lambda m: fmt_count(ratio(num(m, "shard_key_bytes"), 1e6), 1)),
-    ("bytes/player", lambda m: fmt_count(num(m, "bytes_per_player"), 1)),
-    ("cache key (kB)", lambda m: fmt_kb(num(m, "cache_key_bytes"))),
-    ("cache / shards", lambda m: f"{(num(m, 'cache_vs_shards') or 0):.4%}"),
-    ("global set (MB)", lambda m: fmt_count(ratio(num(m, "global_set_bytes"), 1e6), 1)),
-]
+# Columns of the strategy tables, from the metric table (analysis/metrics.py).
+COMPARISON_COLUMNS: list[Column] = metrics.columns(metrics.COMPARISON)
+CROSS_CHECK_COLUMNS: list[Column] = metrics.columns(metrics.CROSS_CHECK)
+REFRESHER_COLUMNS: list[Column] = metrics.columns(metrics.REFRESHER)
+STALENESS_REPORT_COLUMNS: list[Column] = metrics.columns(metrics.STALENESS)
+MEMORY_COLUMNS: list[Column] = metrics.columns(metrics.MEMORY)
+# The scale model is a projection, not a metric of a strategy's entry: it keeps its own columns.
 SCALE_COLUMNS: list[Column] = [
     ("Redis queries/s", lambda p: fmt_count(num(p, "redis_queries_per_s"))),
     ("network MB/s", lambda p: fmt_count(num(p, "network_mb_per_s"), 1)),

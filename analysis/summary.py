@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from hdrh.histogram import HdrHistogram
 
-from analysis import frames, hdr
+from analysis import frames, hdr, metrics
+from analysis.metrics import Totals, Traffic
 from analysis.rank import rank_section
 from analysis.runfiles import (
     CACHE_KEY_LABEL,
@@ -55,9 +56,12 @@ def loadgen_cpu_percent(interval_frame: pd.DataFrame) -> dict[str, float]:
     return {"mean": round(sum(per_worker) / len(per_worker), 1), "max": round(max(per_worker), 1)}
 
 
-def cross_check(redis_side: dict[str, float], client_side: dict[str, float]) -> dict[str, Any]:
+def cross_check(redis_side: Traffic, client_side: Traffic) -> dict[str, Any]:
     """Redis/client ratios of commands, bytes_out and bytes_in; agree when all are within 1%."""
-    ratios = {key: _ratio(redis_side[key], client_side[key]) for key in ("commands", "bytes_out", "bytes_in")}
+    ratios = {
+        key: _ratio(getattr(redis_side, key), getattr(client_side, key))
+        for key in ("commands", "bytes_out", "bytes_in")
+    }
     agree = all(r is not None and abs(r - 1.0) <= CROSS_CHECK_TOLERANCE for r in ratios.values())
     return {key: None if r is None else round(r, 4) for key, r in ratios.items()} | {"agree": agree}
 
@@ -197,6 +201,51 @@ def memory_figures(key_bytes: Mapping[str, int] | None, players: int | None) -> 
     }
 
 
+def _duration_s(workers_frame: pd.DataFrame) -> float:
+    """From the first worker's start to the last one's stop; 0 when unknown."""
+    duration_s = float(workers_frame["t_stop_s"].max() - workers_frame["t_start_s"].min())
+    return duration_s if duration_s > 0 else 0.0  # NaN (no workers) fails the comparison too
+
+
+def _totals(workers_frame: pd.DataFrame, per_node: dict[str, dict[str, Any]], duration_s: float) -> Totals:
+    """The strategy's totals over its window, from workers.json and the per-node deltas."""
+    nodes = per_node.values()
+    return Totals(
+        requests=int(_total(workers_frame, "requests")),
+        failures=int(_total(workers_frame, "failures")),
+        duration_s=duration_s,
+        # The background writer's ZINCRBYs reach Redis too; its client-side counts take them out.
+        redis=Traffic(
+            commands=sum(n["commands"] for n in nodes) - _total(workers_frame, "client_write_commands"),
+            bytes_out=sum(n["bytes_out"] for n in nodes)
+            - _total(workers_frame, "client_write_bytes_received"),
+            bytes_in=sum(n["bytes_in"] for n in nodes) - _total(workers_frame, "client_write_bytes_sent"),
+        ),
+        client=Traffic(
+            commands=_total(workers_frame, "client_read_commands"),
+            bytes_out=_total(workers_frame, "client_read_bytes_received"),
+            bytes_in=_total(workers_frame, "client_read_bytes_sent"),
+        ),
+        redis_cpu_s=sum(n["cpu_s"] for n in nodes),
+        client_cpu_s=_total(workers_frame, "cpu_s"),
+    )
+
+
+def _nodes_per_request(per_node: dict[str, dict[str, Any]]) -> int:
+    """Nodes serving reads: the writer's ZINCRBYs reach every shard; reads must reach a node too."""
+    read_commands = sum(n["commands"] - n["write_commands"] for n in per_node.values())
+    return sum(
+        1
+        for n in per_node.values()
+        if read_commands and n["commands"] - n["write_commands"] >= NODE_SHARE_MIN * read_commands
+    )
+
+
+def _take(figures: dict[str, float], *names: str) -> dict[str, float]:
+    """Remove and return these figures, in this order."""
+    return {name: figures.pop(name) for name in names}
+
+
 def strategy_summary(
     *,
     workers_frame: pd.DataFrame,
@@ -209,58 +258,37 @@ def strategy_summary(
     commandstats_frame: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The summary.json entry of one strategy; histograms maps HDR_KINDS to merged HdrHistograms."""
-    requests, failures = int(_total(workers_frame, "requests")), int(_total(workers_frame, "failures"))
-    attempts = max(requests + failures, 1)
-    duration_s = float(workers_frame["t_stop_s"].max() - workers_frame["t_start_s"].min())
-    duration_s = duration_s if duration_s > 0 else 0.0  # NaN (no workers) fails the comparison too
+    duration_s = _duration_s(workers_frame)
     per_node = _per_node(node_frame, duration_s, commandstats_frame)
-    # The background writer's ZINCRBYs reach Redis too; its client-side counts take them out.
-    redis_side = {
-        "commands": sum(n["commands"] for n in per_node.values())
-        - _total(workers_frame, "client_write_commands"),
-        "bytes_out": sum(n["bytes_out"] for n in per_node.values())
-        - _total(workers_frame, "client_write_bytes_received"),
-        "bytes_in": sum(n["bytes_in"] for n in per_node.values())
-        - _total(workers_frame, "client_write_bytes_sent"),
-    }
-    client_side = {
-        "commands": _total(workers_frame, "client_read_commands"),
-        "bytes_out": _total(workers_frame, "client_read_bytes_received"),
-        "bytes_in": _total(workers_frame, "client_read_bytes_sent"),
-    }
-    read_commands = sum(n["commands"] - n["write_commands"] for n in per_node.values())
-    redis_cpu_s = sum(n["cpu_s"] for n in per_node.values())
+    totals = _totals(workers_frame, per_node, duration_s)
+    # The flat figures come from the metric table; _take places them in the README schema's order.
+    # A dict display is evaluated left to right, so **figures at the end holds the figures not placed
+    # above: one added to the table appears there without a change here.
+    figures = metrics.figures(totals)
     entry: dict[str, Any] = {
-        "requests": requests,
-        "failures": failures,
-        "duration_s": round(duration_s, 3),
-        "rps": round(requests / duration_s, 1) if duration_s > 0 else 0.0,
+        **_take(figures, "requests", "failures", "duration_s", "rps"),
         "target_rps": window.target_rps,
         "mode": window.mode,
         "workers": window.workers,
         "latency_us": hdr.hdr_stats(histograms["corrected"]),
         "latency_us_raw": hdr.hdr_stats(histograms["raw"]),
         "schedule_lag_us": hdr.hdr_stats(histograms["lag"]),
-        "redis_commands_per_request": round(redis_side["commands"] / attempts, 4),
-        "bytes_out_per_request": round(redis_side["bytes_out"] / attempts, 1),
-        "bytes_in_per_request": round(redis_side["bytes_in"] / attempts, 1),
-        "client_commands_per_request": round(client_side["commands"] / attempts, 4),
-        "client_bytes_out_per_request": round(client_side["bytes_out"] / attempts, 1),
-        "client_bytes_in_per_request": round(client_side["bytes_in"] / attempts, 1),
-        "cross_check": cross_check(redis_side, client_side),
-        "client_cpu_us_per_request": round(_total(workers_frame, "cpu_s") * 1e6 / attempts, 1),
+        **_take(figures, "redis_commands_per_request", "bytes_out_per_request", "bytes_in_per_request"),
+        **_take(
+            figures,
+            "client_commands_per_request",
+            "client_bytes_out_per_request",
+            "client_bytes_in_per_request",
+        ),
+        "cross_check": cross_check(totals.redis, totals.client),
+        **_take(figures, "client_cpu_us_per_request"),
         "loadgen_cpu_percent": loadgen_cpu_percent(interval_frame),
-        "redis_ops_per_s": round(redis_side["commands"] / duration_s, 1) if duration_s > 0 else 0.0,
-        "redis_cpu_us_per_request": round(redis_cpu_s * 1e6 / attempts, 1),
+        **_take(figures, "redis_ops_per_s", "redis_cpu_us_per_request"),
         "redis_command_us_per_request": None
         if commandstats_frame is None
-        else command_us_per_request(commandstats_frame, node_frame, attempts),
-        # The writer's ZINCRBYs reach every shard; a node serves reads only if reads reach it.
-        "nodes_per_request": sum(
-            1
-            for n in per_node.values()
-            if read_commands and n["commands"] - n["write_commands"] >= NODE_SHARE_MIN * read_commands
-        ),
+        else command_us_per_request(commandstats_frame, node_frame, totals.attempts),
+        "nodes_per_request": _nodes_per_request(per_node),
+        **figures,
         "per_node": per_node,
         "refresher": _refresher(refresh_frame, window.refresh_interval_s),
         "writes": _writes(workers_frame, histograms["write"], window.read_write_ratio),

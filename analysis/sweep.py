@@ -10,36 +10,12 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from analysis import metrics
 from analysis.plots import DPI, FIGSIZE_IN, save_figure
 from analysis.runfiles import SWEEP, SWEEP_POINTS, RunFiles, read_json
 
-# (column, summary.json path) for every strategy at every point.
-TIDY_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("valid", ("valid",)),
-    ("rps", ("rps",)),
-    ("target_rps", ("target_rps",)),
-    ("latency_us_p50", ("latency_us", "p50")),
-    ("latency_us_p99", ("latency_us", "p99")),
-    ("redis_commands_per_request", ("redis_commands_per_request",)),
-    ("bytes_out_per_request", ("bytes_out_per_request",)),
-    ("client_cpu_us_per_request", ("client_cpu_us_per_request",)),
-    ("redis_cpu_us_per_request", ("redis_cpu_us_per_request",)),
-    ("refresh_interval_s", ("refresher", "interval_s")),
-    ("refresh_commands", ("refresher", "commands_per_refresh")),
-    ("refresh_bytes_out", ("refresher", "bytes_out_per_refresh")),
-    ("stale_entries_mean", ("staleness", "entries_differ", "mean")),
-    ("stale_entries_max", ("staleness", "entries_differ", "max")),
-    ("stale_displacement_mean", ("staleness", "max_rank_displacement", "mean")),
-    ("stale_displacement_max", ("staleness", "max_rank_displacement", "max")),
-    ("cache_age_s_mean", ("staleness", "cache_age_s", "mean")),
-)
-
-
-def _get(section: dict[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = section
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
+# (column, summary.json path) for every strategy at every point: the metric table's sweep rows.
+TIDY_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = metrics.tidy_fields()
 
 
 def sweep_frame(sweep_dir: Path) -> pd.DataFrame:
@@ -51,7 +27,7 @@ def sweep_frame(sweep_dir: Path) -> pd.DataFrame:
         for strategy, section in summary["strategies"].items():
             row: dict[str, Any] = {"param": described["param"], "value": value, "strategy": strategy}
             row["shards"] = summary["scenario"]["shards"]
-            row.update({column: _get(section, path) for column, path in TIDY_FIELDS})
+            row.update({column: metrics.value_at(section, path) for column, path in TIDY_FIELDS})
             rows.append(row)
     frame = pd.DataFrame(rows)
     interval_s = pd.to_numeric(frame["refresh_interval_s"], errors="coerce")
