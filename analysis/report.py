@@ -55,6 +55,20 @@ SCALE_ASSUMPTIONS = (
     " evenly over the nodes that serve them; network round trips, absent on loopback, add latency but no"
     " work. RAM: bytes per player from MEMORY USAGE x players / shards."
 )
+CROSS_CHECK_TEXT = (
+    "The same traffic counted twice: by the load generator on its own sockets (reads only) and by"
+    " Redis's INFO counters (writer traffic subtracted). Per request; ratios are Redis/client and"
+    " agree when all three are within 1%."
+)
+STALENESS_TEXT = (
+    "Once a second during the load, the true top n (scatter-gathered from the shards) against each"
+    " cached view's top n: how many true entries the view lacks, the largest rank displacement of"
+    " entries in both, and the age of the last full refresh."
+)
+MEMORY_TEXT = (
+    "`MEMORY USAGE` of each key after the strategy's run: the shards' leaderboards, the cached top"
+    " list and, where seeded, the single global sorted set."
+)
 HOW_TO_READ = (
     "Latencies come from the load generator's µs HDR histograms (3 significant digits, one per worker and"
     " second, merged exactly) and cover successful requests only. *Corrected* latency runs from the moment"
@@ -140,15 +154,71 @@ def _writes_line(name: str, section: Strategy) -> str:
     )
 
 
+def _sections_of(strategies: dict[str, Strategy], key: str) -> dict[str, Strategy]:
+    """Each strategy's ``key`` section, for the strategies that have one."""
+    return {name: s[key] for name, s in strategies.items() if isinstance(s.get(key), dict)}
+
+
+def _section(title: str, text: str, columns: list[Column], sections: dict[str, Strategy]) -> list[str]:
+    """A titled table of one section per strategy; nothing when no strategy has the section."""
+    return [title, *([text] if text else []), _columns(columns, sections)] if sections else []
+
+
+def _measured_sections(strategies: dict[str, Strategy], plots: dict[str, str]) -> list[str]:
+    """Cross-validation, writes, plots, the refresher, staleness, memory."""
+    parts: list[str] = []
+    if any("cross_check" in s for s in strategies.values()):
+        parts += ["## Cross-validation", CROSS_CHECK_TEXT, _columns(CROSS_CHECK_COLUMNS, strategies)]
+    if any("writes" in s for s in strategies.values()):
+        parts += ["## Writes", "\n".join(_writes_line(name, s) for name, s in strategies.items())]
+    if plots:
+        parts += ["## Plots", *(f"![{caption}]({name})\n\n*{caption}*" for caption, name in plots.items())]
+    refreshers = _sections_of(strategies, "refresher")
+    parts += _section("## Background refresher", "", REFRESHER_COLUMNS, refreshers)
+    stale = _sections_of(strategies, "staleness")
+    live = [name for name in strategies if name not in stale]
+    not_sampled = f" Not sampled (live data, fresh by construction): {', '.join(live)}." if live else ""
+    parts += _section("## Staleness", STALENESS_TEXT + not_sampled, STALENESS_REPORT_COLUMNS, stale)
+    return parts + _section("## Memory", MEMORY_TEXT, MEMORY_COLUMNS, _sections_of(strategies, "memory"))
+
+
+def _scale_section(summary: dict[str, Any]) -> list[str]:
+    """The seed's scenario projected from this run's per-request costs."""
+    scale: dict[str, Any] = summary.get("scale_model") or {}
+    if not scale.get("strategies"):
+        return []
+    scenario = {k: fmt_count(num(scale.get("scenario"), k)) for k in ("players", "shards", "reads_per_s")}
+    assumptions = SCALE_ASSUMPTIONS.format(
+        players=scenario["players"],
+        shards=scenario["shards"],
+        reads=scenario["reads_per_s"],
+        ratio=fmt_count(num(scale.get("scenario"), "read_write_ratio")),
+    )
+    return ["## Scale model: the seed's scenario", assumptions, _columns(SCALE_COLUMNS, scale["strategies"])]
+
+
+def _claims_section(summary: dict[str, Any]) -> list[str]:
+    """Every seed claim next to what this run measured, with its verdict."""
+    claims = [*seed_claims(summary), *tradeoff_claims(summary)]
+    rows = [[c.claim, c.measured, c.projected, f"**{c.verdict}**: {c.reason}"] for c in claims]
+    return [
+        "## Seed claims vs measured",
+        f"Claims are quoted from the seed design doc; projections scale this run's per-request figures to the"
+        f" seed's {SEED_RPS:,} req/s.",
+        _table(["claim (seed)", "measured here", "projected to 10k req/s", "verdict"], rows, numeric=False),
+    ]
+
+
 def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str, str]) -> str:
     """Render the run as Markdown: warnings, scenario, comparison, cross-validation, plots, claims.
 
     Args:
-        summary: summary.json as a dict (the README).
+        summary: summary.json as a dict (docs/run-directory.md).
         meta: run metadata with optional keys machine, versions and git.
         plots: caption -> image file name relative to the report.
     """
     strategies: dict[str, Strategy] = summary.get("strategies") or {}
+    formats = cache_format_comparison(summary)
     parts = [
         f"# Leaderboard benchmark: {summary.get('run_id', 'unnamed run')}",
         *warning_banner(strategies),
@@ -161,68 +231,10 @@ def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str
         "Latencies in milliseconds (corrected unless marked raw or lag); per-request figures divide by"
         " attempts.",
         _columns(COMPARISON_COLUMNS, strategies),
-    ]
-    if any("cross_check" in s for s in strategies.values()):
-        parts += [
-            "## Cross-validation",
-            "The same traffic counted twice: by the load generator on its own sockets (reads only) and by"
-            " Redis's INFO counters (writer traffic subtracted). Per request; ratios are Redis/client and"
-            " agree when all three are within 1%.",
-            _columns(CROSS_CHECK_COLUMNS, strategies),
-        ]
-    if any("writes" in s for s in strategies.values()):
-        parts += ["## Writes", "\n".join(_writes_line(name, s) for name, s in strategies.items())]
-    if plots:
-        parts += ["## Plots", *(f"![{caption}]({name})\n\n*{caption}*" for caption, name in plots.items())]
-    refreshers = {
-        name: s["refresher"] for name, s in strategies.items() if isinstance(s.get("refresher"), dict)
-    }
-    if refreshers:
-        parts += ["## Background refresher", _columns(REFRESHER_COLUMNS, refreshers)]
-    stale = {name: s["staleness"] for name, s in strategies.items() if isinstance(s.get("staleness"), dict)}
-    if stale:
-        live = [name for name in strategies if name not in stale]
-        parts += [
-            "## Staleness",
-            "Once a second during the load, the true top n (scatter-gathered from the shards) against each"
-            " cached view's top n: how many true entries the view lacks, the largest rank displacement of"
-            " entries in both, and the age of the last full refresh."
-            + (f" Not sampled (live data, fresh by construction): {', '.join(live)}." if live else ""),
-            _columns(STALENESS_REPORT_COLUMNS, stale),
-        ]
-    memory = {name: s["memory"] for name, s in strategies.items() if isinstance(s.get("memory"), dict)}
-    if memory:
-        parts += [
-            "## Memory",
-            "`MEMORY USAGE` of each key after the strategy's run: the shards' leaderboards, the cached top"
-            " list and, where seeded, the single global sorted set.",
-            _columns(MEMORY_COLUMNS, memory),
-        ]
-    scale: dict[str, Any] = summary.get("scale_model") or {}
-    if scale.get("strategies"):
-        scenario = {k: fmt_count(num(scale.get("scenario"), k)) for k in ("players", "shards", "reads_per_s")}
-        parts += [
-            "## Scale model: the seed's scenario",
-            SCALE_ASSUMPTIONS.format(
-                players=scenario["players"],
-                shards=scenario["shards"],
-                reads=scenario["reads_per_s"],
-                ratio=fmt_count(num(scale.get("scenario"), "read_write_ratio")),
-            ),
-            _columns(SCALE_COLUMNS, scale["strategies"]),
-        ]
-    formats = cache_format_comparison(summary)
-    if formats:
-        parts += ["## Cache format: sorted set vs blob", formats]
-    ranks = {name: s["rank"] for name, s in strategies.items() if isinstance(s.get("rank"), dict)}
-    if ranks:
-        parts += ["## A player's global rank", RANK_TEXT, _columns(RANK_COLUMNS, ranks)]
-    claims = [*seed_claims(summary), *tradeoff_claims(summary)]
-    rows = [[c.claim, c.measured, c.projected, f"**{c.verdict}**: {c.reason}"] for c in claims]
-    parts += [
-        "## Seed claims vs measured",
-        f"Claims are quoted from the seed design doc; projections scale this run's per-request figures to the"
-        f" seed's {SEED_RPS:,} req/s.",
-        _table(["claim (seed)", "measured here", "projected to 10k req/s", "verdict"], rows, numeric=False),
+        *_measured_sections(strategies, plots),
+        *_scale_section(summary),
+        *(["## Cache format: sorted set vs blob", formats] if formats else []),
+        *_section("## A player's global rank", RANK_TEXT, RANK_COLUMNS, _sections_of(strategies, "rank")),
+        *_claims_section(summary),
     ]
     return "\n\n".join(parts) + "\n"

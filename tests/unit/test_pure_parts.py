@@ -82,7 +82,7 @@ def test_parse_info_and_commandstats() -> None:
 
 
 def test_memory_figures_from_key_sizes() -> None:
-    from analysis.summary import memory_figures
+    from analysis.sections import memory_figures
 
     sizes = {
         "shard-0": 600,
@@ -106,7 +106,7 @@ def test_memory_figures_from_key_sizes() -> None:
 
 
 def test_refresh_spike_compares_refresh_rates_with_steady_reads() -> None:
-    from analysis.summary import refresh_spike
+    from analysis.sections import refresh_spike
 
     refresher = {
         "refreshes": 2,

@@ -8,7 +8,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analysis.summary import SCHEMA_VERSION, _per_node, _write_calls, build_summary, loadgen_cpu_percent
+from analysis.runfiles import SCHEMA_VERSION
+from analysis.sections import loadgen_cpu_percent, per_node_figures, write_calls
+from analysis.summary import build_summary
 from tests.unit.synthetic_run import Interval, Redis, Worker, histogram_of, steady_worker, write_run
 
 OPEN_100 = {"mode": "open", "target_rps": 100.0, "lag_p99_limit_us": 10_000, "cpu_limit_percent": 90}
@@ -262,7 +264,7 @@ def test_writer_zincrbys_do_not_make_a_shard_a_serving_node() -> None:
             "usec": [0, 0],
         }
     )
-    per_node = _per_node(nodes, 1.0, stats)
+    per_node = per_node_figures(nodes, 1.0, stats)
     assert per_node["shard-0"]["write_commands"] == 100
     assert per_node["cache"]["write_commands"] == 0
-    assert _write_calls(None) == {}
+    assert write_calls(None) == {}
