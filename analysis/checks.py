@@ -1,6 +1,6 @@
 """Gate checks: one-line expressions over summary.json parsed into small frozen objects.
 
-Grammar (README "Performance gate")::
+Grammar (docs/performance-gate.md)::
 
     check   := operand OP bound [("±" | "+-") NUMBER "%"]      tolerance only with ==
     operand := METRIC | "ratio(" METRIC "," METRIC ")"

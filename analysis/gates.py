@@ -1,4 +1,4 @@
-"""Evaluating gate checks on one or more runs against an optional baseline (README "Performance gate")."""
+"""Evaluating gate checks on one or more runs against an optional baseline (docs/performance-gate.md)."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def _decide_exact(
 def _decide_timing(
     check: Check, samples: list[float], baseline_samples: list[float], limits: list[float]
 ) -> _Decision:
-    """The noise rule (README "Performance gate"): medians, a noise band, and a CV test."""
+    """The noise rule (docs/performance-gate.md): medians, a noise band, and a CV test."""
     current, limit = noise.median(samples), noise.median(limits)
     n = f"n={len(samples)}" + (f", baseline n={len(baseline_samples)}" if baseline_samples else "")
     cv = noise.worst_cv(

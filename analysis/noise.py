@@ -1,4 +1,4 @@
-"""The noise rule for timing metrics over repeated runs (README "Performance gate").
+"""The noise rule for timing metrics over repeated runs (docs/performance-gate.md).
 
 A timing check takes the median over K repeats (and over the baseline's runs). It is UNSTABLE when
 the worst CV exceeds MAX_CV *and* the median lies within the noise band of what it is compared

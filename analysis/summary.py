@@ -1,4 +1,4 @@
-"""summary.json: per-strategy figures from the tidy frames (schema in README.md)."""
+"""summary.json: per-strategy figures from the tidy frames (schema in docs/run-directory.md)."""
 
 from __future__ import annotations
 
@@ -99,7 +99,8 @@ def strategy_summary(
     duration_s = duration_s_of(workers_frame)
     per_node = per_node_figures(node_frame, duration_s, commandstats_frame)
     totals = totals_of(workers_frame, per_node, duration_s)
-    # The flat figures come from the metric table; _take places them in the README schema's order.
+    # The flat figures come from the metric table; _take places them in the schema's order
+    # (docs/run-directory.md).
     # A dict display is evaluated left to right, so **figures at the end holds the figures not placed
     # above: one added to the table appears there without a change here.
     figures = metrics.figures(totals)

@@ -66,7 +66,7 @@ def _staleness_vs_load(ax: Axes, frame: pd.DataFrame) -> None:
 
 
 def sweep_figure(frame: pd.DataFrame, param: str, unit: str) -> Figure:
-    """Two panels chosen for the parameter (see README "Sweeps")."""
+    """Two panels chosen for the parameter (see docs/methodology.md "Sweeps")."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(FIGSIZE_IN[0] * 1.3, FIGSIZE_IN[1]), dpi=DPI)
     if param in ("refresh-interval", "read-write-ratio"):
         _lines(left, frame, "stale_entries_mean", "entries differing (mean)")

@@ -196,7 +196,7 @@ def _peak(cached: Strategy, scale: Strategy | None) -> Claim:
         f"{fmt_count(rps)} req/s {'valid' if valid else 'not valid'} in this run",
         projected,
         Verdict.NOT_MEASURABLE,
-        "this run stayed below 10k req/s; run with --rps 10000 --workers 2 (README)",
+        "this run stayed below 10k req/s; run with --rps 10000 --workers 2 (docs/methodology.md)",
     )
 
 
@@ -238,7 +238,7 @@ def _incremental(strategies: dict[str, Strategy]) -> Claim:
         "write cost x writes/s",
         _holds(fresher),
         "patching on write keeps the top fresh at a few commands per write; falling scores wait for the"
-        " full refresh (README)",
+        " full refresh (bench/strategies/incremental.py)",
     )
 
 

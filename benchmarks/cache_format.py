@@ -13,7 +13,8 @@ import argparse
 import time
 from collections.abc import Callable
 
-from bench.cache.refresher import EVERY_FORMAT, CacheRefresher
+from bench.cache.formats import FORMATS as CACHE_FORMATS
+from bench.cache.refresher import CacheRefresher
 from bench.keys import Keys
 from bench.seeding.seed import seed
 from bench.strategies import REGISTRY, Strategy
@@ -39,7 +40,7 @@ def main() -> None:
     with open_topology(TopologyOptions(shards=2)) as topology:
         keys = Keys()
         seed(topology, keys, args.players, 42)
-        refresher = CacheRefresher(topology, keys, EVERY_FORMAT)
+        refresher = CacheRefresher(topology, keys, tuple(CACHE_FORMATS.values()))
         refresher.refresh()
         refresher.close()
         strategies: dict[str, Strategy] = {name: REGISTRY[name](topology, keys) for name in FORMATS}

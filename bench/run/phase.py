@@ -73,10 +73,12 @@ class Background:
 
     def stop(self) -> None:
         """Stop the refresher, take the closing telemetry sample, release every connection."""
-        if self.thread is not None:
-            self.thread.stop()
-        self.sampler.stop()
-        self.close()
+        try:
+            if self.thread is not None:
+                self.thread.stop()
+            self.sampler.stop()
+        finally:
+            self.close()
 
     def close(self) -> None:
         for part in (self.refresher, self.probe):

@@ -8,7 +8,7 @@ The player's global rank is the "cached" half of the seed's sentence, so it is a
 (``rank_is_exact = False``): ``ZSCORE`` on the player's shard (round trip 1), then on the cache node
 ``ZCOUNT cache (score +inf`` and ``HGET meta refreshed_at_s`` pipelined (round trip 2). A count
 below the cache's size means the player is in the cached top 1000: the rank is exact as of the last
-refresh. Otherwise it is interpolated in the refresher's score histogram (bench/rankhist.py), which
+refresh. Otherwise it is interpolated in the refresher's score histogram (bench/cache/rankhist.py), which
 each instance keeps client-side and fetches again (``GET``, one more round trip) only when the
 refresh time in the meta hash changed: once per refresh per application server. So 3 commands on
 2 nodes per query, against the exact rank's 1 + N commands on N nodes.

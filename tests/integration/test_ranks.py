@@ -63,7 +63,7 @@ def test_regional_rank_is_exact_in_the_cached_top_and_bucket_bounded_below(topol
                 # In the cached top 1000, right after a refresh: exact.
                 assert got == exact, player
             else:
-                # Bound (bench/rankhist.py): the true and the interpolated count above the score both
+                # Bound (bench/cache/rankhist.py): the true and the interpolated count above the score both
                 # lie between the counts at the bucket's two boundaries, so they differ by at most
                 # the players in that bucket; no write has happened since the refresh.
                 bound = bucket_players(histogram, score)

@@ -85,7 +85,7 @@ HEADERS_BEFORE = {
         "|abs error p50 / p99 / max|rel error p50 / p99|share exact",
     ),
 }
-# summary.json's key order for one strategy (README schema), which the table must not move.
+# summary.json's key order for one strategy (docs/run-directory.md's schema), which the table must not move.
 ENTRY_KEYS = [
     "requests",
     "failures",
