@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +26,8 @@ CHECKS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def keep_signal_handlers() -> Iterator[None]:
-    """main() installs the CLI's signal handlers; the test process gets its own back."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
+# main() installs the CLI's signal handlers; tests/unit/conftest.py gives the test process its own back.
+pytestmark = pytest.mark.usefixtures("keep_signal_handlers")
 
 
 def run_dir(root: Path, name: str, summary: dict[str, Any] | None = None) -> Path:

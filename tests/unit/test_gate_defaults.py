@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +17,8 @@ from bench.cli.main import main
 from tests.unit.sample_summary import make_summary
 from tests.unit.test_gate_cli import run_dir
 
-
-@pytest.fixture(autouse=True)
-def keep_signal_handlers() -> Iterator[None]:
-    """main() installs the CLI's signal handlers; the test process gets its own back."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
+# main() installs the CLI's signal handlers; tests/unit/conftest.py gives the test process its own back.
+pytestmark = pytest.mark.usefixtures("keep_signal_handlers")
 
 
 def gate_rows(run: Path) -> dict[str, dict[str, Any]]:
