@@ -17,9 +17,12 @@ from pathlib import Path
 import redis
 
 from bench.errors import TopologyError, UsageError
+from bench.topology.endpoint import Endpoint
+from bench.wire.policy import TimeoutPolicy
 
 SERVER_BIN_ENV = "LBBENCH_SERVER_BIN"
 READY_TIMEOUT_S = 15.0
+READY_PING_TIMEOUT_MS = 1000.0
 STOP_TIMEOUT_S = 5.0
 PORT_ATTEMPTS = 3
 _PR_SET_PDEATHSIG = 1
@@ -190,7 +193,8 @@ class LocalServers:
         return ServerProcess(name=name, port=port, process=process, log_path=log_path)
 
     def _wait_ready(self, server: ServerProcess, deadline: float) -> None:
-        client = redis.Redis(host="127.0.0.1", port=server.port, socket_connect_timeout=0.5, socket_timeout=1)
+        # The harness's one policy: no retries, so a refused connection returns at once and we poll.
+        client = Endpoint(server.name, "server", server.url, TimeoutPolicy(READY_PING_TIMEOUT_MS)).client()
         try:
             while True:
                 if server.process.poll() is not None:
