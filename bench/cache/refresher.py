@@ -61,9 +61,10 @@ class CacheRefresher:
         self._shard_names = [e.name for e in topology.shards]
         self._cache_name = topology.cache.name
         # Each shard's top list, then what the formats read next to it, in one round trip.
-        self._extra_reads = [(f.name, len(f.shard_reads(keys))) for f in self.formats]
+        extra = {f.name: f.shard_reads(keys) for f in self.formats}
+        self._extra_reads = [(name, len(commands)) for name, commands in extra.items()]
         reads = [("ZRANGE", keys.shard, 0, top_n - 1, "REV", "WITHSCORES")]
-        reads += [command for f in self.formats for command in f.shard_reads(keys)]
+        reads += [command for commands in extra.values() for command in commands]
         self._reads = len(reads)
         self._packed_reads = self._cache.pack_commands(reads)
 

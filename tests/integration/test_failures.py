@@ -27,11 +27,8 @@ LBBENCH = [sys.executable, "-m", "bench"]
 def pid_listening_on(port: int) -> int:
     """The process of ours that listens on ``port`` on 127.0.0.1."""
     for proc in psutil.Process().children(recursive=True):
-        try:
-            if any(c.laddr.port == port and c.status == psutil.CONN_LISTEN for c in proc.net_connections()):
-                return proc.pid
-        except psutil.NoSuchProcess:
-            continue
+        if _listens(proc, port):
+            return proc.pid
     raise AssertionError(f"nobody of ours listens on port {port}")
 
 
