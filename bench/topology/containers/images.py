@@ -1,0 +1,118 @@
+"""Building the project's images offline: a build context staged on the host, no network in the build."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import docker
+from docker.errors import BuildError, DockerException, ImageNotFound
+
+from bench.errors import RunError, UsageError
+from bench.topology.processes import ServerBinary, embedded_server_binary
+
+#: The official image users with a registry get by default (``--image``).
+DEFAULT_SERVER_IMAGE = "valkey/valkey:8.1"
+LOCAL_SERVER_REPO = "lbbench/valkey"
+_LDD_PATH = re.compile(r"(/\S+)\s+\(0x")
+
+Progress = Callable[[str], None]
+
+
+def docker_dir() -> Path:
+    """The repository's ``docker/`` folder (Dockerfiles and compose); builds need a source checkout."""
+    path = Path(__file__).resolve().parents[3] / "docker"
+    if not (path / "server.Dockerfile").is_file():
+        raise UsageError(f"no Dockerfiles at {path}: build images from a source checkout of the project")
+    return path
+
+
+def linked_libraries(binary: str) -> list[str]:
+    """Absolute paths of the shared libraries (and loader) ``ldd`` resolves for ``binary``."""
+    ldd = shutil.which("ldd")
+    if ldd is None:
+        raise UsageError("ldd not found: it lists the libraries the server image needs")
+    try:
+        out = subprocess.run([ldd, binary], capture_output=True, text=True, timeout=30, check=False)
+    except OSError as exc:
+        raise UsageError(f"cannot run ldd on {binary}: {exc.strerror}") from None
+    if out.returncode != 0:
+        if "not a dynamic executable" in out.stdout + out.stderr:
+            return []
+        raise UsageError(f"ldd {binary} failed: {out.stderr.strip() or out.stdout.strip()}")
+    if "not found" in out.stdout:
+        missing = [line.split()[0] for line in out.stdout.splitlines() if "not found" in line]
+        raise UsageError(f"{binary} needs libraries this machine lacks: {', '.join(missing)}")
+    return _LDD_PATH.findall(out.stdout)
+
+
+def copy_into_rootfs(rootfs: Path, source: str | Path, target: str | None = None) -> None:
+    """Copy ``source`` (following links) to the same absolute path, or ``target``, under ``rootfs``."""
+    dest = rootfs / (target or str(source)).lstrip("/")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, dest)
+
+
+def build_image(
+    client: docker.DockerClient,
+    context: Path,
+    dockerfile: str,
+    tag: str,
+    *,
+    buildargs: dict[str, str] | None = None,
+) -> str:
+    """``docker build`` of ``context`` with no network; returns the image id."""
+    try:
+        image, _ = client.images.build(
+            path=str(context),
+            dockerfile=dockerfile,
+            tag=tag,
+            buildargs=buildargs or {},
+            network_mode="none",
+            rm=True,
+            forcerm=True,
+        )
+    except BuildError as exc:
+        last = [str(chunk.get("stream", chunk.get("error", ""))).strip() for chunk in exc.build_log]
+        detail = next((line for line in reversed(last) if line), exc.msg)
+        raise RunError(f"building {tag} failed: {detail}") from None
+    except DockerException as exc:
+        raise RunError(f"building {tag} failed: {exc}") from None
+    return str(image.id)
+
+
+def local_server_tag(binary: ServerBinary) -> str:
+    """``lbbench/valkey:<version>``: the tag of the image built from ``binary``."""
+    return f"{LOCAL_SERVER_REPO}:{binary.version}"
+
+
+def build_server_image(client: docker.DockerClient, progress: Progress = print) -> str:
+    """Build the FROM-scratch server image from the bundled valkey-server; returns its tag."""
+    binary = embedded_server_binary()
+    tag = local_server_tag(binary)
+    progress(f"building {tag} from {binary.path}")
+    with tempfile.TemporaryDirectory(prefix="lbbench-image-") as tmp:
+        context = Path(tmp)
+        rootfs = context / "rootfs"
+        copy_into_rootfs(rootfs, binary.path, f"/usr/local/bin/{binary.name}")
+        for library in linked_libraries(binary.path):
+            copy_into_rootfs(rootfs, library)
+        for folder in ("data", "tmp"):
+            (rootfs / folder).mkdir(exist_ok=True)
+        (rootfs / "tmp").chmod(0o1777)
+        shutil.copy2(docker_dir() / "server.Dockerfile", context / "Dockerfile")
+        image_id = build_image(client, context, "Dockerfile", tag)
+    progress(f"built {tag} ({image_id[:19]})")
+    return tag
+
+
+def local_image_id(client: docker.DockerClient, name: str) -> str | None:
+    """The id of image ``name`` if the engine has it, else None."""
+    try:
+        return str(client.images.get(name).id)
+    except ImageNotFound:
+        return None
