@@ -10,7 +10,7 @@ PERF_ARGS ?= --players 50000 --duration 5 --rps 300
 PERF_DIR  ?= results/perf-gate
 PERF_GATE ?= .ci/perf-gate.toml
 
-.PHONY: run test lint typecheck unit integration bench perf-gate perf-baseline venv clean
+.PHONY: run test lint typecheck unit integration bench perf-gate perf-baseline image venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,5 +61,10 @@ perf-baseline: $(STAMP)
 	for i in 1 2 3; do $(BIN)/lbbench compare $(PERF_ARGS) --out $(PERF_DIR)-$$i || exit 1; done
 	$(BIN)/lbbench baseline save $(PERF_DIR)-1 $(PERF_DIR)-2 $(PERF_DIR)-3 --name ci-smoke --overwrite
 
+## The container images, built with no network inside the builds: lbbench/valkey (server),
+## lbbench/python (this machine's Python) and lbbench/loadgen (the project); docs/containers.md
+image: $(STAMP)
+	$(BIN)/lbbench image build
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache .cache

@@ -12,6 +12,7 @@ from bench.cache.refresher import REFRESH_INTERVAL_S
 from bench.cli.args import Parser, data_parent, load_parent, positive_int, topology_parent
 from bench.cli.commands import cmd_refresh, cmd_seed, cmd_top, cmd_up
 from bench.cli.gate import GATE_COMMANDS, add_gate_parsers
+from bench.cli.image import add_image_parser, cmd_image
 from bench.cli.runs import cmd_compare, cmd_report, cmd_sweep
 from bench.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, RunError, UsageError
 from bench.run.sweep import PARAMS as SWEEP_PARAMS
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--refresh-interval", type=float, default=REFRESH_INTERVAL_S)
     add_gate_parsers(sub)
+    add_image_parser(sub)
     return parser
 
 
@@ -71,6 +73,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "refresh": cmd_refresh,
     "seed": cmd_seed,
     "up": cmd_up,
+    "image": cmd_image,
     **GATE_COMMANDS,
 }
 

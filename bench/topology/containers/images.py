@@ -10,14 +10,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import docker
-from docker.errors import BuildError, DockerException, ImageNotFound
+from docker.errors import DockerException, ImageNotFound
 
 from bench.errors import RunError, UsageError
+from bench.topology.containers.engine import LABEL_PROJECT, LABEL_ROLE, PROJECT
 from bench.topology.processes import ServerBinary, embedded_server_binary
 
 #: The official image users with a registry get by default (``--image``).
 DEFAULT_SERVER_IMAGE = "valkey/valkey:8.1"
 LOCAL_SERVER_REPO = "lbbench/valkey"
+# A cold loadgen build (pip installing numpy, pandas, matplotlib) takes a minute or two on 2 cores.
+BUILD_TIMEOUT_S = 1800
 _LDD_PATH = re.compile(r"(/\S+)\s+\(0x")
 
 Progress = Callable[[str], None]
@@ -64,25 +67,48 @@ def build_image(
     tag: str,
     *,
     buildargs: dict[str, str] | None = None,
+    role: str = "image",
+    progress: Progress | None = None,
 ) -> str:
-    """``docker build`` of ``context`` with no network; returns the image id."""
+    """``docker build`` of ``context`` with no network; returns the image id.
+
+    The build is streamed so that ``progress`` hears each Dockerfile step as it starts: a step that
+    installs a wheelhouse runs for a minute, and a silent minute reads as a hang.
+    """
+    image_id = None
     try:
-        image, _ = client.images.build(
+        # The client's own timeout (60 s) is per read: a step that prints nothing for longer would fail.
+        stream = client.api.build(
             path=str(context),
             dockerfile=dockerfile,
             tag=tag,
             buildargs=buildargs or {},
+            labels={LABEL_PROJECT: PROJECT, LABEL_ROLE: role},
             network_mode="none",
             rm=True,
             forcerm=True,
+            decode=True,
+            timeout=BUILD_TIMEOUT_S,
         )
-    except BuildError as exc:
-        last = [str(chunk.get("stream", chunk.get("error", ""))).strip() for chunk in exc.build_log]
-        detail = next((line for line in reversed(last) if line), exc.msg)
-        raise RunError(f"building {tag} failed: {detail}") from None
+        last = ""
+        for chunk in stream:
+            if "error" in chunk:
+                raise RunError(f"building {tag} failed: {_one_line(str(chunk['error'])) or last}")
+            line = str(chunk.get("stream", "")).strip()
+            if line:
+                last = _one_line(line)
+                if progress and line.startswith("Step "):
+                    progress(f"{tag}: {last}")
+            image_id = chunk.get("aux", {}).get("ID", image_id)
     except DockerException as exc:
-        raise RunError(f"building {tag} failed: {exc}") from None
-    return str(image.id)
+        raise RunError(f"building {tag} failed: {_one_line(str(exc))}") from None
+    if image_id is None:
+        raise RunError(f"building {tag} failed: the engine reported no image id")
+    return str(image_id)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def local_server_tag(binary: ServerBinary) -> str:
@@ -90,10 +116,19 @@ def local_server_tag(binary: ServerBinary) -> str:
     return f"{LOCAL_SERVER_REPO}:{binary.version}"
 
 
-def build_server_image(client: docker.DockerClient, progress: Progress = print) -> str:
+def make_dirs(rootfs: Path, *folders: str) -> None:
+    """Create ``folders`` and a world-writable, sticky /tmp (a FROM scratch image has neither)."""
+    for folder in (*folders, "tmp"):
+        (rootfs / folder).mkdir(parents=True, exist_ok=True)
+    (rootfs / "tmp").chmod(0o1777)
+
+
+def build_server_image(
+    client: docker.DockerClient, progress: Progress = print, *, tag: str | None = None
+) -> str:
     """Build the FROM-scratch server image from the bundled valkey-server; returns its tag."""
     binary = embedded_server_binary()
-    tag = local_server_tag(binary)
+    tag = tag or local_server_tag(binary)
     progress(f"building {tag} from {binary.path}")
     with tempfile.TemporaryDirectory(prefix="lbbench-image-") as tmp:
         context = Path(tmp)
@@ -101,11 +136,9 @@ def build_server_image(client: docker.DockerClient, progress: Progress = print) 
         copy_into_rootfs(rootfs, binary.path, f"/usr/local/bin/{binary.name}")
         for library in linked_libraries(binary.path):
             copy_into_rootfs(rootfs, library)
-        for folder in ("data", "tmp"):
-            (rootfs / folder).mkdir(exist_ok=True)
-        (rootfs / "tmp").chmod(0o1777)
+        make_dirs(rootfs, "data")
         shutil.copy2(docker_dir() / "server.Dockerfile", context / "Dockerfile")
-        image_id = build_image(client, context, "Dockerfile", tag)
+        image_id = build_image(client, context, "Dockerfile", tag, role="server", progress=progress)
     progress(f"built {tag} ({image_id[:19]})")
     return tag
 

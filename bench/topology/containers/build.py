@@ -1,0 +1,174 @@
+"""`lbbench image build`: which images, in which order, from which base; the loadgen image and its check.
+
+The server image comes from the bundled valkey-server; the loadgen image installs the wheelhouse on a
+Python base, by default one made from the host's own Python. No build reaches the network.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+from docker.errors import ContainerError, DockerException
+
+from bench.errors import RunError, UsageError
+from bench.topology.containers import IMAGE_TARGETS
+from bench.topology.containers.engine import LABEL_PROJECT, PROJECT, run_labels
+from bench.topology.containers.images import (
+    Progress,
+    build_image,
+    build_server_image,
+    docker_dir,
+    local_image_id,
+)
+from bench.topology.containers.pythonbase import build_python_base, python_base_tag
+from bench.topology.containers.wheelhouse import Project, build_wheelhouse, source_project
+
+LOADGEN_REPO = "lbbench/loadgen"
+# Every compiled dependency, imported: a shared library missing from the base fails here, not mid-run.
+IMPORT_CHECK = "import bench.cli.main, loadgen, locust, gevent, zmq, hiredis, numpy, pandas, matplotlib"
+
+
+@dataclass(frozen=True)
+class Tags:
+    """Tags to build under instead of the defaults (tests build under their own)."""
+
+    server: str | None = None
+    python_base: str | None = None
+    loadgen: str | None = None
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    tag: str
+    image_id: str
+    size_bytes: int
+    seconds: float
+
+
+def loadgen_tag(project: Project) -> str:
+    """``lbbench/loadgen:<project version>``."""
+    return f"{LOADGEN_REPO}:{project.version}"
+
+
+def build_images(
+    client: docker.DockerClient,
+    progress: Progress,
+    *,
+    only: str | None = None,
+    base: str | None = None,
+    tags: Tags | None = None,
+) -> list[BuiltImage]:
+    """Build ``only`` one image, or all three (the Python base only without ``base``)."""
+    tags = tags or Tags()
+    if only not in (None, *IMAGE_TARGETS):
+        raise UsageError(f"--only must be one of {', '.join(IMAGE_TARGETS)}, got {only!r}")
+    if base and only in ("server", "python-base"):
+        raise UsageError(f"--base is the loadgen image's base; it does not apply to --only {only}")
+    built: list[BuiltImage] = []
+    try:
+        if only in (None, "server"):
+            started = time.monotonic()
+            built.append(_describe(client, build_server_image(client, progress, tag=tags.server), started))
+        if only != "server":
+            built += _build_python_images(client, progress, only=only, base=base, tags=tags)
+    finally:
+        _remove_superseded(client, progress)
+    return built
+
+
+def _build_python_images(
+    client: docker.DockerClient, progress: Progress, *, only: str | None, base: str | None, tags: Tags
+) -> list[BuiltImage]:
+    """The wheelhouse, then the Python base (unless ``base``) and the loadgen image, as ``only`` says."""
+    built: list[BuiltImage] = []
+    project = source_project()
+    base_tag = base or tags.python_base or python_base_tag()
+    if only == "loadgen" and base is None and local_image_id(client, base_tag) is None:
+        raise UsageError(
+            f"the base image {base_tag} is not built: run `lbbench image build --only python-base` "
+            "first, or pass --base IMAGE"
+        )
+    with tempfile.TemporaryDirectory(prefix="lbbench-image-") as tmp:
+        context = Path(tmp)
+        started = time.monotonic()
+        wheels = build_wheelhouse(project, context / "wheelhouse", progress)
+        if base is None and only in (None, "python-base"):
+            tag = build_python_base(client, wheels, progress, tag=base_tag)
+            built.append(_describe(client, tag, started))
+            started = time.monotonic()
+        if only in (None, "loadgen"):
+            tag = _build_loadgen(client, project, context, base_tag, progress, tag=tags.loadgen)
+            built.append(_describe(client, tag, started))
+    return built
+
+
+def _remove_superseded(client: docker.DockerClient, progress: Progress) -> None:
+    """Remove our untagged images: those a rebuild replaced, and the loadgen build's install stage.
+
+    The install stage (base + wheels + installed packages, 500 MB) would only serve as the build cache
+    of an identical rebuild; every change to the sources changes the project's wheel anyway.
+    """
+    try:
+        result = client.images.prune(filters={"dangling": True, "label": f"{LABEL_PROJECT}={PROJECT}"})
+    except DockerException:
+        return  # housekeeping only: the images are built
+    if result.get("SpaceReclaimed"):
+        progress(f"removed superseded build images ({result['SpaceReclaimed'] / 1e6:.0f} MB)")
+
+
+def _build_loadgen(
+    client: docker.DockerClient,
+    project: Project,
+    context: Path,
+    base: str,
+    progress: Progress,
+    *,
+    tag: str | None,
+) -> str:
+    """Build the loadgen image on ``base`` from the wheelhouse in ``context``, then check that it runs."""
+    tag = tag or loadgen_tag(project)
+    progress(f"building {tag} on {base} (installing the wheelhouse takes a minute)")
+    shutil.copy2(docker_dir() / "loadgen.Dockerfile", context / "Dockerfile")
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    buildargs = {"BASE": base, "PYTHON_VERSION": version}
+    image_id = build_image(
+        client, context, "Dockerfile", tag, buildargs=buildargs, role="loadgen", progress=progress
+    )
+    progress(f"built {tag} ({image_id[:19]}); checking that it runs")
+    try:
+        for command in (["python3", "-c", IMPORT_CHECK], *([script, "--help"] for script in project.scripts)):
+            _check_runs(client, tag, command)
+    except RunError:
+        # The tag must not name an image that cannot run.
+        client.images.remove(image_id, force=True)
+        raise
+    return tag
+
+
+def _check_runs(client: docker.DockerClient, tag: str, command: list[str]) -> None:
+    try:
+        client.containers.run(
+            tag, command, remove=True, network_disabled=True, labels=run_labels("image-build", "check")
+        )
+    except ContainerError as exc:
+        stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else str(exc.stderr)
+        lines = [line.strip() for line in stderr.splitlines() if line.strip()] or [f"exit {exc.exit_status}"]
+        raise RunError(f"the image {tag} cannot run `{' '.join(command)}`: {lines[-1]}") from None
+    except DockerException as exc:
+        raise RunError(f"cannot run a container of {tag}: {exc}") from None
+
+
+def _describe(client: docker.DockerClient, tag: str, started: float) -> BuiltImage:
+    image = client.images.get(tag)
+    return BuiltImage(
+        tag=tag,
+        image_id=str(image.id),
+        size_bytes=int(image.attrs.get("Size", 0)),
+        seconds=time.monotonic() - started,
+    )
