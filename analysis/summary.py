@@ -36,6 +36,26 @@ from analysis.staleness import staleness_summary
 MIN_RATE_FRACTION = 0.95
 
 
+#: meta.json topology fields a container run records (bench/topology/containers/provider.py).
+CONTAINER_FIELDS = (
+    "image",
+    "image_id",
+    "image_source",
+    "network_mode",
+    "network",
+    "userland_proxy",
+    "shard_limits",
+    "engine_version",
+)
+
+
+def _containers(topology: dict[str, Any]) -> dict[str, Any] | None:
+    """How the servers ran in containers (None when they did not)."""
+    if "network_mode" not in topology:
+        return None
+    return {key: topology.get(key) for key in CONTAINER_FIELDS}
+
+
 def guard_reasons(entry: dict[str, Any], window: Window) -> list[str]:
     """Why a strategy's latencies describe the load generator rather than Redis (empty: valid)."""
     reasons = []
@@ -167,6 +187,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
             "top_n": options.get("top_n"),
             "server": meta.get("server"),
             "provider": options.get("provider"),
+            "containers": _containers(meta.get("topology") or {}),
         },
         "strategies": {},
     }

@@ -15,8 +15,6 @@ from docker.errors import BuildError, DockerException, ImageNotFound
 from bench.errors import RunError, UsageError
 from bench.topology.processes import ServerBinary, embedded_server_binary
 
-#: The official image users with a registry get by default (``--image``).
-DEFAULT_SERVER_IMAGE = "valkey/valkey:8.1"
 LOCAL_SERVER_REPO = "lbbench/valkey"
 _LDD_PATH = re.compile(r"(/\S+)\s+\(0x")
 
