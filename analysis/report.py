@@ -114,6 +114,12 @@ def _scenario_paragraph(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     containers: dict[str, Any] | None = scenario.get("containers")
     if containers:
         text += " " + _containers_sentence(containers)
+        relay = {
+            name: num(s, "relay_cpu_us_per_request") for name, s in (summary.get("strategies") or {}).items()
+        }
+        if any(value is not None for value in relay.values()):
+            per = ", ".join(f"{name} {fmt_count(value, 1)} µs" for name, value in relay.items())
+            text += f" docker-proxy CPU per request: {per}."
     versions: dict[str, Any] = meta.get("versions") or {}
     if versions:
         text += " Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()) + "."
@@ -140,7 +146,7 @@ def _containers_sentence(containers: dict[str, Any]) -> str:
     return (
         f"Containers: image `{containers.get('image')}` ({containers.get('image_source')},"
         f" `{str(containers.get('image_id', ''))[:19]}`), {containers.get('network_mode')} network"
-        f" ({hop}: {containers.get('network')}), Docker Engine {containers.get('engine_version')},"
+        f" ({hop}), Docker Engine {containers.get('engine_version')},"
         f" per-shard limits: {limit_text or 'none'}."
     )
 

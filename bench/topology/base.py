@@ -76,6 +76,9 @@ class Topology:
     server: str = "unknown"  # "valkey-server 8.1.8"
     details: dict[str, Any] = field(default_factory=dict)  # provider-specific, JSON-safe, no secrets
     on_close: Callable[[], None] | None = field(default=None, repr=False)
+    #: Cumulative CPU seconds of the processes relaying traffic between the harness and the servers
+    #: (docker-proxy); None when nothing relays it.
+    relay_cpu_s: Callable[[], float] | None = field(default=None, repr=False)
 
     @property
     def nodes(self) -> list[Endpoint]:

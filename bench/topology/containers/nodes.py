@@ -6,10 +6,12 @@ import contextlib
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 from docker import DockerClient
 from docker.errors import DockerException, NotFound
 from testcontainers.core.container import DockerContainer
@@ -46,6 +48,7 @@ class RunContainers:
     spec: NodeSpec
     containers: list[DockerContainer] = field(default_factory=list)
     network_id: str | None = None
+    ports: set[int] = field(default_factory=set)  # the published 127.0.0.1 ports (bridge mode)
 
     def start(self, role: str, name: str, limits: dict[str, Any]) -> str:
         """Start one server container and wait until it answers PING; returns its redis:// URL."""
@@ -88,6 +91,7 @@ class RunContainers:
             ) from None
         if spec.network_mode == "bridge":
             port = _published_port(container)
+            self.ports.add(port)
         return container, f"redis://127.0.0.1:{port}"
 
     def _create_network(self) -> str:
@@ -97,7 +101,7 @@ class RunContainers:
         return str(network.id)
 
     def _unreachable_hint(self) -> str:
-        if self.spec.network_mode != "bridge" or userland_proxy_in_path() is not False:
+        if self.spec.network_mode != "bridge" or not engine_runs_here():
             return ""
         if _ROUTE_LOCALNET.is_file() and _ROUTE_LOCALNET.read_text().strip() == "0":
             return (
@@ -148,24 +152,36 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def userland_proxy_in_path() -> bool | None:
-    """Whether dockerd's userland proxy carries published ports here (None: cannot tell).
-
-    dockerd's flag is not visible through the API, so look for the proxy processes themselves;
-    this only works when the engine runs on this machine, which is the only kind the harness uses.
-    """
-    proc = Path("/proc")
-    dockerd_seen = False
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
+def proxy_processes(ports: set[int]) -> list[psutil.Process]:
+    """The docker-proxy processes relaying any of these 127.0.0.1 ``ports`` (none without the proxy)."""
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        args: list[str] = proc.info["cmdline"] or []
+        if proc.info["name"] != "docker-proxy" or "-host-port" not in args:
             continue
-        with contextlib.suppress(OSError):
-            argv0 = (entry / "cmdline").read_bytes().split(b"\0", 1)[0]
-            name = Path(argv0.decode(errors="replace")).name
-            if name == "docker-proxy":
-                return True
-            dockerd_seen = dockerd_seen or name == "dockerd"
-    return False if dockerd_seen else None
+        with contextlib.suppress(IndexError, ValueError):
+            if int(args[args.index("-host-port") + 1]) in ports:
+                found.append(proc)
+    return found
+
+
+def engine_runs_here() -> bool:
+    """Whether dockerd is a process on this machine (so its proxies would be seen here too)."""
+    return any(proc.info["name"] == "dockerd" for proc in psutil.process_iter(["name"]))
+
+
+def relay_cpu_s(processes: list[psutil.Process]) -> Callable[[], float]:
+    """A reader of the cumulative CPU seconds of ``processes`` (an exited one counts what it last had)."""
+    last: dict[int, float] = {}
+
+    def read() -> float:
+        for proc in processes:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                last[proc.pid] = times.user + times.system
+        return sum(last.values())
+
+    return read
 
 
 def remove_orphans(client: DockerClient) -> int:

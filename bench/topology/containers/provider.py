@@ -10,6 +10,7 @@ from bench.errors import UsageError
 from bench.topology.base import DEFAULT_SHARDS, Provider, Topology, TopologyOptions, endpoints
 
 if TYPE_CHECKING:  # the docker SDK and testcontainers load when a run opens, not on every `lbbench --help`
+    import psutil
     from docker import DockerClient
 
     from bench.topology.containers.serverimage import ServerImage
@@ -66,7 +67,13 @@ class DockerProvider(Provider):
 
     def open(self) -> Topology:
         from bench.topology.containers.engine import engine, prepare_testcontainers
-        from bench.topology.containers.nodes import NodeSpec, RunContainers, new_run_id, remove_orphans
+        from bench.topology.containers.nodes import (
+            NodeSpec,
+            RunContainers,
+            new_run_id,
+            relay_cpu_s,
+            remove_orphans,
+        )
         from bench.topology.containers.serverimage import resolve_image
 
         client = engine()
@@ -85,19 +92,36 @@ class DockerProvider(Provider):
             cache_url = run.start("cache", "cache", {})
             shards, cache = endpoints(shard_urls, cache_url, self.options.policy)
             server = cache.server_label()
-            details = self._details(client, image, run.spec.run_id)
+            relays = self._relays(run.ports)
+            details = self._details(client, image, run.spec.run_id, relays)
         except BaseException:
             run.stop()
             raise
         return Topology(
-            self.name, shards, cache, owns_data=True, server=server, details=details, on_close=run.stop
+            self.name,
+            shards,
+            cache,
+            owns_data=True,
+            server=server,
+            details=details,
+            on_close=run.stop,
+            relay_cpu_s=relay_cpu_s(relays) if relays else None,
         )
 
-    def _details(self, client: DockerClient, image: ServerImage, run_id: str) -> dict[str, Any]:
-        from bench.topology.containers.engine import engine_facts
-        from bench.topology.containers.nodes import userland_proxy_in_path
+    def _relays(self, ports: set[int]) -> list[psutil.Process] | None:
+        """The docker-proxy processes in the harness's path; None where that cannot be told."""
+        from bench.topology.containers.nodes import engine_runs_here, proxy_processes
 
-        proxy = userland_proxy_in_path() if self.network_mode == "bridge" else False
+        if self.network_mode == "host":
+            return []
+        return proxy_processes(ports) if engine_runs_here() else None
+
+    def _details(
+        self, client: DockerClient, image: ServerImage, run_id: str, relays: list[psutil.Process] | None
+    ) -> dict[str, Any]:
+        from bench.topology.containers.engine import engine_facts
+
+        proxy = None if relays is None else bool(relays)
         return {
             "image": image.name,
             "image_id": image.image_id,
