@@ -111,6 +111,15 @@ def _scenario_paragraph(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         f" (provider: {scenario.get('provider', 'n/a')}). Machine: {machine.get('cpu_count', 'n/a')} CPUs,"
         f" {machine.get('cpu_model', 'unknown CPU')}, {machine.get('platform', 'unknown platform')}."
     )
+    containers: dict[str, Any] | None = scenario.get("containers")
+    if containers:
+        text += " " + _containers_sentence(containers)
+        relay = {
+            name: num(s, "relay_cpu_us_per_request") for name, s in (summary.get("strategies") or {}).items()
+        }
+        if any(value is not None for value in relay.values()):
+            per = ", ".join(f"{name} {fmt_count(value, 1)} µs" for name, value in relay.items())
+            text += f" docker-proxy CPU per request: {per}."
     versions: dict[str, Any] = meta.get("versions") or {}
     if versions:
         text += " Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()) + "."
@@ -120,6 +129,26 @@ def _scenario_paragraph(summary: dict[str, Any], meta: dict[str, Any]) -> str:
             f" Git commit `{str(git['commit'])[:12]}`{' (dirty working tree)' if git.get('dirty') else ''}."
         )
     return text
+
+
+def _containers_sentence(containers: dict[str, Any]) -> str:
+    """Which image, which networking and which limits the server containers ran with."""
+    limits: dict[str, Any] = containers.get("shard_limits") or {}
+    limit_text = ", ".join(f"{key} {value}" for key, value in limits.items() if value is not None)
+    proxy = containers.get("userland_proxy")
+    hop = (
+        "userland proxy unknown"
+        if proxy is None
+        else "through docker-proxy"
+        if proxy
+        else "no userland proxy"
+    )
+    return (
+        f"Containers: image `{containers.get('image')}` ({containers.get('image_source')},"
+        f" `{str(containers.get('image_id', ''))[:19]}`), {containers.get('network_mode')} network"
+        f" ({hop}), Docker Engine {containers.get('engine_version')},"
+        f" per-shard limits: {limit_text or 'none'}."
+    )
 
 
 def warning_banner(strategies: dict[str, Strategy]) -> list[str]:

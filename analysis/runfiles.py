@@ -187,6 +187,9 @@ class Window:
     locust_returncode: int | None = None
     players: int | None = None
     key_memory_bytes: dict[str, int] = field(default_factory=dict)  # memory label -> MEMORY USAGE
+    # CPU seconds of the processes relaying traffic between harness and servers (docker-proxy) over
+    # the phase; None when nothing relays it (spawned servers, host-network containers, ...).
+    relay_cpu_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -167,8 +167,13 @@ def duration_s_of(workers_frame: pd.DataFrame) -> float:
     return duration_s if duration_s > 0 else 0.0  # NaN (no workers) fails the comparison too
 
 
-def totals_of(workers_frame: pd.DataFrame, per_node: dict[str, dict[str, Any]], duration_s: float) -> Totals:
-    """The strategy's totals over its window, from workers.json and the per-node deltas."""
+def totals_of(
+    workers_frame: pd.DataFrame,
+    per_node: dict[str, dict[str, Any]],
+    duration_s: float,
+    relay_cpu_s: float | None = None,
+) -> Totals:
+    """The strategy's totals over its window, from workers.json, the per-node deltas and window.json."""
     nodes = per_node.values()
     return Totals(
         requests=int(_total(workers_frame, "requests")),
@@ -188,6 +193,7 @@ def totals_of(workers_frame: pd.DataFrame, per_node: dict[str, dict[str, Any]], 
         ),
         redis_cpu_s=sum(n["cpu_s"] for n in nodes),
         client_cpu_s=_total(workers_frame, "cpu_s"),
+        relay_cpu_s=relay_cpu_s,
     )
 
 

@@ -36,6 +36,26 @@ from analysis.staleness import staleness_summary
 MIN_RATE_FRACTION = 0.95
 
 
+#: meta.json topology fields a container run records (bench/topology/containers/provider.py).
+CONTAINER_FIELDS = (
+    "image",
+    "image_id",
+    "image_source",
+    "network_mode",
+    "network",
+    "userland_proxy",
+    "shard_limits",
+    "engine_version",
+)
+
+
+def _containers(topology: dict[str, Any]) -> dict[str, Any] | None:
+    """How the servers ran in containers (None when they did not)."""
+    if "network_mode" not in topology:
+        return None
+    return {key: topology.get(key) for key in CONTAINER_FIELDS}
+
+
 def guard_reasons(entry: dict[str, Any], window: Window) -> list[str]:
     """Why a strategy's latencies describe the load generator rather than Redis (empty: valid)."""
     reasons = []
@@ -65,7 +85,7 @@ def guard_reasons(entry: dict[str, Any], window: Window) -> list[str]:
     return reasons
 
 
-def _take(figures: dict[str, float], *names: str) -> dict[str, float]:
+def _take(figures: dict[str, float | None], *names: str) -> dict[str, float | None]:
     """Remove and return these figures, in this order."""
     return {name: figures.pop(name) for name in names}
 
@@ -98,7 +118,7 @@ def strategy_summary(
     """The summary.json entry of one strategy; histograms maps HDR_KINDS to merged HdrHistograms."""
     duration_s = duration_s_of(workers_frame)
     per_node = per_node_figures(node_frame, duration_s, commandstats_frame)
-    totals = totals_of(workers_frame, per_node, duration_s)
+    totals = totals_of(workers_frame, per_node, duration_s, window.relay_cpu_s)
     # The flat figures come from the metric table; _take places them in the schema's order
     # (docs/run-directory.md).
     # A dict display is evaluated left to right, so **figures at the end holds the figures not placed
@@ -122,7 +142,7 @@ def strategy_summary(
         "cross_check": cross_check(totals.redis, totals.client),
         **_take(figures, "client_cpu_us_per_request"),
         "loadgen_cpu_percent": loadgen_cpu_percent(interval_frame),
-        **_take(figures, "redis_ops_per_s", "redis_cpu_us_per_request"),
+        **_take(figures, "redis_ops_per_s", "redis_cpu_us_per_request", "relay_cpu_us_per_request"),
         "redis_command_us_per_request": None
         if commandstats_frame is None
         else command_us_per_request(commandstats_frame, node_frame, totals.attempts),
@@ -167,6 +187,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
             "top_n": options.get("top_n"),
             "server": meta.get("server"),
             "provider": options.get("provider"),
+            "containers": _containers(meta.get("topology") or {}),
         },
         "strategies": {},
     }

@@ -112,7 +112,7 @@ def tidy_fields() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((m.name, m.path) for m in METRICS if m.sweep and m.path is not None)
 
 
-def figures(totals: Totals) -> dict[str, float]:
+def figures(totals: Totals) -> dict[str, float | None]:
     """Every flat figure the summary computes from a strategy's totals, by summary.json key."""
     return {m.name: m.figure.of(totals) for m in METRICS if m.figure is not None}
 

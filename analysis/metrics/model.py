@@ -37,6 +37,7 @@ class Totals:
     client: Traffic  # the load generator's reads, counted on its own sockets
     redis_cpu_s: float
     client_cpu_s: float
+    relay_cpu_s: float | None = None  # see Window.relay_cpu_s
 
     @property
     def attempts(self) -> int:
@@ -48,13 +49,13 @@ class Totals:
 class Figure:
     """How the summary computes a flat figure from the Totals, and its rounding (None: as is)."""
 
-    value: Callable[[Totals], float]
+    value: Callable[[Totals], float | None]
     digits: int | None = None
 
-    def of(self, totals: Totals) -> float:
-        """The rounded figure."""
+    def of(self, totals: Totals) -> float | None:
+        """The rounded figure (None where the run could not measure it)."""
         value = self.value(totals)
-        return value if self.digits is None else round(value, self.digits)
+        return value if self.digits is None or value is None else round(value, self.digits)
 
 
 def per_request(amount: Callable[[Totals], float], digits: int) -> Figure:

@@ -81,6 +81,9 @@ METRICS: tuple[Metric, ...] = (
     timing("redis_ops_per_s", Show(_CMP, "Redis ops/s", count()),
            figure=per_second(lambda t: t.redis.commands, 1)),
     exact("nodes_per_request", Show(_CMP, "nodes/req", count())),
+    # Only where something relays the traffic (docker-proxy); the report's scenario paragraph shows it.
+    timing("relay_cpu_us_per_request", figure=Figure(
+        lambda t: None if t.relay_cpu_s is None else t.relay_cpu_s * 1e6 / t.attempts, 1)),
     timing("refresh_interval_s", Show(_REF, "interval (s)", count(1)), at="refresher.interval_s", sweep=True),
     timing("refreshes", Show(_REF, "refreshes", count()), at="refresher.refreshes"),
     exact("refresh_commands", Show(_REF, "commands/refresh", count(1)), at="refresher.commands_per_refresh",

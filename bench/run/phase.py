@@ -45,6 +45,8 @@ class Background:
 
     def __init__(self, topology: Topology, keys: Keys, name: str, options: CompareOptions) -> None:
         strategy = get_strategy(name)
+        self.relay_cpu = topology.relay_cpu_s
+        self.relay_cpu_s: float | None = None  # over start()..stop(), where something relays traffic
         self.refresher: CacheRefresher | None = None
         self.thread: RefresherThread | None = None
         self.probe: StalenessProbe | None = None
@@ -67,6 +69,8 @@ class Background:
             raise
 
     def start(self) -> None:
+        if self.relay_cpu is not None:
+            self.relay_cpu_s = -self.relay_cpu()
         self.sampler.start()
         if self.thread is not None:
             self.thread.start()
@@ -77,6 +81,8 @@ class Background:
             if self.thread is not None:
                 self.thread.stop()
             self.sampler.stop()
+            if self.relay_cpu is not None and self.relay_cpu_s is not None:
+                self.relay_cpu_s += self.relay_cpu()
         finally:
             self.close()
 
@@ -171,6 +177,7 @@ class Phase:
             locust_returncode=result.returncode,
             players=options.players,
             key_memory_bytes=key_memory_bytes(self.topology, self.keys),
+            relay_cpu_s=background.relay_cpu_s,
         )
         write_json(self.files.window, window.to_json())
         return window

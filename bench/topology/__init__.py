@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from bench.errors import UsageError
 from bench.topology.base import Provider, Topology, TopologyOptions
+from bench.topology.containers.provider import DockerProvider
 from bench.topology.endpoint import Endpoint
 from bench.topology.external import ExternalProvider
 from bench.topology.local import LocalProvider
@@ -18,6 +19,7 @@ from bench.topology.local import LocalProvider
 PROVIDERS: dict[str, type[Provider]] = {
     LocalProvider.name: LocalProvider,
     ExternalProvider.name: ExternalProvider,
+    DockerProvider.name: DockerProvider,
 }
 
 __all__ = [

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from bench.errors import UsageError
 from bench.topology.endpoint import Endpoint
 from bench.wire.policy import DEFAULT_TIMEOUT_MS, TimeoutPolicy
 
@@ -24,6 +25,11 @@ class TopologyOptions:
     server_bin: str | None = None
     bind: str = "127.0.0.1"
     timeout_ms: float = DEFAULT_TIMEOUT_MS
+    # --provider docker only (see PROVIDER_FLAGS)
+    image: str | None = None
+    network: str | None = None
+    shard_cpus: float | None = None
+    shard_memory: str | None = None
 
     @property
     def provider_name(self) -> str:
@@ -34,6 +40,16 @@ class TopologyOptions:
     @property
     def policy(self) -> TimeoutPolicy:
         return TimeoutPolicy(self.timeout_ms)
+
+
+#: Options that only some providers read, and the flag that sets each: any other provider refuses them.
+PROVIDER_FLAGS = {
+    "server_bin": "--server-bin",
+    "image": "--image",
+    "network": "--docker-network",
+    "shard_cpus": "--shard-cpus",
+    "shard_memory": "--shard-memory",
+}
 
 
 def endpoints(
@@ -60,6 +76,9 @@ class Topology:
     server: str = "unknown"  # "valkey-server 8.1.8"
     details: dict[str, Any] = field(default_factory=dict)  # provider-specific, JSON-safe, no secrets
     on_close: Callable[[], None] | None = field(default=None, repr=False)
+    #: Cumulative CPU seconds of the processes relaying traffic between the harness and the servers
+    #: (docker-proxy); None when nothing relays it.
+    relay_cpu_s: Callable[[], float] | None = field(default=None, repr=False)
 
     @property
     def nodes(self) -> list[Endpoint]:
@@ -110,10 +129,16 @@ class Provider(ABC):
     name: ClassVar[str]
     #: Whether the topologies it opens are the harness's own (see Topology.owns_data).
     owns_data: ClassVar[bool]
+    #: The PROVIDER_FLAGS options this provider reads.
+    reads: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, options: TopologyOptions) -> None:
         """Validate ``options`` for this provider; UsageError with one line if they cannot work."""
         self.options = options
+        for option, flag in PROVIDER_FLAGS.items():
+            if option not in self.reads and getattr(options, option) is not None:
+                readers = [p.name for p in Provider.__subclasses__() if option in p.reads]
+                raise UsageError(f"{flag} applies to --provider {'/'.join(readers)}, not {self.name}")
 
     @property
     @abstractmethod

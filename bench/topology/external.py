@@ -19,10 +19,6 @@ class ExternalProvider(Provider):
             raise UsageError("external topology needs both --shard-url (one per shard) and --cache-url")
         if options.shards is not None and options.shards != len(options.shard_urls):
             raise UsageError(f"--shards {options.shards} but {len(options.shard_urls)} --shard-url given")
-        if options.server_bin:
-            raise UsageError(
-                "--server-bin picks the binary of spawned servers; external servers are not spawned"
-            )
         for url in (*options.shard_urls, options.cache_url):
             check_url(url)
         if len(set(options.shard_urls) | {options.cache_url}) != len(options.shard_urls) + 1:

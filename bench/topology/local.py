@@ -14,6 +14,7 @@ class LocalProvider(Provider):
 
     name = "local"
     owns_data = True
+    reads = ("server_bin",)
 
     def __init__(self, options: TopologyOptions) -> None:
         super().__init__(options)

@@ -11,13 +11,14 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
 
 from bench.errors import TopologyError, UsageError
-from bench.topology.endpoint import Endpoint
+from bench.topology.endpoint import Endpoint, redact_url
 from bench.wire.policy import TimeoutPolicy
 
 SERVER_BIN_ENV = "LBBENCH_SERVER_BIN"
@@ -130,6 +131,27 @@ class ServerProcess:
         return "(no log output)"
 
 
+def wait_for_ping(label: str, url: str, deadline: float, exited: Callable[[], str | None]) -> None:
+    """PING ``url`` until it answers; TopologyError when ``exited()`` says why not, or at ``deadline``."""
+    # The harness's one policy: no retries, so a refused connection returns at once and we poll.
+    client = Endpoint(label, "server", url, TimeoutPolicy(READY_PING_TIMEOUT_MS)).client()
+    try:
+        while True:
+            reason = exited()
+            if reason is not None:
+                raise TopologyError(f"{label} {reason}")
+            try:
+                if client.ping():
+                    return
+            except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError):
+                pass
+            if time.monotonic() > deadline:
+                raise TopologyError(f"{label} at {redact_url(url)} not ready after {READY_TIMEOUT_S:g}s")
+            time.sleep(0.02)
+    finally:
+        client.close()
+
+
 class LocalServers:
     """N+1 servers on free 127.0.0.1 ports, without persistence, in a temporary work dir."""
 
@@ -201,27 +223,12 @@ class LocalServers:
         return ServerProcess(name=name, port=port, process=process, log_path=log_path)
 
     def _wait_ready(self, server: ServerProcess, deadline: float) -> None:
-        # The harness's one policy: no retries, so a refused connection returns at once and we poll.
-        client = Endpoint(server.name, "server", server.url, TimeoutPolicy(READY_PING_TIMEOUT_MS)).client()
-        try:
-            while True:
-                if server.process.poll() is not None:
-                    raise TopologyError(
-                        f"{self.binary.name} for {server.name} exited with code {server.process.returncode}: "
-                        f"{server.last_log_line()}"
-                    )
-                try:
-                    if client.ping():
-                        return
-                except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError):
-                    pass
-                if time.monotonic() > deadline:
-                    raise TopologyError(
-                        f"{server.name} on port {server.port} not ready after {READY_TIMEOUT_S}s"
-                    )
-                time.sleep(0.02)
-        finally:
-            client.close()
+        def exited() -> str | None:
+            if server.process.poll() is None:
+                return None
+            return f"exited with code {server.process.returncode}: {server.last_log_line()}"
+
+        wait_for_ping(f"{self.binary.name} for {server.name}", server.url, deadline, exited)
 
     def stop(self) -> None:
         """Stop every server (TERM, then KILL after a grace period) and remove the work dir."""

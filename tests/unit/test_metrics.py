@@ -108,6 +108,7 @@ ENTRY_KEYS = [
     "loadgen_cpu_percent",
     "redis_ops_per_s",
     "redis_cpu_us_per_request",
+    "relay_cpu_us_per_request",
     "redis_command_us_per_request",
     "nodes_per_request",
     "per_node",
@@ -203,7 +204,10 @@ def test_figures_from_totals_round_like_the_summary() -> None:
         "client_cpu_us_per_request": 510.0,
         "redis_cpu_us_per_request": 205.8,
         "redis_ops_per_s": 2000.1,
+        "relay_cpu_us_per_request": None,  # nothing relayed the traffic
     }
+    relayed = Totals(599, 1, 3.0, totals.redis, totals.client, 0.1, 0.3, relay_cpu_s=0.0301)
+    assert metrics.figures(relayed)["relay_cpu_us_per_request"] == 50.2
     unknown = Totals(0, 0, 0.0, Traffic(0.0, 0.0, 0.0), Traffic(0.0, 0.0, 0.0), 0.0, 0.0)
     assert metrics.figures(unknown)["rps"] == 0.0
     assert metrics.figures(unknown)["redis_ops_per_s"] == 0.0

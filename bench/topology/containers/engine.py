@@ -14,6 +14,7 @@ from bench.errors import UsageError
 LABEL_PROJECT = "io.lbbench.project"
 LABEL_RUN = "io.lbbench.run"
 LABEL_ROLE = "io.lbbench.role"
+LABEL_OWNER_PID = "io.lbbench.owner-pid"
 PROJECT = "leaderboard-bench"
 ENGINE_TIMEOUT_S = 60
 

@@ -16,8 +16,6 @@ from bench.errors import RunError, UsageError
 from bench.topology.containers.engine import LABEL_PROJECT, LABEL_ROLE, PROJECT
 from bench.topology.processes import ServerBinary, embedded_server_binary
 
-#: The official image users with a registry get by default (``--image``).
-DEFAULT_SERVER_IMAGE = "valkey/valkey:8.1"
 LOCAL_SERVER_REPO = "lbbench/valkey"
 # A cold loadgen build (pip installing numpy, pandas, matplotlib) takes a minute or two on 2 cores.
 BUILD_TIMEOUT_S = 1800

@@ -1,0 +1,219 @@
+"""One run's server containers: started with testcontainers, labelled with the run id, removed on close."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+from docker import DockerClient
+from docker.errors import DockerException, NotFound
+from testcontainers.core.container import DockerContainer
+
+from bench.errors import TopologyError
+from bench.topology.containers.engine import LABEL_OWNER_PID, LABEL_PROJECT, LABEL_RUN, PROJECT, run_labels
+from bench.topology.processes import READY_TIMEOUT_S, free_port, wait_for_ping
+
+SERVER_PORT = 6379
+PORT_ATTEMPTS = 3
+_ROUTE_LOCALNET = Path("/proc/sys/net/ipv4/conf/all/route_localnet")
+
+
+def new_run_id() -> str:
+    """A short id that names the run's containers and network."""
+    return f"lbbench-{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """What every server container of a run shares."""
+
+    image: str
+    server: str  # the binary in the image: "valkey-server" or "redis-server"
+    network_mode: str
+    run_id: str
+
+
+@dataclass
+class RunContainers:
+    """The server containers (and bridge network) of one run; ``stop`` removes them all."""
+
+    client: DockerClient
+    spec: NodeSpec
+    containers: list[DockerContainer] = field(default_factory=list)
+    network_id: str | None = None
+    ports: set[int] = field(default_factory=set)  # the published 127.0.0.1 ports (bridge mode)
+
+    def start(self, role: str, name: str, limits: dict[str, Any]) -> str:
+        """Start one server container and wait until it answers PING; returns its redis:// URL."""
+        if self.spec.network_mode == "bridge" and self.network_id is None:
+            self.network_id = self._create_network()
+        for attempt in range(PORT_ATTEMPTS):
+            container, url = self._start_one(role, name, limits)
+            self.containers.append(container)
+            try:
+                wait_for_ping(name, url, time.monotonic() + READY_TIMEOUT_S, _exited(container))
+            except TopologyError as exc:
+                # host mode: another program may have taken the free port first; a fresh one fixes it.
+                if "in use" in str(exc) and attempt + 1 < PORT_ATTEMPTS:
+                    continue
+                raise TopologyError(f"{exc}{self._unreachable_hint()}") from None
+            return url
+        raise AssertionError("unreachable")
+
+    def _start_one(self, role: str, name: str, limits: dict[str, Any]) -> tuple[DockerContainer, str]:
+        spec = self.spec
+        port = free_port() if spec.network_mode == "host" else SERVER_PORT
+        command = [spec.server, "--port", str(port), "--save", "", "--appendonly", "no"]
+        kwargs: dict[str, Any] = {"labels": {**run_labels(spec.run_id, role), **owner_label()}, **limits}
+        container = DockerContainer(spec.image).with_name(f"{spec.run_id}-{name}")
+        if spec.network_mode == "host":
+            container.with_command([*command, "--bind", "127.0.0.1"])
+            kwargs["network_mode"] = "host"
+        else:
+            # Inside its own network namespace: reachable only through the loopback port published below.
+            container.with_command([*command, "--bind", "0.0.0.0", "--protected-mode", "no"])  # noqa: S104
+            kwargs["network"] = spec.run_id
+            # Published on loopback whatever dockerd's default --ip is; the host port is the engine's pick.
+            container.ports[f"{SERVER_PORT}/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
+        container.with_kwargs(**kwargs)
+        try:
+            container.start()
+        except DockerException as exc:
+            raise TopologyError(
+                f"cannot start container {name} from {spec.image}: {_first_line(exc)}"
+            ) from None
+        if spec.network_mode == "bridge":
+            port = _published_port(container)
+            self.ports.add(port)
+        return container, f"redis://127.0.0.1:{port}"
+
+    def _create_network(self) -> str:
+        network = self.client.networks.create(
+            self.spec.run_id, driver="bridge", labels=run_labels(self.spec.run_id, "network")
+        )
+        return str(network.id)
+
+    def _unreachable_hint(self) -> str:
+        if self.spec.network_mode != "bridge" or not engine_runs_here():
+            return ""
+        if _ROUTE_LOCALNET.is_file() and _ROUTE_LOCALNET.read_text().strip() == "0":
+            return (
+                " (dockerd runs without its userland proxy, so 127.0.0.1 ports need "
+                "`sysctl -w net.ipv4.conf.all.route_localnet=1`)"
+            )
+        return ""
+
+    def stop(self) -> None:
+        """Remove every container and the network of this run (idempotent, never raises)."""
+        for container in reversed(self.containers):
+            with contextlib.suppress(DockerException):
+                container.get_wrapped_container().remove(force=True, v=True)
+        self.containers = []
+        if self.network_id is not None:
+            with contextlib.suppress(DockerException):
+                self.client.networks.get(self.network_id).remove()
+            self.network_id = None
+
+
+def _exited(container: DockerContainer) -> Any:
+    def exited() -> str | None:
+        wrapped = container.get_wrapped_container()
+        try:
+            wrapped.reload()
+        except NotFound:
+            return "container is gone"
+        if wrapped.status in ("created", "running"):
+            return None
+        logs = wrapped.logs(tail=1).decode(errors="replace").strip() or "(no log output)"
+        return f"exited with code {wrapped.attrs['State'].get('ExitCode')}: {logs}"
+
+    return exited
+
+
+def _published_port(container: DockerContainer) -> int:
+    wrapped = container.get_wrapped_container()
+    wrapped.reload()
+    bindings = wrapped.attrs["NetworkSettings"]["Ports"].get(f"{SERVER_PORT}/tcp") or []
+    for binding in bindings:
+        if binding.get("HostIp") == "127.0.0.1":
+            return int(binding["HostPort"])
+    raise TopologyError(f"container {wrapped.name} has no port published on 127.0.0.1: {bindings}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def proxy_processes(ports: set[int]) -> list[psutil.Process]:
+    """The docker-proxy processes relaying any of these 127.0.0.1 ``ports`` (none without the proxy)."""
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        args: list[str] = proc.info["cmdline"] or []
+        if proc.info["name"] != "docker-proxy" or "-host-port" not in args:
+            continue
+        with contextlib.suppress(IndexError, ValueError):
+            if int(args[args.index("-host-port") + 1]) in ports:
+                found.append(proc)
+    return found
+
+
+def engine_runs_here() -> bool:
+    """Whether dockerd is a process on this machine (so its proxies would be seen here too)."""
+    return any(proc.info["name"] == "dockerd" for proc in psutil.process_iter(["name"]))
+
+
+def relay_cpu_s(processes: list[psutil.Process]) -> Callable[[], float]:
+    """A reader of the cumulative CPU seconds of ``processes`` (an exited one counts what it last had)."""
+    last: dict[int, float] = {}
+
+    def read() -> float:
+        for proc in processes:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                last[proc.pid] = times.user + times.system
+        return sum(last.values())
+
+    return read
+
+
+def remove_orphans(client: DockerClient) -> int:
+    """Remove containers and networks left by harness runs whose process is gone (killed with -9)."""
+    removed = 0
+    label = f"{LABEL_PROJECT}={PROJECT}"
+    for container in client.containers.list(all=True, filters={"label": label}):
+        if _owner_alive(container.labels):
+            continue
+        with contextlib.suppress(DockerException):
+            container.remove(force=True, v=True)
+            removed += 1
+    for network in client.networks.list(filters={"label": label}):
+        if not _owner_alive(network.attrs.get("Labels") or {}):
+            with contextlib.suppress(DockerException):
+                network.remove()
+    return removed
+
+
+def owner_label() -> dict[str, str]:
+    """Which process owns a container: lets a later run remove what a killed run left behind."""
+    return {LABEL_OWNER_PID: str(os.getpid())}
+
+
+def _owner_alive(labels: dict[str, str]) -> bool:
+    pid = labels.get(LABEL_OWNER_PID, "")
+    if not pid.isdigit() or LABEL_RUN not in labels:
+        return True  # not ours to judge (e.g. started by compose)
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

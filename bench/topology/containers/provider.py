@@ -1,0 +1,135 @@
+"""``--provider docker``: N shard containers and one cache container, the harness's own, gone on close."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from bench.console import console
+from bench.errors import UsageError
+from bench.topology.base import DEFAULT_SHARDS, Provider, Topology, TopologyOptions, endpoints
+
+if TYPE_CHECKING:  # the docker SDK and testcontainers load when a run opens, not on every `lbbench --help`
+    import psutil
+    from docker import DockerClient
+
+    from bench.topology.containers.serverimage import ServerImage
+
+MAX_SHARDS = 64
+#: The official image users with a registry get by default (``--image``).
+DEFAULT_SERVER_IMAGE = "valkey/valkey:8.1"
+#: How the harness reaches the servers (``--docker-network``); both keep every port on 127.0.0.1.
+NETWORK_MODES = {
+    "host": "containers share the host's network stack; each server listens on its own 127.0.0.1 port "
+    "(no NAT, no proxy)",
+    "bridge": "containers on a network the run creates; each server's port is published on 127.0.0.1 "
+    "(iptables DNAT, or docker-proxy when dockerd runs with its default userland proxy)",
+}
+DEFAULT_NETWORK_MODE = "host"
+_MEMORY = re.compile(r"^[1-9][0-9]*[bkmg]?$", re.IGNORECASE)
+
+
+class DockerProvider(Provider):
+    """``--shards N`` server containers plus a cache container, on loopback, labelled with the run id."""
+
+    name = "docker"
+    owns_data = True
+    reads = ("image", "network", "shard_cpus", "shard_memory")
+
+    def __init__(self, options: TopologyOptions) -> None:
+        super().__init__(options)
+        if options.shard_urls or options.cache_url:
+            raise UsageError("--provider docker starts its servers: drop --shard-url/--cache-url")
+        if options.shards is not None and not 1 <= options.shards <= MAX_SHARDS:
+            raise UsageError(f"--shards must be between 1 and {MAX_SHARDS}, got {options.shards}")
+        self.network_mode = options.network or DEFAULT_NETWORK_MODE
+        if self.network_mode not in NETWORK_MODES:
+            raise UsageError(
+                f"--docker-network must be one of {', '.join(NETWORK_MODES)}, got {options.network!r}"
+            )
+        if options.shard_cpus is not None and not 0 < options.shard_cpus <= 1024:
+            raise UsageError(f"--shard-cpus must be a positive number of CPUs, got {options.shard_cpus:g}")
+        if options.shard_memory is not None and not _MEMORY.match(options.shard_memory):
+            raise UsageError(f"--shard-memory must look like 512m or 2g, got {options.shard_memory!r}")
+
+    @property
+    def shard_count(self) -> int:
+        return self.options.shards or DEFAULT_SHARDS
+
+    def limits(self) -> dict[str, Any]:
+        """docker's create() arguments for each shard's limits (none unless asked for)."""
+        limits: dict[str, Any] = {}
+        if self.options.shard_cpus is not None:
+            limits["nano_cpus"] = round(self.options.shard_cpus * 1e9)
+        if self.options.shard_memory is not None:
+            limits["mem_limit"] = self.options.shard_memory.lower()
+        return limits
+
+    def open(self) -> Topology:
+        from bench.topology.containers.engine import engine, prepare_testcontainers
+        from bench.topology.containers.nodes import (
+            NodeSpec,
+            RunContainers,
+            new_run_id,
+            relay_cpu_s,
+            remove_orphans,
+        )
+        from bench.topology.containers.serverimage import resolve_image
+
+        client = engine()
+        prepare_testcontainers()
+        removed = remove_orphans(client)
+        if removed:
+            console.print(f"removed {removed} container(s) left by a harness run that was killed")
+        image = resolve_image(client, self.options.image)
+        run = RunContainers(client, NodeSpec(image.name, image.server, self.network_mode, new_run_id()))
+        console.print(
+            f"starting {self.shard_count + 1} containers from {image.name} ({image.source}), "
+            f"{self.network_mode} network"
+        )
+        try:
+            shard_urls = [run.start("shard", f"shard-{i}", self.limits()) for i in range(self.shard_count)]
+            cache_url = run.start("cache", "cache", {})
+            shards, cache = endpoints(shard_urls, cache_url, self.options.policy)
+            server = cache.server_label()
+            relays = self._relays(run.ports)
+            details = self._details(client, image, run.spec.run_id, relays)
+        except BaseException:
+            run.stop()
+            raise
+        return Topology(
+            self.name,
+            shards,
+            cache,
+            owns_data=True,
+            server=server,
+            details=details,
+            on_close=run.stop,
+            relay_cpu_s=relay_cpu_s(relays) if relays else None,
+        )
+
+    def _relays(self, ports: set[int]) -> list[psutil.Process] | None:
+        """The docker-proxy processes in the harness's path; None where that cannot be told."""
+        from bench.topology.containers.nodes import engine_runs_here, proxy_processes
+
+        if self.network_mode == "host":
+            return []
+        return proxy_processes(ports) if engine_runs_here() else None
+
+    def _details(
+        self, client: DockerClient, image: ServerImage, run_id: str, relays: list[psutil.Process] | None
+    ) -> dict[str, Any]:
+        from bench.topology.containers.engine import engine_facts
+
+        proxy = None if relays is None else bool(relays)
+        return {
+            "image": image.name,
+            "image_id": image.image_id,
+            "image_source": image.source,
+            "docker_run_id": run_id,
+            "network_mode": self.network_mode,
+            "network": NETWORK_MODES[self.network_mode],
+            "userland_proxy": proxy,
+            "shard_limits": {"cpus": self.options.shard_cpus, "memory": self.options.shard_memory},
+            **engine_facts(client),
+        }
