@@ -30,9 +30,10 @@ def add_image_parser(sub: Any) -> None:
 
 
 def cmd_image(args: argparse.Namespace) -> int:
-    from bench.topology.containers.build import build_images
+    from bench.topology.containers.build import build_images, check_plan
     from bench.topology.containers.engine import engine
 
+    check_plan(args.only, args.base)
     built = build_images(engine(), status, only=args.only, base=args.base)
     for image in built:
         print(f"{image.tag}  {image.image_id}  {image.size_bytes / 1e6:.0f} MB  ({image.seconds:.0f} s)")

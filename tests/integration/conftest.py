@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from docker import DockerClient
+from docker.errors import ImageNotFound
 
 from bench.errors import UsageError
 from bench.keys import Keys
 from bench.seeding.seed import seed
 from bench.topology import Topology, TopologyOptions, open_topology
+from bench.topology.containers.build import Tags, build_images
 from bench.topology.containers.engine import engine, prepare_testcontainers
 from bench.topology.processes import find_server_binary
 from tests.helpers import alive, started_processes
@@ -62,3 +66,25 @@ def docker_engine() -> DockerClient:
         pytest.skip(str(exc))
     prepare_testcontainers()
     return client
+
+
+@pytest.fixture(scope="session")
+def lbbench_images(docker_engine: DockerClient) -> Iterator[Tags]:
+    """The three images, built once from this checkout under test-only tags that are removed afterwards.
+
+    Removing a tag deletes the image only where no other tag names it: the user's own `make image`
+    images, which an unchanged build shares layers and ids with, stay.
+    """
+    suffix = uuid.uuid4().hex[:10]
+    tags = Tags(
+        server=f"lbbench-test/valkey:{suffix}",
+        python_base=f"lbbench-test/python:{suffix}",
+        loadgen=f"lbbench-test/loadgen:{suffix}",
+    )
+    try:
+        build_images(docker_engine, lambda _line: None, tags=tags)
+        yield tags
+    finally:
+        for tag in (tags.loadgen, tags.python_base, tags.server):
+            with contextlib.suppress(ImageNotFound):
+                docker_engine.images.remove(tag)

@@ -6,6 +6,8 @@ Python base, by default one made from the host's own Python. No build reaches th
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 import shutil
 import sys
 import tempfile
@@ -18,7 +20,7 @@ from docker.errors import ContainerError, DockerException
 
 from bench.errors import RunError, UsageError
 from bench.topology.containers import IMAGE_TARGETS
-from bench.topology.containers.engine import LABEL_PROJECT, PROJECT, run_labels
+from bench.topology.containers.engine import LABEL_PROJECT, LABEL_RUN, PROJECT, run_labels
 from bench.topology.containers.images import (
     Progress,
     build_image,
@@ -56,6 +58,16 @@ def loadgen_tag(project: Project) -> str:
     return f"{LOADGEN_REPO}:{project.version}"
 
 
+def check_plan(only: str | None, base: str | None) -> None:
+    """UsageError unless ``only`` and ``base`` make sense together (checked before the engine is reached)."""
+    if only not in (None, *IMAGE_TARGETS):
+        raise UsageError(f"--only must be one of {', '.join(IMAGE_TARGETS)}, got {only!r}")
+    if base and only in ("server", "python-base"):
+        raise UsageError(f"--base is the loadgen image's base; it does not apply to --only {only}")
+    if base is not None and not base.strip():
+        raise UsageError("--base must name an image, e.g. python:3.11-slim")
+
+
 def build_images(
     client: docker.DockerClient,
     progress: Progress,
@@ -66,10 +78,7 @@ def build_images(
 ) -> list[BuiltImage]:
     """Build ``only`` one image, or all three (the Python base only without ``base``)."""
     tags = tags or Tags()
-    if only not in (None, *IMAGE_TARGETS):
-        raise UsageError(f"--only must be one of {', '.join(IMAGE_TARGETS)}, got {only!r}")
-    if base and only in ("server", "python-base"):
-        raise UsageError(f"--base is the loadgen image's base; it does not apply to --only {only}")
+    check_plan(only, base)
     built: list[BuiltImage] = []
     try:
         if only in (None, "server"):
@@ -152,16 +161,24 @@ def _build_loadgen(
 
 
 def _check_runs(client: docker.DockerClient, tag: str, command: list[str]) -> None:
+    labels = run_labels(f"image-check-{secrets.token_hex(4)}", "check")
+    shown = " ".join(command)
     try:
-        client.containers.run(
-            tag, command, remove=True, network_disabled=True, labels=run_labels("image-build", "check")
-        )
+        client.containers.run(tag, command, remove=True, network_disabled=True, labels=labels)
     except ContainerError as exc:
         stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else str(exc.stderr)
         lines = [line.strip() for line in stderr.splitlines() if line.strip()] or [f"exit {exc.exit_status}"]
-        raise RunError(f"the image {tag} cannot run `{' '.join(command)}`: {lines[-1]}") from None
+        raise RunError(f"the image {tag} cannot run `{shown}`: {lines[-1]}") from None
     except DockerException as exc:
-        raise RunError(f"cannot run a container of {tag}: {exc}") from None
+        reason = str(getattr(exc, "explanation", None) or exc).strip().splitlines()[0]
+        raise RunError(f"the image {tag} cannot run `{shown}`: {reason}") from None
+    finally:
+        # A command the image lacks fails at start, after create: remove=True never gets to run.
+        for container in client.containers.list(
+            all=True, filters={"label": f"{LABEL_RUN}={labels[LABEL_RUN]}"}
+        ):
+            with contextlib.suppress(DockerException):
+                container.remove(force=True)
 
 
 def _describe(client: docker.DockerClient, tag: str, started: float) -> BuiltImage:

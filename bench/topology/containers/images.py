@@ -136,7 +136,7 @@ def build_server_image(
             copy_into_rootfs(rootfs, library)
         make_dirs(rootfs, "data")
         shutil.copy2(docker_dir() / "server.Dockerfile", context / "Dockerfile")
-        image_id = build_image(client, context, "Dockerfile", tag, role="server", progress=progress)
+        image_id = build_image(client, context, "Dockerfile", tag, role="server")
     progress(f"built {tag} ({image_id[:19]})")
     return tag
 
