@@ -1,56 +1,90 @@
 """Locust users that play the application server: each talks to Redis directly through one strategy.
 
-Started by ``lbbench compare`` with the strategy, topology and pacing in ``$LBBENCH_LOAD_CONFIG``;
-with the same variable set it also runs under plain ``locust -f`` (web UI) or as a remote
-``locust --worker``. Each load-generating process records µs HDR histograms per 1-s interval and
-sends them to the master (or keeps them, when it is the only process); the master writes
-``intervals.jsonl`` and ``workers.json`` when the test stops. The run ends itself after
-``duration_s`` so that every worker's last report is in before the master writes anything.
+Started by ``lbbench compare``. The master (or the only process) reads the strategy, topology and
+pacing from its ``--lbbench-config`` argument, which defaults to ``$LBBENCH_LOAD_CONFIG``; Locust
+hands the master's custom arguments to every worker in each spawn message, so a worker learns its
+phase at test_start and one on another host (``lbbench-worker``) needs no variable. With the
+variable set the file also runs under plain ``locust -f`` (web UI). Each load-generating process
+records µs HDR histograms per 1-s interval and sends them to the master (or keeps them, when it is
+the only process); the master writes ``intervals.jsonl`` and ``workers.json`` when the test stops.
+The run ends itself after ``duration_s`` so that every worker's last report is in before the master
+writes anything.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import gevent
+import gevent.event
 from locust import User, constant, events, task
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from analysis.runfiles import PhaseFiles
-from bench.run.loadconfig import LoadConfig
-from bench.strategies import Strategy, get_strategy
+from bench.run.loadconfig import LOAD_CONFIG_ENV, PHASE_ERROR_MARKER
+from bench.strategies import Strategy
 from loadgen.process import MSG_FINAL, MSG_INTERVAL, Collector, LoadProcess, report_to_locust
+from loadgen.roles import CONFIG_ARG, LoadPhase, MasterSide, watch_master, worker_slot
 
 STOP_GRACE_S = 1.0
 AFTER_WINDOW_S = 0.1
-CONFIG = LoadConfig.from_env()
-TOPOLOGY = CONFIG.open_topology()
-KEYS = CONFIG.keys()
-STRATEGY_CLASS = get_strategy(CONFIG.strategy)
-REQUEST_NAME = CONFIG.request_name
+logger = logging.getLogger(__name__)
 
 
 class _State:
-    """This process's role objects, created by Locust's events."""
+    """This process's phase and role objects, created by Locust's events.
 
+    The master and a single process resolve the phase at init; a worker at each test_start, from
+    what the master sent with it.
+    """
+
+    phase: LoadPhase | None = None
     collector: Collector | None = None
     process: LoadProcess | None = None
+    master: MasterSide | None = None
 
 
 STATE = _State()
 
 
+def _add_arguments(parser: Any, **_: Any) -> None:
+    # No default here: --help would print it, and the config may hold passwords. Read at init.
+    parser.add_argument(
+        f"--{CONFIG_ARG.replace('_', '-')}",
+        include_in_web_ui=False,
+        help=f"the phase's load config as JSON (default: ${LOAD_CONFIG_ENV}); a master passes it on",
+    )
+
+
+def _fail(message: str) -> NoReturn:
+    """Why the phase cannot run, in the line bench quotes (bench/run/phase.py), then exit 1."""
+    logger.error("%s%s", PHASE_ERROR_MARKER, message)
+    sys.exit(1)
+
+
 def _on_init(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
+        watch_master(environment, runner)
         return
+    options = environment.parsed_options
+    text = getattr(options, CONFIG_ARG, None) or os.environ.get(LOAD_CONFIG_ENV)
+    if not text:
+        _fail(f"{LOAD_CONFIG_ENV} is not set: start Locust through `lbbench compare`")
+    STATE.phase = LoadPhase.resolve(text, None)
+    if options is not None:
+        setattr(options, CONFIG_ARG, text)  # what Locust sends to the workers with each spawn message
     collector = STATE.collector = Collector()
     if isinstance(runner, MasterRunner):
         runner.register_message(MSG_INTERVAL, collector.on_interval)
         runner.register_message(MSG_FINAL, collector.on_final)
+        STATE.master = MasterSide(environment, runner, STATE.phase.config, _fail)
 
 
 def _finish(environment: Environment) -> None:
@@ -62,27 +96,49 @@ def _finish(environment: Environment) -> None:
     runner.quit()
 
 
+def _join(environment: Environment, runner: WorkerRunner) -> None:
+    """A worker's test_start: take the phase the master sent and the slot it was given."""
+    STATE.process = None  # a worker kept for another test (web UI) starts from nothing
+    text = getattr(environment.parsed_options, CONFIG_ARG, None)
+    STATE.phase = phase = LoadPhase.resolve(text, STATE.phase)
+    slot = worker_slot(environment, runner)
+    if slot is None:
+        # Joined after the load had started: Locust gave it users anyway, which sit idle. The
+        # master fails the phase (its load was redistributed mid-run); this worker just waits.
+        logger.error("the master started %s without this worker; sitting it out", phase.config.strategy)
+        return
+    STATE.process = LoadProcess(environment, None, phase.config, slot)
+    STATE.process.start()
+    phase.announce(runner, slot)
+
+
 def _on_test_start(environment: Environment, **_: Any) -> None:
     runner = environment.runner
-    if not isinstance(runner, MasterRunner):
-        STATE.process = LoadProcess(environment, STATE.collector, CONFIG)
+    if isinstance(runner, WorkerRunner):
+        _join(environment, runner)
+        return
+    assert STATE.phase is not None, "init resolved the phase"
+    if isinstance(runner, MasterRunner):
+        assert STATE.master is not None
+        STATE.master.assign_slots()
+    else:
+        STATE.process = LoadProcess(environment, STATE.collector, STATE.phase.config)
         STATE.process.start()
-    if (
-        not isinstance(runner, WorkerRunner)
-        and environment.parsed_options
-        and environment.parsed_options.headless
-    ):
+    if environment.parsed_options and environment.parsed_options.headless:
         # Users stop sending when their window closes; the grace lets the last replies arrive.
-        gevent.spawn_later(CONFIG.duration_s + STOP_GRACE_S, _finish, environment)
+        gevent.spawn_later(STATE.phase.config.duration_s + STOP_GRACE_S, _finish, environment)
 
 
 def _on_test_stop(environment: Environment, **_: Any) -> None:
     if STATE.process is not None and not isinstance(environment.runner, MasterRunner):
         STATE.process.stop()
-    if STATE.collector is not None:
-        STATE.collector.write(PhaseFiles(Path(CONFIG.raw_dir)))
+    if STATE.collector is not None and STATE.phase is not None:
+        STATE.collector.write(PhaseFiles(Path(STATE.phase.config.raw_dir)))
+    if STATE.master is not None:
+        STATE.master.check_workers()
 
 
+events.init_command_line_parser.add_listener(_add_arguments)
 events.init.add_listener(_on_init)
 events.test_start.add_listener(_on_test_start)
 events.test_stop.add_listener(_on_test_stop)
@@ -92,16 +148,22 @@ class LeaderboardUser(User):
     """One application server asking for the global top n, paced by the schedule or back to back."""
 
     wait_time = constant(0)
+    strategy: Strategy
 
     def on_start(self) -> None:
-        process = STATE.process
-        assert process is not None, "users start after test_start created the load process"
+        process, phase = STATE.process, STATE.phase
+        if process is None or phase is None:
+            # A worker sitting this phase out (see _join): idle until Locust stops the user.
+            gevent.event.Event().wait()
+            return
         self.process = process
-        self.strategy: Strategy = STRATEGY_CLASS(TOPOLOGY, KEYS, process.read_counter)
-        self.top_n = CONFIG.top_n
+        self.strategy = phase.strategy_class(phase.topology, phase.keys, process.read_counter)
+        self.top_n = phase.config.top_n
+        self.request_name = phase.config.request_name
 
     def on_stop(self) -> None:
-        self.strategy.close()
+        if hasattr(self, "strategy"):
+            self.strategy.close()
 
     @task
     def top(self) -> None:
@@ -135,4 +197,4 @@ class LeaderboardUser(User):
         process.reads_done += 1
         if process.write_every and process.reads_done % process.write_every == 0:
             process.write_due.set()
-        report_to_locust(self.environment, REQUEST_NAME, done_ns - intended_ns, error)
+        report_to_locust(self.environment, self.request_name, done_ns - intended_ns, error)

@@ -68,9 +68,16 @@ class Collector:
 class LoadProcess:
     """The load-generating side of one process: pacing, recording, the writer, interval flushes."""
 
-    def __init__(self, environment: Environment, collector: Collector | None, config: LoadConfig) -> None:
+    def __init__(
+        self,
+        environment: Environment,
+        collector: Collector | None,
+        config: LoadConfig,
+        slot: tuple[int, int] = (0, 1),
+    ) -> None:
+        """``slot``: this process's index among the swarm's load-generating processes, and their count."""
         runner = environment.runner
-        index = runner.worker_index if isinstance(runner, WorkerRunner) else 0
+        index, processes = slot
         self.environment = environment
         self.config = config
         self.name = f"w{index}" if isinstance(runner, WorkerRunner) else "local"
@@ -78,7 +85,7 @@ class LoadProcess:
         self.recorder = IntervalRecorder(self.name)
         self.read_counter = ByteCounter()
         self.write_counter = ByteCounter()
-        self.pacer = Pacer(Schedule(config.rps, config.workers, index)) if config.rps else None
+        self.pacer = Pacer(Schedule(config.rps, processes, index)) if config.rps else None
         self.reads_done = 0
         self.write_every = config.read_write_ratio or 0
         self.write_name = f"{config.strategy}.write"

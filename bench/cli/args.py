@@ -6,18 +6,16 @@ import argparse
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from bench.cache.refresher import REFRESH_INTERVAL_S
 from bench.errors import EXIT_USAGE
 from bench.keys import Keys
+from bench.run.options import REMOTE_WORKERS_WAIT_S, CompareOptions
 from bench.run.writemodel import HOT_PLAYERS, HOT_WRITE_SHARE
 from bench.topology import PROVIDERS, TopologyOptions
 from bench.topology.containers.provider import DEFAULT_NETWORK_MODE, DEFAULT_SERVER_IMAGE, NETWORK_MODES
 from bench.wire.policy import DEFAULT_TIMEOUT_MS
-
-if TYPE_CHECKING:  # pandas behind bench.run would slow down every `lbbench --help`
-    from bench.run.options import CompareOptions
 
 # Both strategies stay valid at this rate on a 2-core machine with 1M players (naive's ceiling
 # there was 750-1,000 req/s; docs/methodology.md "The load generator").
@@ -145,9 +143,27 @@ def load_parent() -> Parser:
     )
     p.add_argument(
         "--workers",
-        type=positive_int,
-        default=1,
-        help="Locust worker processes under one master (default 1: a single process)",
+        type=non_negative_int,
+        help="Locust worker processes under one master, on this machine "
+        "(default 1: a single process; 0 with --remote-workers)",
+    )
+    p.add_argument(
+        "--remote-workers",
+        type=non_negative_int,
+        default=0,
+        help="workers the master also waits for, started elsewhere with `lbbench-worker` (default 0)",
+    )
+    p.add_argument(
+        "--master-bind",
+        metavar="HOST:PORT",
+        help="where the master listens, needed with --remote-workers, e.g. 0.0.0.0:5557 "
+        "(default: a free 127.0.0.1 port)",
+    )
+    p.add_argument(
+        "--remote-workers-wait",
+        type=positive_float,
+        default=REMOTE_WORKERS_WAIT_S,
+        help=f"seconds a phase waits for remote workers before it fails (default {REMOTE_WORKERS_WAIT_S:g})",
     )
     p.add_argument(
         "--read-write-ratio",
@@ -193,7 +209,6 @@ def topology_options(args: argparse.Namespace) -> TopologyOptions:
 
 def compare_options(args: argparse.Namespace, **overrides: Any) -> CompareOptions:
     """CompareOptions from parsed `load_parent` + topology + data arguments (``overrides`` win)."""
-    from bench.run.options import CompareOptions
     from bench.strategies import parse_strategies
 
     fields: dict[str, Any] = {
@@ -203,7 +218,10 @@ def compare_options(args: argparse.Namespace, **overrides: Any) -> CompareOption
         "duration_s": args.duration,
         "users": args.users,
         "rps": args.rps or None,
-        "workers": args.workers,
+        "workers": (0 if args.remote_workers else 1) if args.workers is None else args.workers,
+        "remote_workers": args.remote_workers,
+        "master_bind": args.master_bind,
+        "remote_workers_wait_s": args.remote_workers_wait,
         "read_write_ratio": args.read_write_ratio or None,
         "hot_write_share": args.hot_write_share,
         "refresh_interval_s": args.refresh_interval,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from analysis.runfiles import SCHEMA_VERSION, RunFiles, write_json
 from bench.cache.formats import CACHE_TOP_N
@@ -13,11 +16,14 @@ from bench.keys import Keys
 from bench.probes.meta import run_meta, utc_now
 from bench.run.options import CompareOptions
 from bench.run.phase import Phase
+from bench.run.swarm import MasterBind
 from bench.seeding.seed import clear, existing_keys, seed_with_progress
 from bench.strategies import get_strategy
 from bench.topology import Topology, open_topology
 
 __all__ = ["CompareOptions", "RunDir", "compare", "run_order"]
+
+EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")  # Linux: where clients' ports come from
 
 
 def new_run_id(strategies: list[str]) -> str:
@@ -78,6 +84,34 @@ def refuse_to_clobber(topology: Topology, options: CompareOptions) -> None:
         raise UsageError(f"{found[0]} already exists; {hint}")
 
 
+def remote_worker_notes(topology: Topology, options: CompareOptions) -> None:
+    """What could keep remote workers from a run, said once up front."""
+    if not options.remote_workers:
+        return
+    port = MasterBind.parse(options.master_bind or "").port
+    with contextlib.suppress(OSError, ValueError):
+        low, high = map(int, EPHEMERAL_PORTS.read_text().split())
+        if low <= port <= high:
+            # Seen here: a worker retrying a closed port on this host can get that very port as its
+            # source port (TCP self-connect), and then the master cannot bind it.
+            status(
+                f"note: --master-bind port {port} is an ephemeral port ({low}-{high}), which a worker on "
+                "this host retrying it can end up holding; prefer e.g. 5557"
+            )
+    # Remote workers read the nodes' URLs as given here: loopback ones only work on this host.
+    for endpoint in [*topology.shards, topology.cache]:
+        host = urlsplit(endpoint.url).hostname or ""
+        loopback = host == "localhost"
+        with contextlib.suppress(ValueError):
+            loopback = loopback or ipaddress.ip_address(host).is_loopback
+        if loopback:
+            status(
+                f"note: {endpoint.name} is at {host}, so remote workers must run on this host "
+                "(--shard-url/--cache-url for servers they can reach)"
+            )
+            return
+
+
 def seed_and_run(topology: Topology, options: CompareOptions, files: RunFiles, run_id: str) -> None:
     """Seed the topology, write meta.json, then run each strategy's phase in order."""
     keys = Keys(options.key_prefix)
@@ -103,6 +137,7 @@ def compare(options: CompareOptions) -> Path:
         with open_topology(options.topology) as topology:
             refuse_to_clobber(topology, options)
             status(f"topology: {topology.provider}, {len(topology.shards)} shards + cache, {topology.server}")
+            remote_worker_notes(topology, options)
             try:
                 seed_and_run(topology, options, files, run_id)
             finally:

@@ -1,12 +1,13 @@
 """What `lbbench` tells each Locust process: passed as JSON in an environment variable.
 
-An environment variable rather than a file keeps passwords in URLs out of the results directory.
+An environment variable rather than a file keeps passwords in URLs out of the results directory. The
+master reads it as the default of its ``--lbbench-config`` argument, and Locust sends its custom
+arguments to every worker with each spawn message, so a worker on another host needs no variable.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -14,6 +15,8 @@ from bench.keys import Keys
 from bench.topology import Topology
 
 LOAD_CONFIG_ENV = "LBBENCH_LOAD_CONFIG"
+# A Locust process logs why a phase could not run after this marker; bench quotes the text after it.
+PHASE_ERROR_MARKER = "lbbench-phase-error: "
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,9 @@ class LoadConfig:
     raw_dir: str  # where the Locust master (or single process) writes the run's raw data
     duration_s: float = 60.0
     rps: float | None = None  # total open-loop arrival rate; None = closed loop
-    workers: int = 1  # load-generator processes sharing the rate (1 = no master/worker split)
+    workers: int = 1  # load-generator processes sharing the rate, remote ones included (1 = no master)
+    remote_workers: int = 0  # of those, started elsewhere (`lbbench-worker`), not by bench
+    workers_wait_s: float = 30.0  # how long the master waits for all workers before the phase fails
     read_write_ratio: int | None = 1000  # reads per ZINCRBY; None = no writes
     players: int = 1_000_000  # id range the writer picks players from
     key_prefix: str = Keys().prefix
@@ -49,8 +54,8 @@ class LoadConfig:
         return {LOAD_CONFIG_ENV: json.dumps(asdict(self))}
 
     @classmethod
-    def from_env(cls) -> LoadConfig:
-        text = os.environ.get(LOAD_CONFIG_ENV)
+    def from_json(cls, text: str | None) -> LoadConfig:
+        """The config from ``to_env()``'s JSON (the env variable, or what the master passed on)."""
         if not text:
             raise RuntimeError(f"{LOAD_CONFIG_ENV} is not set: start Locust through `lbbench compare`")
         return cls(**json.loads(text))

@@ -9,11 +9,15 @@ from typing import Any
 from bench.cache.refresher import REFRESH_INTERVAL_S
 from bench.errors import UsageError
 from bench.keys import Keys
+from bench.run.swarm import MasterBind
 from bench.run.writemodel import HOT_WRITE_SHARE
 from bench.strategies import get_strategy
 from bench.topology import TopologyOptions, get_provider
 
 MAX_WORKERS = 64
+# Remote workers start on their own schedule (a container pulling its image, a host booting), and
+# between phases each needs a moment to start a fresh Locust worker.
+REMOTE_WORKERS_WAIT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,10 @@ class CompareOptions:
     duration_s: float = 60.0
     users: int = 20
     rps: float | None = 500.0
-    workers: int = 1
+    workers: int = 1  # Locust worker processes started here (1 and no remote workers: one process)
+    remote_workers: int = 0  # workers the master expects from other hosts (lbbench-worker)
+    master_bind: str | None = None  # HOST:PORT the master listens on; default a free 127.0.0.1 port
+    remote_workers_wait_s: float = REMOTE_WORKERS_WAIT_S
     read_write_ratio: int | None = 1000
     refresh_interval_s: float = REFRESH_INTERVAL_S
     top_n: int = 100
@@ -46,8 +53,31 @@ class CompareOptions:
             (self.users >= 1, f"--users must be at least 1, got {self.users}"),
             (self.rps is None or self.rps > 0, f"--rps must be positive (0 = closed loop), got {self.rps}"),
             (
-                1 <= self.workers <= MAX_WORKERS,
-                f"--workers must be between 1 and {MAX_WORKERS}, got {self.workers}",
+                (0 if self.remote_workers else 1) <= self.workers <= MAX_WORKERS,
+                f"--workers must be between {0 if self.remote_workers else 1} and {MAX_WORKERS}, "
+                f"got {self.workers}",
+            ),
+            (self.remote_workers >= 0, f"--remote-workers must be at least 0, got {self.remote_workers}"),
+            (
+                self.load_processes <= MAX_WORKERS,
+                f"--workers plus --remote-workers must be at most {MAX_WORKERS}, got {self.load_processes}",
+            ),
+            (
+                not self.remote_workers or self.master_bind is not None,
+                "--remote-workers needs --master-bind HOST:PORT: workers on other hosts must know the port",
+            ),
+            (
+                self.master_bind is None or self.remote_workers > 0,
+                "--master-bind is for --remote-workers (local workers find their master by themselves)",
+            ),
+            (
+                self.remote_workers_wait_s > 0,
+                f"--remote-workers-wait must be positive, got {self.remote_workers_wait_s:g}",
+            ),
+            (
+                self.users >= self.load_processes,
+                f"--users must be at least the {self.load_processes} load-generator processes "
+                f"(one without users sends nothing), got {self.users}",
             ),
             (
                 self.read_write_ratio is None or self.read_write_ratio >= 1,
@@ -70,7 +100,14 @@ class CompareOptions:
         for ok, message in checks:
             if not ok:
                 raise UsageError(message)
+        if self.master_bind is not None:
+            MasterBind.parse(self.master_bind).check_free()
         get_provider(self.topology)
+
+    @property
+    def load_processes(self) -> int:
+        """Locust processes that generate load and share the rate: local and remote workers."""
+        return self.workers + self.remote_workers
 
     def as_json(self) -> dict[str, Any]:
         """Options for meta.json, with URLs redacted."""

@@ -21,9 +21,9 @@ from bench.keys import Keys
 from bench.probes.rankcheck import rank_check
 from bench.probes.staleness import StalenessProbe
 from bench.probes.telemetry import TelemetrySampler, key_memory_bytes
-from bench.run.loadconfig import LoadConfig
+from bench.run.loadconfig import PHASE_ERROR_MARKER, LoadConfig
 from bench.run.options import CompareOptions
-from bench.run.swarm import LocustResult, run_locust
+from bench.run.swarm import LOCAL_WORKERS_WAIT_S, LocustResult, MasterBind, run_locust
 from bench.run.writemodel import hot_players
 from bench.strategies import get_strategy
 from bench.topology import Topology
@@ -34,6 +34,15 @@ from bench.topology import Topology
 # (docs/methodology.md).
 LAG_P99_LIMIT_US = 2_000
 CPU_LIMIT_PERCENT = 90.0
+
+
+def _processes(options: CompareOptions) -> str:
+    """The swarm in words, for the phase's status line."""
+    local, remote = options.workers, options.remote_workers
+    if not remote:
+        return f"{local} Locust workers" if local > 1 else "1 Locust process"
+    workers = f"{remote} remote + {local} local" if local else f"{remote} remote"
+    return f"{workers} Locust workers (master on {options.master_bind})"
 
 
 class Background:
@@ -127,7 +136,9 @@ class Phase:
             raw_dir=str(self.files.dir),
             duration_s=options.duration_s,
             rps=options.rps,
-            workers=options.workers,
+            workers=options.load_processes,
+            remote_workers=options.remote_workers,
+            workers_wait_s=options.remote_workers_wait_s if options.remote_workers else LOCAL_WORKERS_WAIT_S,
             read_write_ratio=options.read_write_ratio,
             players=options.players,
             key_prefix=options.key_prefix,
@@ -139,16 +150,23 @@ class Phase:
     def _swarm(self, config: LoadConfig) -> LocustResult:
         options = self.options
         pace = f"open loop at {options.rps:g} req/s" if options.rps else "closed loop"
-        procs = f"{options.workers} Locust workers" if options.workers > 1 else "1 Locust process"
-        status(f"{self.name}: {options.users} users, {pace}, {procs}, {options.duration_s:g} s")
+        bind = MasterBind.parse(options.master_bind) if options.master_bind else None
+        status(f"{self.name}: {options.users} users, {pace}, {_processes(options)}, {options.duration_s:g} s")
         with PhaseClock(f"{self.name} load", options.duration_s) as clock:
-            return run_locust(config, users=options.users, files=self.files, tick=clock.tick)
+            return run_locust(config, users=options.users, files=self.files, tick=clock.tick, bind=bind)
 
     def _check(self, result: LocustResult, background: Background) -> None:
         """Every load-generator process reported, and the sampler kept sampling."""
-        if len(self.files.read_workers()) != self.options.workers:
-            log = " | ".join(self.files.locust_log.read_text(errors="replace").strip().splitlines()[-3:])
-            raise RunError(f"Locust (exit {result.returncode}) did not report for {self.name}: {log}")
+        lines = self.files.locust_log.read_text(errors="replace").strip().splitlines()
+        # The locustfile says why a phase could not run (too few workers, a latecomer) after a marker.
+        reasons = [line.partition(PHASE_ERROR_MARKER)[2] for line in lines if PHASE_ERROR_MARKER in line]
+        if reasons:
+            raise RunError(f"{self.name}: {reasons[-1]}")
+        reports, expected = len(self.files.read_workers()), self.options.load_processes
+        if reports != expected:
+            log = " | ".join(lines[-3:])
+            got = f": {reports} of {expected} processes reported" if reports else " did not report"
+            raise RunError(f"Locust (exit {result.returncode}){got} for {self.name}: {log}")
         if background.sampler.error:
             raise RunError(background.sampler.error)
 
@@ -168,7 +186,7 @@ class Phase:
             t_stop_s=sampler.node_rows[-1]["t_s"],
             mode="open" if options.rps else "closed",
             target_rps=options.rps,
-            workers=options.workers,
+            workers=options.load_processes,
             read_write_ratio=options.read_write_ratio,
             hot_write_share=config.hot_write_share,
             lag_p99_limit_us=LAG_P99_LIMIT_US,
