@@ -61,6 +61,7 @@ def test_loadgen_image_runs_every_console_script_and_imports_the_compiled_deps(
     imports = "import locust, gevent, zmq, hiredis, numpy, pandas, matplotlib; print('ok')"
     assert run(docker_engine, lbbench_images.loadgen, "python3", "-c", imports).strip() == "ok"
     scripts = source_project().scripts
+    assert "lbbench-worker" in scripts
     for script in scripts:
         assert f"usage: {script}" in run(docker_engine, lbbench_images.loadgen, script, "--help")
 
