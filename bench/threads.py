@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 # The signals `lbbench` turns into a clean teardown.
@@ -45,3 +46,25 @@ def background_thread(target: Callable[[], None], name: str) -> threading.Thread
         target()
 
     return threading.Thread(target=run, name=name, daemon=True)
+
+
+@contextmanager
+def teardown_signals_held() -> Iterator[None]:
+    """Hold the teardown signals in this thread for the block; one that came is raised when it ends.
+
+    For spawning with a ``preexec_fn``: CPython then runs the at-fork handlers in the parent
+    (logging's lock release among them), and a KeyboardInterrupt raised inside one is printed as
+    "Exception ignored" and lost; a Ctrl-C at that instant left the run going (seen in
+    tests/integration/test_cli.py). The child inherits the mask: its ``preexec_fn`` must call
+    :func:`release_teardown_signals`, or it would exec with them blocked.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, TEARDOWN_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def release_teardown_signals() -> None:
+    """Unblock the teardown signals (in a child forked under :func:`teardown_signals_held`)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, TEARDOWN_SIGNALS)

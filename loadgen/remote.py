@@ -23,9 +23,14 @@ from pathlib import Path
 from typing import IO, NoReturn
 
 from bench.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from bench.run.swarm import GEVENT_BACKEND, USER_CLASS
-from bench.threads import TEARDOWN_SIGNALS, Terminated, background_thread, install_teardown_handlers
-from bench.topology.processes import child_preexec
+from bench.run.swarm import GEVENT_BACKEND, USER_CLASS, locust_child_setup
+from bench.threads import (
+    TEARDOWN_SIGNALS,
+    Terminated,
+    background_thread,
+    install_teardown_handlers,
+    teardown_signals_held,
+)
 
 # What a worker prints on stdout when it joins a phase (loadgen/roles.py); the loop counts these.
 PHASE_JOINED = "lbbench-worker: joined "
@@ -113,16 +118,18 @@ class WorkerLoop:
         env = {**os.environ}
         env.setdefault("GEVENT_BACKEND", GEVENT_BACKEND)
         self.in_phase = False
-        child = self.child = subprocess.Popen(
-            self.command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            env=env,
-            text=True,
-            # Its own group: a Ctrl-C at the terminal reaches this loop only, which stops the worker.
-            process_group=0,
-            preexec_fn=child_preexec,  # noqa: PLW1509 - prctl must run in the child before exec
-        )
+        # Held while forking (bench/threads.py): a SIGTERM then lands once self.child is set.
+        with teardown_signals_held():
+            child = self.child = subprocess.Popen(
+                self.command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                env=env,
+                text=True,
+                # Its own group: a Ctrl-C at the terminal reaches this loop only, which stops the worker.
+                process_group=0,
+                preexec_fn=locust_child_setup,  # noqa: PLW1509 - must run in the child before exec
+            )
         stdout = child.stdout
         assert stdout is not None
         reader = background_thread(lambda: self._forward(stdout), "worker-stdout")

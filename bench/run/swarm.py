@@ -24,6 +24,7 @@ from pathlib import Path
 from analysis.runfiles import PhaseFiles
 from bench.errors import RunError, UsageError
 from bench.run.loadconfig import LoadConfig
+from bench.threads import release_teardown_signals, teardown_signals_held
 from bench.topology.processes import child_preexec, free_port
 
 STOP_GRACE_S = 10.0
@@ -104,6 +105,12 @@ class LocustResult:
     log_paths: list[Path]
 
 
+def locust_child_setup() -> None:
+    """preexec_fn of a Locust child: spawned under teardown_signals_held, it must not keep them blocked."""
+    release_teardown_signals()
+    child_preexec()
+
+
 def _popen(cmd: list[str], log_path: Path, env: dict[str, str], group: int | None) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log:
         return subprocess.Popen(
@@ -115,7 +122,7 @@ def _popen(cmd: list[str], log_path: Path, env: dict[str, str], group: int | Non
             # The master leads a new process group (not a new session: a process may only join a
             # group of its own session) and the workers join it, so one killpg stops them all.
             process_group=0 if group is None else group,
-            preexec_fn=child_preexec,  # noqa: PLW1509 - prctl must run in the child before exec
+            preexec_fn=locust_child_setup,  # noqa: PLW1509 - must run in the child before exec
         )
 
 
@@ -179,13 +186,17 @@ def run_locust(
     env.setdefault("GEVENT_BACKEND", GEVENT_BACKEND)
     logs = [files.locust_log] + [files.worker_log(i) for i in range(len(commands.workers))]
     started = time.perf_counter()
-    leader = _popen(commands.leader, logs[0], env, None)
+    leader: subprocess.Popen[bytes] | None = None
     followers: list[subprocess.Popen[bytes]] = []
     limit_s = config.duration_s + config.workers_wait_s + STARTUP_ALLOWANCE_S
     deadline = started + limit_s
     try:
+        # Held while forking (bench/threads.py); a Ctrl-C then lands once the process is ours to stop.
+        with teardown_signals_held():
+            leader = _popen(commands.leader, logs[0], env, None)
         for cmd, log in zip(commands.workers, logs[1:], strict=True):
-            followers.append(_popen(cmd, log, env, leader.pid))
+            with teardown_signals_held():
+                followers.append(_popen(cmd, log, env, leader.pid))
         while leader.poll() is None:
             if time.perf_counter() > deadline:
                 raise RunError(f"Locust did not stop within {limit_s:.0f}s")
@@ -196,7 +207,8 @@ def run_locust(
             with contextlib.suppress(subprocess.TimeoutExpired):
                 follower.wait(timeout=STOP_GRACE_S)
     finally:
-        _stop_group(leader)
+        if leader is not None:
+            _stop_group(leader)
         for follower in followers:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 follower.wait(timeout=1)

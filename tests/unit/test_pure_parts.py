@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import signal
+import subprocess
+from collections.abc import Callable
 
 import pytest
 
@@ -16,7 +19,14 @@ from bench.probes.telemetry import parse_commandstats, parse_info
 from bench.run.compare import run_order
 from bench.run.writemodel import HOT_DELTA_FRACTION, UNIFORM_DELTA_MAX, WriteModel
 from bench.strategies import get_strategy, parse_strategies
-from bench.threads import TEARDOWN_SIGNALS, background_thread
+from bench.threads import (
+    TEARDOWN_SIGNALS,
+    Terminated,
+    background_thread,
+    install_teardown_handlers,
+    release_teardown_signals,
+    teardown_signals_held,
+)
 from bench.topology import Endpoint, TopologyOptions, get_provider
 from bench.topology.endpoint import check_url, redact_url
 from bench.wire.policy import TimeoutPolicy
@@ -137,6 +147,38 @@ def test_background_threads_leave_teardown_signals_to_the_main_thread() -> None:
     assert thread.daemon
     assert seen[0] >= TEARDOWN_SIGNALS
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+@pytest.mark.usefixtures("keep_signal_handlers")
+def test_a_signal_held_over_a_fork_is_raised_after_it_and_released_in_the_child() -> None:
+    install_teardown_handlers()
+    steps: list[str] = []
+
+    def spawn_under_a_sigterm() -> None:
+        with teardown_signals_held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            steps.append("held")  # a Popen here gets its object back to the caller
+        steps.append("after the block")
+
+    with pytest.raises(Terminated):
+        spawn_under_a_sigterm()
+    assert steps == ["held"]
+    assert signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+    def blocked_in_child(preexec_fn: Callable[[], None] | None) -> set[int]:
+        with teardown_signals_held():
+            child = subprocess.run(
+                ["grep", "^SigBlk", "/proc/self/status"],
+                preexec_fn=preexec_fn,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        mask = int(child.stdout.split()[1], 16)
+        return {sig for sig in TEARDOWN_SIGNALS if mask & (1 << (sig - 1))}
+
+    assert blocked_in_child(None) == TEARDOWN_SIGNALS  # the mask is inherited through exec
+    assert blocked_in_child(release_teardown_signals) == set()  # as swarm.locust_child_setup does
 
 
 def test_compare_views_counts_missing_entries_and_displacement() -> None:
