@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, NoReturn
 
 from bench.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from bench.run.swarm import GEVENT_BACKEND, USER_CLASS, locust_child_setup
+from bench.run.swarm import GEVENT_BACKEND, USER_CLASS
 from bench.threads import (
     TEARDOWN_SIGNALS,
     Terminated,
@@ -31,6 +31,7 @@ from bench.threads import (
     install_teardown_handlers,
     teardown_signals_held,
 )
+from bench.topology.processes import child_preexec
 
 # What a worker prints on stdout when it joins a phase (loadgen/roles.py); the loop counts these.
 PHASE_JOINED = "lbbench-worker: joined "
@@ -128,7 +129,7 @@ class WorkerLoop:
                 text=True,
                 # Its own group: a Ctrl-C at the terminal reaches this loop only, which stops the worker.
                 process_group=0,
-                preexec_fn=locust_child_setup,  # noqa: PLW1509 - must run in the child before exec
+                preexec_fn=child_preexec,  # noqa: PLW1509 - must run in the child before exec
             )
         stdout = child.stdout
         assert stdout is not None

@@ -24,7 +24,7 @@ from pathlib import Path
 from analysis.runfiles import PhaseFiles
 from bench.errors import RunError, UsageError
 from bench.run.loadconfig import LoadConfig
-from bench.threads import release_teardown_signals, teardown_signals_held
+from bench.threads import teardown_signals_held
 from bench.topology.processes import child_preexec, free_port
 
 STOP_GRACE_S = 10.0
@@ -105,12 +105,6 @@ class LocustResult:
     log_paths: list[Path]
 
 
-def locust_child_setup() -> None:
-    """preexec_fn of a Locust child: spawned under teardown_signals_held, it must not keep them blocked."""
-    release_teardown_signals()
-    child_preexec()
-
-
 def _popen(cmd: list[str], log_path: Path, env: dict[str, str], group: int | None) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log:
         return subprocess.Popen(
@@ -122,7 +116,7 @@ def _popen(cmd: list[str], log_path: Path, env: dict[str, str], group: int | Non
             # The master leads a new process group (not a new session: a process may only join a
             # group of its own session) and the workers join it, so one killpg stops them all.
             process_group=0 if group is None else group,
-            preexec_fn=locust_child_setup,  # noqa: PLW1509 - must run in the child before exec
+            preexec_fn=child_preexec,  # noqa: PLW1509 - must run in the child before exec
         )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import redis
 
 from bench.errors import TopologyError, UsageError
+from bench.threads import release_teardown_signals, teardown_signals_held
 from bench.topology.endpoint import Endpoint, redact_url
 from bench.wire.policy import TimeoutPolicy
 
@@ -98,7 +99,11 @@ def _set_parent_death_signal() -> None:
 
 
 def child_preexec() -> None:
-    """preexec_fn for every child we spawn: die with the parent (Linux only)."""
+    """preexec_fn for every child we spawn: die with the parent (Linux only), take signals again.
+
+    Children are forked under :func:`bench.threads.teardown_signals_held` and inherit that mask.
+    """
+    release_teardown_signals()
     with contextlib.suppress(OSError, AttributeError):
         _set_parent_death_signal()
 
@@ -211,15 +216,17 @@ class LocalServers:
             "--daemonize",
             "no",
         ]
-        process = subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            # Own session: a terminal Ctrl-C reaches only the harness, which then stops servers in order.
-            start_new_session=True,
-            preexec_fn=child_preexec,  # noqa: PLW1509 - prctl must run in the child before exec
-        )
+        # Held while forking: a Ctrl-C then lands once the server is in self.servers, ours to stop.
+        with teardown_signals_held():
+            process = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+                # Own session: a terminal Ctrl-C reaches only the harness, which then stops servers in order.
+                start_new_session=True,
+                preexec_fn=child_preexec,  # noqa: PLW1509 - prctl must run in the child before exec
+            )
         return ServerProcess(name=name, port=port, process=process, log_path=log_path)
 
     def _wait_ready(self, server: ServerProcess, deadline: float) -> None:

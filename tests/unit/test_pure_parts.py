@@ -178,7 +178,7 @@ def test_a_signal_held_over_a_fork_is_raised_after_it_and_released_in_the_child(
         return {sig for sig in TEARDOWN_SIGNALS if mask & (1 << (sig - 1))}
 
     assert blocked_in_child(None) == TEARDOWN_SIGNALS  # the mask is inherited through exec
-    assert blocked_in_child(release_teardown_signals) == set()  # as swarm.locust_child_setup does
+    assert blocked_in_child(release_teardown_signals) == set()  # as processes.child_preexec does
 
 
 def test_compare_views_counts_missing_entries_and_displacement() -> None:
