@@ -8,7 +8,6 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import psutil
@@ -22,7 +21,6 @@ from bench.topology.processes import READY_TIMEOUT_S, free_port, wait_for_ping
 
 SERVER_PORT = 6379
 PORT_ATTEMPTS = 3
-_ROUTE_LOCALNET = Path("/proc/sys/net/ipv4/conf/all/route_localnet")
 
 
 def new_run_id() -> str:
@@ -63,7 +61,7 @@ class RunContainers:
                 # host mode: another program may have taken the free port first; a fresh one fixes it.
                 if "in use" in str(exc) and attempt + 1 < PORT_ATTEMPTS:
                     continue
-                raise TopologyError(f"{exc}{self._unreachable_hint()}") from None
+                raise
             return url
         raise AssertionError("unreachable")
 
@@ -99,16 +97,6 @@ class RunContainers:
             self.spec.run_id, driver="bridge", labels=run_labels(self.spec.run_id, "network")
         )
         return str(network.id)
-
-    def _unreachable_hint(self) -> str:
-        if self.spec.network_mode != "bridge" or not engine_runs_here():
-            return ""
-        if _ROUTE_LOCALNET.is_file() and _ROUTE_LOCALNET.read_text().strip() == "0":
-            return (
-                " (dockerd runs without its userland proxy, so 127.0.0.1 ports need "
-                "`sysctl -w net.ipv4.conf.all.route_localnet=1`)"
-            )
-        return ""
 
     def stop(self) -> None:
         """Remove every container and the network of this run (idempotent, never raises)."""
