@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from docker import DockerClient
 
+from analysis import hdr
 from analysis.runfiles import RunFiles, read_json
 from bench.topology.containers.build import Tags
 from tests.helpers import REPO
@@ -114,3 +115,6 @@ def test_compose_runs_the_comparison_on_scaled_workers(
         assert len({report["host"] for report in reports}) == WORKERS
         assert all(report["requests"] > 0 for report in reports)
         assert sum(report["requests"] for report in reports) == section["requests"]
+        # Histograms recorded in two containers merge exactly, as with local workers.
+        total = section["requests"] + section["failures"]
+        assert hdr.merged(run_dir, strategy, "corrected").get_total_count() == total
