@@ -12,6 +12,7 @@ from bench.topology.endpoint import Endpoint
 from bench.wire.policy import DEFAULT_TIMEOUT_MS, TimeoutPolicy
 
 DEFAULT_SHARDS = 10
+MAX_SPAWNED_SHARDS = 64
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ class Provider(ABC):
         self.options = options
         for option, flag in PROVIDER_FLAGS.items():
             if option not in self.reads and getattr(options, option) is not None:
-                readers = [p.name for p in Provider.__subclasses__() if option in p.reads]
+                readers = [p.name for p in _providers() if option in p.reads]
                 raise UsageError(f"{flag} applies to --provider {'/'.join(readers)}, not {self.name}")
 
     @property
@@ -148,3 +149,33 @@ class Provider(ABC):
     @abstractmethod
     def open(self) -> Topology:
         """Start or check the servers; on failure, release whatever was started before raising."""
+
+
+class SpawningProvider(Provider):
+    """A provider that starts its own servers: no URLs, ``--shards`` of them (default 10)."""
+
+    owns_data = True
+    #: What the servers are started as, for the error message: "spawns" / "starts".
+    verb: ClassVar[str] = "starts"
+
+    def __init__(self, options: TopologyOptions) -> None:
+        super().__init__(options)
+        if options.shard_urls or options.cache_url:
+            raise UsageError(f"--provider {self.name} {self.verb} its servers: drop --shard-url/--cache-url")
+        if options.shards is not None and not 1 <= options.shards <= MAX_SPAWNED_SHARDS:
+            raise UsageError(f"--shards must be between 1 and {MAX_SPAWNED_SHARDS}, got {options.shards}")
+
+    @property
+    def shard_count(self) -> int:
+        return self.options.shards or DEFAULT_SHARDS
+
+
+def _providers() -> list[type[Provider]]:
+    """Every provider class with a name, however deep below Provider."""
+    found, stack = [], list(Provider.__subclasses__())
+    while stack:
+        cls = stack.pop(0)
+        stack += cls.__subclasses__()
+        if "name" in vars(cls):
+            found.append(cls)
+    return found

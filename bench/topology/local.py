@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from bench.errors import UsageError
-from bench.topology.base import DEFAULT_SHARDS, Provider, Topology, TopologyOptions, endpoints
+from bench.topology.base import SpawningProvider, Topology, endpoints
 from bench.topology.processes import LocalServers, find_server_binary
 
-MAX_SHARDS = 64
 
-
-class LocalProvider(Provider):
+class LocalProvider(SpawningProvider):
     """``--shards N`` servers plus one cache server, from ``--server-bin`` or the first one found."""
 
     name = "local"
-    owns_data = True
+    verb = "spawns"
     reads = ("server_bin",)
-
-    def __init__(self, options: TopologyOptions) -> None:
-        super().__init__(options)
-        if options.shard_urls or options.cache_url:
-            raise UsageError("--provider local spawns its servers: drop --shard-url/--cache-url")
-        if options.shards is not None and not 1 <= options.shards <= MAX_SHARDS:
-            raise UsageError(f"--shards must be between 1 and {MAX_SHARDS}, got {options.shards}")
-
-    @property
-    def shard_count(self) -> int:
-        return self.options.shards or DEFAULT_SHARDS
 
     def open(self) -> Topology:
         binary = find_server_binary(self.options.server_bin)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from bench.console import console
 from bench.errors import UsageError
-from bench.topology.base import DEFAULT_SHARDS, Provider, Topology, TopologyOptions, endpoints
+from bench.topology.base import SpawningProvider, Topology, TopologyOptions, endpoints
 
 if TYPE_CHECKING:  # the docker SDK and testcontainers load when a run opens, not on every `lbbench --help`
     import psutil
@@ -15,7 +15,6 @@ if TYPE_CHECKING:  # the docker SDK and testcontainers load when a run opens, no
 
     from bench.topology.containers.serverimage import ServerImage
 
-MAX_SHARDS = 64
 #: The official image users with a registry get by default (``--image``).
 DEFAULT_SERVER_IMAGE = "valkey/valkey:8.1"
 #: How the harness reaches the servers (``--docker-network``); both keep every port on 127.0.0.1.
@@ -29,19 +28,14 @@ DEFAULT_NETWORK_MODE = "host"
 _MEMORY = re.compile(r"^[1-9][0-9]*[bkmg]?$", re.IGNORECASE)
 
 
-class DockerProvider(Provider):
+class DockerProvider(SpawningProvider):
     """``--shards N`` server containers plus a cache container, on loopback, labelled with the run id."""
 
     name = "docker"
-    owns_data = True
     reads = ("image", "network", "shard_cpus", "shard_memory")
 
     def __init__(self, options: TopologyOptions) -> None:
         super().__init__(options)
-        if options.shard_urls or options.cache_url:
-            raise UsageError("--provider docker starts its servers: drop --shard-url/--cache-url")
-        if options.shards is not None and not 1 <= options.shards <= MAX_SHARDS:
-            raise UsageError(f"--shards must be between 1 and {MAX_SHARDS}, got {options.shards}")
         self.network_mode = options.network or DEFAULT_NETWORK_MODE
         if self.network_mode not in NETWORK_MODES:
             raise UsageError(
@@ -51,10 +45,6 @@ class DockerProvider(Provider):
             raise UsageError(f"--shard-cpus must be a positive number of CPUs, got {options.shard_cpus:g}")
         if options.shard_memory is not None and not _MEMORY.match(options.shard_memory):
             raise UsageError(f"--shard-memory must look like 512m or 2g, got {options.shard_memory!r}")
-
-    @property
-    def shard_count(self) -> int:
-        return self.options.shards or DEFAULT_SHARDS
 
     def limits(self) -> dict[str, Any]:
         """docker's create() arguments for each shard's limits (none unless asked for)."""
