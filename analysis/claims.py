@@ -18,7 +18,10 @@ SEED_REFRESH_INTERVAL_S = 60
 COUNT_TOLERANCE = 0.02  # a few retries or stray commands must not flip a verdict
 TRAFFIC_FACTOR = 2.0
 NOT_IN_RUN = "strategy not in this run"
-LOOPBACK = "this machine talks to Redis over loopback (no network RTT) and the load generator is Python"
+LOOPBACK = (
+    "this machine talks to Redis over loopback or a local bridge (no network RTT) and the load generator"
+    " is Python"
+)
 CLAIMS = {
     "a": 'Naive: "Performance: 10-20ms per request"',
     "b": 'Cached: "Fast Reads: 1ms (single Redis query, no scatter-gather)"',

@@ -79,9 +79,10 @@ HOW_TO_READ = (
     " and no load-generator process exceeded the CPU limit: otherwise its latencies describe the generator,"
     " not Redis. Redis-side figures (commands, bytes, CPU, ops/s) come from INFO deltas on every node minus"
     " the harness's own telemetry, the background refresher's and the background writer's traffic;"
-    " per-request figures divide by attempts (requests + failures). Everything runs on one machine over"
-    " loopback, so there is no network round-trip time: absolute latencies understate a networked"
-    " deployment, while ratios between strategies and per-request counts carry over."
+    " per-request figures divide by attempts (requests + failures). Where harness and servers share one"
+    " machine (loopback, or containers on a local bridge), there is no network round-trip time: absolute"
+    " latencies understate a networked deployment, while ratios between strategies and per-request"
+    " counts carry over."
 )
 
 
