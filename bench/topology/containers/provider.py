@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from bench.console import console
+from bench.console import status
 from bench.errors import UsageError
 from bench.topology.base import SpawningProvider, Topology, TopologyOptions, endpoints
 
@@ -70,10 +70,10 @@ class DockerProvider(SpawningProvider):
         prepare_testcontainers()
         removed = remove_orphans(client)
         if removed:
-            console.print(f"removed {removed} container(s) left by a harness run that was killed")
+            status(f"removed {removed} container(s) left by a harness run that was killed")
         image = resolve_image(client, self.options.image)
         run = RunContainers(client, NodeSpec(image.name, image.server, self.network_mode, new_run_id()))
-        console.print(
+        status(
             f"starting {self.shard_count + 1} containers from {image.name} ({image.source}), "
             f"{self.network_mode} network"
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from docker import DockerClient
 from docker.errors import DockerException
 
-from bench.console import console
+from bench.console import status
 from bench.errors import UsageError
 from bench.topology.containers.images import build_server_image, local_image_id, local_server_tag
 from bench.topology.containers.provider import DEFAULT_SERVER_IMAGE
@@ -44,11 +44,9 @@ def resolve_image(client: DockerClient, requested: str | None) -> ServerImage:
                 f"--image {requested} is not on the engine and cannot be pulled: {reason}"
             ) from None
         fallback = local_server_tag(embedded_server_binary())
-        console.print(
-            f"{name} cannot be pulled ({reason[:80]}); using {fallback}, built from the bundled binary"
-        )
+        status(f"{name} cannot be pulled ({reason}): using {fallback}, built from the bundled binary")
     image_id = local_image_id(client, fallback)
     if image_id is not None:
         return ServerImage(fallback, image_id, "local")
-    build_server_image(client, progress=console.print)
+    build_server_image(client, progress=status)
     return ServerImage(fallback, local_image_id(client, fallback) or "?", "built")
