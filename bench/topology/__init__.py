@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from bench.errors import UsageError
 from bench.topology.base import Provider, Topology, TopologyOptions
+from bench.topology.cluster import ClusterProvider, ExternalClusterProvider
 from bench.topology.containers.provider import DockerProvider
 from bench.topology.endpoint import Endpoint
 from bench.topology.external import ExternalProvider
@@ -20,6 +21,8 @@ PROVIDERS: dict[str, type[Provider]] = {
     LocalProvider.name: LocalProvider,
     ExternalProvider.name: ExternalProvider,
     DockerProvider.name: DockerProvider,
+    ClusterProvider.name: ClusterProvider,
+    ExternalClusterProvider.name: ExternalClusterProvider,
 }
 
 __all__ = [

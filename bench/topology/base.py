@@ -31,11 +31,16 @@ class TopologyOptions:
     network: str | None = None
     shard_cpus: float | None = None
     shard_memory: str | None = None
+    # --provider cluster / external-cluster only
+    replicas: int | None = None
+    cluster_urls: tuple[str, ...] = ()
 
     @property
     def provider_name(self) -> str:
         if self.provider:
             return self.provider
+        if self.cluster_urls:
+            return "external-cluster"
         return "external" if self.shard_urls or self.cache_url else "local"
 
     @property
@@ -50,14 +55,23 @@ PROVIDER_FLAGS = {
     "network": "--docker-network",
     "shard_cpus": "--shard-cpus",
     "shard_memory": "--shard-memory",
+    "replicas": "--replicas",
+    "cluster_urls": "--cluster-url",
 }
 
 
 def endpoints(
-    shard_urls: list[str], cache_url: str, policy: TimeoutPolicy
+    shard_urls: list[str],
+    cache_url: str,
+    policy: TimeoutPolicy,
+    key_tags: list[str | None] | None = None,
 ) -> tuple[list[Endpoint], Endpoint]:
-    """``shard-0`` .. ``shard-N-1`` and ``cache`` for these URLs."""
-    shards = [Endpoint(f"shard-{i}", "shard", url, policy) for i, url in enumerate(shard_urls)]
+    """``shard-0`` .. ``shard-N-1`` and ``cache`` for these URLs (``key_tags``: one per shard, clusters)."""
+    tags = key_tags or [None] * len(shard_urls)
+    shards = [
+        Endpoint(f"shard-{i}", "shard", url, policy, key_tag=tag)
+        for i, (url, tag) in enumerate(zip(shard_urls, tags, strict=True))
+    ]
     return shards, Endpoint("cache", "cache", cache_url, policy)
 
 
@@ -80,10 +94,26 @@ class Topology:
     #: Cumulative CPU seconds of the processes relaying traffic between the harness and the servers
     #: (docker-proxy); None when nothing relays it.
     relay_cpu_s: Callable[[], float] | None = field(default=None, repr=False)
+    #: In a Redis Cluster, the hash tag every global key (cache, blob, histogram, meta, the single
+    #: global set) is put under, so they share one slot; ``cache`` is the master that owns it.
+    global_tag: str | None = None
 
     @property
     def nodes(self) -> list[Endpoint]:
+        """Every endpoint by name; in a cluster ``cache`` is also one of the shards' servers."""
         return [*self.shards, self.cache]
+
+    @property
+    def servers(self) -> list[Endpoint]:
+        """One endpoint per distinct server (by URL, shards first): what per-server sampling reads."""
+        distinct: dict[str, Endpoint] = {}
+        for endpoint in self.nodes:
+            distinct.setdefault(endpoint.url, endpoint)
+        return list(distinct.values())
+
+    def aliases(self, server: Endpoint) -> list[str]:
+        """The names of every endpoint on ``server``'s URL (``shard-2`` and ``cache`` in a cluster)."""
+        return [e.name for e in self.nodes if e.url == server.url]
 
     @property
     def policy(self) -> TimeoutPolicy:
@@ -108,14 +138,19 @@ class Topology:
             "shards": [e.url for e in self.shards],
             "cache": self.cache.url,
             "timeout_ms": self.policy.timeout_ms,
+            "key_tags": [e.key_tag for e in self.shards],
+            "global_tag": self.global_tag,
         }
 
     @classmethod
     def from_load_config(cls, config: dict[str, Any]) -> Topology:
         """The topology a load config describes, as a view: not the viewer's data, closing stops nothing."""
         policy = TimeoutPolicy(float(config["timeout_ms"]))
-        shards, cache = endpoints(list(config["shards"]), str(config["cache"]), policy)
-        return cls(str(config["provider"]), shards, cache, owns_data=False)
+        tags = config.get("key_tags")  # absent in configs written before clusters
+        shards, cache = endpoints(list(config["shards"]), str(config["cache"]), policy, tags)
+        return cls(
+            str(config["provider"]), shards, cache, owns_data=False, global_tag=config.get("global_tag")
+        )
 
     def close(self) -> None:
         """Release what the provider started (idempotent)."""
@@ -137,8 +172,8 @@ class Provider(ABC):
         """Validate ``options`` for this provider; UsageError with one line if they cannot work."""
         self.options = options
         for option, flag in PROVIDER_FLAGS.items():
-            if option not in self.reads and getattr(options, option) is not None:
-                readers = [p.name for p in _providers() if option in p.reads]
+            if option not in self.reads and getattr(options, option) not in (None, ()):
+                readers = sorted(p.name for p in _providers() if option in p.reads)
                 raise UsageError(f"{flag} applies to --provider {'/'.join(readers)}, not {self.name}")
 
     @property

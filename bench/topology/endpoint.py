@@ -52,6 +52,9 @@ class Endpoint:
     role: str  # "shard" | "cache"
     url: str  # may hold a password: never write it out, use safe_url
     policy: TimeoutPolicy = field(default_factory=TimeoutPolicy)
+    #: In a Redis Cluster, the hash tag whose slot this master owns: a key holding ``{key_tag}`` lives
+    #: here, so a plain connection to this node can use it without a MOVED. None outside a cluster.
+    key_tag: str | None = None
 
     @property
     def safe_url(self) -> str:

@@ -158,12 +158,24 @@ def wait_for_ping(label: str, url: str, deadline: float, exited: Callable[[], st
 
 
 class LocalServers:
-    """N+1 servers on free 127.0.0.1 ports, without persistence, in a temporary work dir."""
+    """Servers on free 127.0.0.1 ports, without persistence, each in its own dir under a temporary work dir.
 
-    def __init__(self, binary: ServerBinary, names: list[str], bind: str = "127.0.0.1") -> None:
+    ``extra_args()`` is called for each server, so each can get fresh values (a free cluster bus
+    port), and goes after the harness's own arguments; relative paths in it (a cluster config file)
+    land in the server's own dir, so removing the work dir removes them too.
+    """
+
+    def __init__(
+        self,
+        binary: ServerBinary,
+        names: list[str],
+        bind: str = "127.0.0.1",
+        extra_args: Callable[[], tuple[str, ...]] = tuple,
+    ) -> None:
         self.binary = binary
         self.names = names
         self.bind = bind
+        self.extra_args = extra_args
         self.servers: list[ServerProcess] = []
         self._workdir: Path | None = None
 
@@ -215,6 +227,7 @@ class LocalServers:
             str(log_path),
             "--daemonize",
             "no",
+            *self.extra_args(),
         ]
         # Held while forking: a Ctrl-C then lands once the server is in self.servers, ours to stop.
         with teardown_signals_held():

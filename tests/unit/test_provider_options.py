@@ -19,7 +19,7 @@ from bench.topology.containers.engine import engine
         ),
         (
             TopologyOptions(provider="docker", server_bin="redis-server"),
-            "--server-bin applies to --provider local",
+            "--server-bin applies to --provider cluster/local, not docker",
         ),
         (
             TopologyOptions(provider="docker", network="overlay"),
