@@ -12,9 +12,11 @@ import pytest
 import redis
 from redis.exceptions import MovedError
 
+from bench.probes.telemetry import TelemetrySampler
 from bench.topology import Topology, TopologyOptions, open_topology
 from bench.topology.clusternodes import GLOBAL_TAG
 from bench.topology.processes import LocalServers, find_server_binary
+from bench.wire.counting import ByteCounter
 from tests.helpers import alive, started_processes
 
 MASTERS = 3
@@ -176,3 +178,25 @@ def test_a_cluster_url_to_a_plain_server_is_one_line_and_exit_2() -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert f"{plain.url} is not a cluster node" in lines[0]
+
+
+def test_telemetry_samples_each_server_once_and_subtracts_the_cache_names_traffic(cluster: Topology) -> None:
+    counter = ByteCounter()
+    conn = cluster.cache.connection(counter)
+    sampler = TelemetrySampler(cluster, others=[{"cache": counter}])
+    sampler.sample()
+    for _ in range(25):
+        conn.send_command("GET", f"{{{GLOBAL_TAG}}}:nothing")
+        conn.read_response()
+        counter.commands += 1  # callers count their commands (bench/wire/link.py); bytes count themselves
+    sampler.sample()
+    conn.disconnect()
+    for c in sampler.connections:
+        c.disconnect()
+    assert len(sampler.node_rows) == 2 * MASTERS
+    assert {row["node"] for row in sampler.node_rows} == {s.name for s in cluster.shards}
+    first = {row["node"]: row for row in sampler.node_rows[:MASTERS]}
+    last = {row["node"]: row for row in sampler.node_rows[MASTERS:]}
+    for node, row in last.items():
+        for column in ("workload_commands", "workload_bytes_in", "workload_bytes_out"):
+            assert row[column] - first[node][column] == 0, (node, column)
