@@ -122,6 +122,8 @@ def cmd_up(args: argparse.Namespace) -> int:
 def _print_topology(topology: Topology, args: argparse.Namespace) -> None:
     """The URLs, the flags that reach them, and the load config for plain `locust -f` (stdout)."""
     flags = " ".join(f"--shard-url {e.url}" for e in topology.shards) + f" --cache-url {topology.cache.url}"
+    if topology.global_tag is not None:  # a cluster: its cache is one of the shards, found by discovery
+        flags = f"--cluster-url {topology.shards[0].url}"
     print(f"shards: {' '.join(e.url for e in topology.shards)}")
     print(f"cache:  {topology.cache.url}")
     print(f"flags:  {flags}")

@@ -13,16 +13,20 @@ from typing import Any
 from bench.console import status
 from bench.errors import UsageError
 from bench.topology.base import Provider, SpawningProvider, Topology, TopologyOptions
-from bench.topology.clusternodes import GLOBAL_TAG, Master, discover, form_cluster, key_tags
+from bench.topology.clusternodes import (
+    GLOBAL_TAG,
+    Master,
+    coverage_settings,
+    discover,
+    form_cluster,
+    key_tags,
+)
 from bench.topology.endpoint import Endpoint, check_url, redact_url
 from bench.topology.processes import LocalServers, find_server_binary, free_port
 from bench.wire.keyslot import key_slot
 from bench.wire.policy import TimeoutPolicy
 
 MAX_REPLICAS = 5
-#: Without these, one stopped node makes every node refuse (CLUSTERDOWN) after cluster-node-timeout;
-#: a benchmark wants the surviving masters to keep answering. Recorded in the topology details.
-FAILURE_COVERAGE = {"require_full_coverage": False, "allow_reads_when_down": True}
 
 
 def node_args() -> tuple[str, ...]:
@@ -34,6 +38,9 @@ def node_args() -> tuple[str, ...]:
         "yes",
         "--cluster-config-file",
         "nodes.conf",  # relative: inside the node's own dir, which teardown removes
+        # Without these two, one stopped node makes every node refuse (CLUSTERDOWN) after
+        # cluster-node-timeout; a benchmark wants the surviving masters to keep answering.
+        # The topology details record them (coverage_settings).
         "--cluster-require-full-coverage",
         "no",
         "--cluster-allow-reads-when-down",
@@ -48,7 +55,10 @@ def cluster_topology(
     details: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> Topology:
-    """Shards = masters in slot order with their tags; cache = the master owning GLOBAL_TAG."""
+    """Shards = masters in slot order with their tags; cache = the master owning GLOBAL_TAG.
+
+    The failure-coverage settings recorded are the cache master's own, as it reports them.
+    """
     tags = key_tags([m.slots for m in masters])
     shards = [
         Endpoint(f"shard-{i}", "shard", m.url, policy, key_tag=tag)
@@ -71,7 +81,7 @@ def cluster_topology(
         "slot_map": slot_map,
         "global_tag": GLOBAL_TAG,
         "cache_node": shards[home].name,
-        **FAILURE_COVERAGE,
+        **coverage_settings(cache.url, policy),
     }
     return Topology(name, shards, cache, details=details, global_tag=GLOBAL_TAG, **kwargs)
 

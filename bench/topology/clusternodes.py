@@ -143,6 +143,22 @@ def discover(seed_url: str, policy: TimeoutPolicy) -> list[Master]:
         client.close()
 
 
+def coverage_settings(url: str, policy: TimeoutPolicy) -> dict[str, bool | None]:
+    """A node's failure-coverage settings; None where CONFIG GET is refused (managed services)."""
+    client = Endpoint("cluster node", "node", url, policy).client()
+    settings: dict[str, bool | None] = {}
+    try:
+        for name in ("require-full-coverage", "allow-reads-when-down"):
+            try:
+                value = client.config_get(f"cluster-{name}").get(f"cluster-{name}")
+            except redis.ResponseError:
+                value = None
+            settings[name.replace("-", "_")] = None if value is None else value == "yes"
+    finally:
+        client.close()
+    return settings
+
+
 def _nodes_view(client: redis.Redis) -> frozenset[tuple[str, str, str, SlotRanges]]:
     """CLUSTER NODES as ``{(id, role, master id, slots)}``; a node still in handshake reads as such."""
     view = set()

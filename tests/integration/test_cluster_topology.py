@@ -55,6 +55,8 @@ def cluster(server_bin: str) -> Iterator[Topology]:
 def test_the_slot_map_covers_every_slot_once(cluster: Topology) -> None:
     slot_map = cluster.describe()["cluster"]["slot_map"]
     assert [entry["node"] for entry in slot_map] == [f"shard-{i}" for i in range(MASTERS)]
+    assert cluster.describe()["cluster"]["require_full_coverage"] is False
+    assert cluster.describe()["cluster"]["allow_reads_when_down"] is True
     covered = sorted(slot for e in slot_map for lo, hi in e["slots"] for slot in range(lo, hi + 1))
     assert covered == list(range(16384))
     client = cluster.shards[0].client()
