@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from bench.topology import Topology, TopologyOptions, open_topology
 from bench.topology.clusternodes import GLOBAL_TAG
 from bench.topology.processes import LocalServers, find_server_binary
 from bench.wire.counting import ByteCounter
-from tests.helpers import alive, started_processes
+from tests.helpers import alive, reaped, started_processes
 
 MASTERS = 3
 
@@ -202,3 +205,30 @@ def test_telemetry_samples_each_server_once_and_subtracts_the_cache_names_traffi
     for node, row in last.items():
         for column in ("workload_commands", "workload_bytes_in", "workload_bytes_out"):
             assert row[column] - first[node][column] == 0, (node, column)
+
+
+CHILD = """
+import time, psutil
+from bench.threads import install_teardown_handlers
+from bench.topology import TopologyOptions, open_topology
+install_teardown_handlers()
+with open_topology(TopologyOptions(provider="cluster", shards=2, replicas=1)) as topo:
+    print(" ".join(str(c.pid) for c in psutil.Process().children()), flush=True)
+    time.sleep(600)
+"""
+
+
+def test_ctrl_c_stops_every_node_and_removes_the_work_dir(tmp_path: Path) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, env=env)
+    with reaped(child):
+        assert child.stdout is not None
+        pids = {int(p) for p in child.stdout.readline().split()}
+        assert len(pids) == 4
+        os.kill(child.pid, signal.SIGINT)
+        child.wait(timeout=20)
+    deadline = time.monotonic() + 10
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert alive(pids) == set()
+    assert list(tmp_path.iterdir()) == []
