@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from bench.errors import UsageError
@@ -80,6 +80,9 @@ class Topology:
     #: Cumulative CPU seconds of the processes relaying traffic between the harness and the servers
     #: (docker-proxy); None when nothing relays it.
     relay_cpu_s: Callable[[], float] | None = field(default=None, repr=False)
+    #: In a Redis Cluster, the hash tag every global key carries so that they share one slot, on
+    #: the node ``cache`` names (bench/keys.py); None outside a cluster.
+    global_tag: str | None = None
 
     @property
     def nodes(self) -> list[Endpoint]:
@@ -108,6 +111,8 @@ class Topology:
             "shards": [e.url for e in self.shards],
             "cache": self.cache.url,
             "timeout_ms": self.policy.timeout_ms,
+            "shard_key_tags": [e.key_tag for e in self.shards],
+            "global_tag": self.global_tag,
         }
 
     @classmethod
@@ -115,7 +120,11 @@ class Topology:
         """The topology a load config describes, as a view: not the viewer's data, closing stops nothing."""
         policy = TimeoutPolicy(float(config["timeout_ms"]))
         shards, cache = endpoints(list(config["shards"]), str(config["cache"]), policy)
-        return cls(str(config["provider"]), shards, cache, owns_data=False)
+        tags = config.get("shard_key_tags") or [None] * len(shards)
+        shards = [replace(e, key_tag=tag) for e, tag in zip(shards, tags, strict=True)]
+        return cls(
+            str(config["provider"]), shards, cache, owns_data=False, global_tag=config.get("global_tag")
+        )
 
     def close(self) -> None:
         """Release what the provider started (idempotent)."""

@@ -52,6 +52,9 @@ class Endpoint:
     role: str  # "shard" | "cache"
     url: str  # may hold a password: never write it out, use safe_url
     policy: TimeoutPolicy = field(default_factory=TimeoutPolicy)
+    #: In a Redis Cluster, the hash tag of a slot this shard's master owns: its key is then
+    #: ``<prefix>:{key_tag}`` (bench/keys.py). None for a shard that is a server of its own.
+    key_tag: str | None = None
 
     @property
     def safe_url(self) -> str:
