@@ -10,16 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from itertools import count
+from pathlib import Path
 
 import pytest
 from redis.cluster import key_slot
 
+from analysis.runfiles import RunFiles
+from analysis.summary import build_summary
 from bench.cache.formats import FORMATS
 from bench.cache.refresher import CacheRefresher
 from bench.keys import Keys
 from bench.probes.rankcheck import rank_check
 from bench.probes.staleness import StalenessProbe
 from bench.probes.telemetry import key_memory_bytes
+from bench.run.compare import seed_and_run
+from bench.run.options import CompareOptions
 from bench.run.writemodel import hot_players
 from bench.seeding.seed import clear, existing_keys, seed
 from bench.strategies import REGISTRY
@@ -195,3 +200,22 @@ def test_regional_pages_read_each_region_from_its_tagged_key(tagged: Topology) -
             assert strategy.regional_top(region, 20).rows() == oracle_top(own, 20)
     finally:
         strategy.close()
+
+
+def test_a_whole_run_of_every_strategy_on_tagged_keys(tagged: Topology, tmp_path: Path) -> None:
+    # Locust processes reach the nodes through the load config: this is where they must carry the tags.
+    options = CompareOptions(
+        strategies=list(REGISTRY), players=PLAYERS, seed=SEED, duration_s=2, users=2, rps=50.0,
+        read_write_ratio=10, refresh_interval_s=1.0,
+    )  # fmt: skip
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    seed_and_run(tagged, options, RunFiles(run_dir), "tagged")
+    summary = build_summary(run_dir)
+    for name, figures in summary["strategies"].items():
+        assert figures["requests"] > 0, name
+        assert figures["failures"] == 0, name
+        assert figures["writes"]["requests"] > 0, name
+    assert summary["strategies"]["naive"]["nodes_per_request"] == SHARDS
+    assert summary["strategies"]["cached"]["nodes_per_request"] == 1
+    assert all(b"leaderboard" not in keys for keys in keys_on(tagged).values())
