@@ -28,7 +28,7 @@ from bench.seeding.seed import seed
 from bench.topology import TopologyOptions, open_topology
 
 ROUNDS = 3000
-KEY = Keys().shard
+KEY = Keys().prefix  # the shard key outside a cluster (bench/keys.py)
 
 
 def raw_hiredis(urls: list[tuple[str, int]], protocol: int) -> Callable[[], list[Any]]:

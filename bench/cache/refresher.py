@@ -15,13 +15,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.cache.formats import CACHE_TOP_N, SORTED_SET, CacheFormat, Snapshot
+from bench.cache.formats.base import ShardCommands
 from bench.errors import RunError
 from bench.keys import Keys
 from bench.threads import background_thread
 from bench.topology import Topology
 from bench.wire.counting import ByteCounter, CountingConnection
 from bench.wire.merge import merge_top
-from bench.wire.scatter import Scatter
+from bench.wire.scatter import Scatter, zrange_rev
 
 REFRESH_INTERVAL_S = 60.0  # the seed's refresh period
 
@@ -50,7 +51,7 @@ class CacheRefresher:
         formats: Sequence[CacheFormat] = (SORTED_SET,),
         top_n: int = CACHE_TOP_N,
     ) -> None:
-        self.keys = keys
+        self.keys = keys.on(topology)  # the cache's names as this topology tags them (bench/keys.py)
         self.formats = tuple(formats)
         if not any(f.serves_top for f in self.formats):
             raise ValueError(f"a cache refresh must write a top list, not only {self.formats}")
@@ -60,20 +61,23 @@ class CacheRefresher:
         self._cache: CountingConnection = topology.cache.connection(self.counters[topology.cache.name])
         self._shard_names = [e.name for e in topology.shards]
         self._cache_name = topology.cache.name
-        # Each shard's top list, then what the formats read next to it, in one round trip.
-        extra = {f.name: f.shard_reads(keys) for f in self.formats}
-        self._extra_reads = [(name, len(commands)) for name, commands in extra.items()]
-        reads = [("ZRANGE", keys.shard, 0, top_n - 1, "REV", "WITHSCORES")]
-        reads += [command for commands in extra.values() for command in commands]
-        self._reads = len(reads)
-        self._packed_reads = self._cache.pack_commands(reads)
+        self._shard_keys = self.keys.shards_on(topology)
+        # Each shard's top list, then what the formats read next to it, in one round trip; packed
+        # once per distinct shard key (once for all outside a cluster).
+        self._extra_reads = [(f.name, len(f.shard_reads(self._shard_keys[0]))) for f in self.formats]
+        self._reads = 1 + sum(count for _, count in self._extra_reads)
+        self._packed_reads = self._scatter.pack_pipeline_each(self._shard_keys, self._shard_reads)
+
+    def _shard_reads(self, shard_key: str) -> list[tuple[Any, ...]]:
+        reads = [zrange_rev(shard_key, self.top_n)]
+        return reads + [command for f in self.formats for command in f.shard_reads(shard_key)]
 
     def refresh(self) -> RefreshRecord:
         """Rebuild the cache once; readers see the old or the new top list, never a partial or missing one."""
         before = self._totals()
         t_start_s = time.time()
         started = time.perf_counter()
-        replies = self._scatter.gather_many(self._packed_reads, self._reads)
+        replies = self._scatter.gather_many_each(self._packed_reads, self._reads)
         self._count_shard_commands(self._reads)
         rows = merge_top((shard[0] for shard in replies), self.top_n)
         if not rows:
@@ -104,10 +108,14 @@ class CacheRefresher:
             offset += count
         return extra
 
-    def _gather(self, commands: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
-        """One more round trip to every shard, counted as the refresher's."""
-        replies = self._scatter.gather_many(self._cache.pack_commands(commands), len(commands))
-        self._count_shard_commands(len(commands))
+    def _gather(self, commands: ShardCommands) -> list[list[Any]]:
+        """One more round trip to every shard, each sent ``commands(its key)``, counted as the refresher's."""
+        built = {key: commands(key) for key in self._shard_keys}
+        count = len(built[self._shard_keys[0]])
+        replies = self._scatter.gather_many_each(
+            self._scatter.pack_pipeline_each(self._shard_keys, built.__getitem__), count
+        )
+        self._count_shard_commands(count)
         return replies
 
     def _meta(self, entries: int, t_start_s: float, started: float) -> tuple[Any, ...]:

@@ -23,11 +23,9 @@ import numpy as np
 
 from bench.keys import Keys
 from bench.strategies import get_strategy
-from bench.strategies.shards import ShardAccess
+from bench.strategies.shards import ShardAccess, true_top
 from bench.topology import Topology
 from bench.wire.counting import ByteCounter
-from bench.wire.merge import merge_top
-from bench.wire.scatter import Scatter, zrange_rev_withscores
 
 UNIFORM_PLAYERS = 900
 TOP_PLAYERS = 100
@@ -37,12 +35,7 @@ SAMPLE_SEED_SALT = 0x52414E4B  # keeps the sample independent of the writer's an
 
 def top_players(topology: Topology, keys: Keys, n: int) -> list[int]:
     """The ids of the current global top n, best first."""
-    scatter = Scatter([e.connection() for e in topology.shards])
-    try:
-        replies = scatter.gather(zrange_rev_withscores(scatter.connections[0], keys.shard, n))
-    finally:
-        scatter.disconnect()
-    return [int(member) for _, member in merge_top(replies, n)]
+    return [int(member) for _, member in true_top(topology, keys, n)]
 
 
 def sample_players(players: int, seed: int, top: list[int]) -> list[int]:

@@ -25,7 +25,7 @@ from bench.strategies import get_strategy
 from bench.topology import Topology
 from bench.wire.counting import ByteCounter, CountingConnection
 from bench.wire.merge import Row, merge_top
-from bench.wire.scatter import Scatter, zrange_rev_withscores
+from bench.wire.scatter import Scatter, zrange_rev
 
 
 def compare_views(truth: Sequence[Row], view: Sequence[Row], n: int) -> dict[str, float]:
@@ -56,13 +56,15 @@ class StalenessProbe:
 
     def __init__(self, topology: Topology, keys: Keys, strategy: str, top_n: int) -> None:
         self.top_n = top_n
-        self.keys = keys
+        self.keys = keys.on(topology)
         self.counters = {e.name: ByteCounter() for e in topology.nodes}
         self._scatter = Scatter(
             [e.connection(self.counters[e.name]) for e in topology.shards],
         )
         self._shard_names = [e.name for e in topology.shards]
-        self._packed = zrange_rev_withscores(self._scatter.connections[0], keys.shard, top_n)
+        self._packed = self._scatter.pack_each(
+            self.keys.shards_on(topology), lambda key: zrange_rev(key, top_n)
+        )
         self._cache_name = topology.cache.name
         cache_counter = self.counters[self._cache_name]
         self._meta: CountingConnection = topology.cache.connection(cache_counter)
@@ -73,7 +75,7 @@ class StalenessProbe:
     def sample(self) -> None:
         t_s = time.time()
         try:
-            replies = self._scatter.gather(self._packed)
+            replies = self._scatter.gather_each(self._packed)
             for name in self._shard_names:
                 self.counters[name].commands += 1
             truth = [(member, score) for score, member in merge_top(replies, self.top_n)]

@@ -177,7 +177,8 @@ def key_memory_bytes(topology: Topology, keys: Keys) -> dict[str, int]:
     not part of the measured traffic.
     """
     sizes: dict[str, int] = {}
-    targets = [(e, keys.shard, e.name) for e in topology.shards]
+    keys = keys.on(topology)
+    targets = [(e, keys.shard_on(e), e.name) for e in topology.shards]
     targets += [(topology.cache, f.key(keys), f.memory_label) for f in FORMATS.values()]
     targets.append((topology.cache, keys.global_set, "global_set"))
     for endpoint, key, label in targets:

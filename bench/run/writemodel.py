@@ -13,9 +13,8 @@ import random
 from collections.abc import Sequence
 
 from bench.keys import Keys
+from bench.strategies.shards import true_top
 from bench.topology import Topology
-from bench.wire.merge import merge_top
-from bench.wire.scatter import Scatter, zrange_rev_withscores
 
 HOT_PLAYERS = 1000
 HOT_WRITE_SHARE = 0.5
@@ -25,12 +24,7 @@ UNIFORM_DELTA_MAX = 10_000
 
 def hot_players(topology: Topology, keys: Keys, n: int = HOT_PLAYERS) -> list[tuple[int, float]]:
     """The true global top ``n`` as ``(player, score)``, read once before a phase's load starts."""
-    scatter = Scatter([e.connection() for e in topology.shards])
-    try:
-        replies = scatter.gather(zrange_rev_withscores(scatter.connections[0], keys.shard, n))
-    finally:
-        scatter.disconnect()
-    return [(int(member), score) for score, member in merge_top(replies, n)]
+    return [(int(member), score) for score, member in true_top(topology, keys, n)]
 
 
 class WriteModel:

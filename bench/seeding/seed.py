@@ -78,7 +78,8 @@ class SeedResult:
 
 def harness_keys(topology: Topology, keys: Keys) -> list[tuple[Endpoint, tuple[str, ...]]]:
     """Every key the harness may write, per node: what clearing deletes and what it refuses to clobber."""
-    return [(e, (keys.shard,)) for e in topology.shards] + [(topology.cache, cache_node_keys(keys))]
+    keys = keys.on(topology)
+    return [(e, (keys.shard_on(e),)) for e in topology.shards] + [(topology.cache, cache_node_keys(keys))]
 
 
 def clear(topology: Topology, keys: Keys) -> None:
@@ -186,7 +187,8 @@ def seed(
     started = time.perf_counter()
     clear(topology, keys)
     memory_before = shard_memory(topology.shards)
-    nodes = [(e, keys.shard.encode()) for e in topology.shards]
+    keys = keys.on(topology)
+    nodes = [(e, keys.shard_on(e).encode()) for e in topology.shards]
     if global_set:
         nodes.append((topology.cache, keys.global_set.encode()))
     loaders: list[SetLoader] = []

@@ -39,9 +39,9 @@ class Strategy(ABC):
             users of a load-generator process, for the client-side cross-check).
         """
         self.topology = topology
-        self.keys = keys
+        self.keys = keys.on(topology)  # the cache's names as this topology tags them (bench/keys.py)
         self.counter = counter if counter is not None else ByteCounter()
-        self.shards = ShardAccess(topology, keys, self.counter)
+        self.shards = ShardAccess(topology, self.keys, self.counter)
 
     @abstractmethod
     def top(self, n: int) -> Ranking:

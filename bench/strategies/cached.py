@@ -23,7 +23,7 @@ class CachedStrategy(Strategy):
         super().__init__(topology, keys, counter)
         self.cache = NodeLink(topology.cache.connection(self.counter), self.counter)
         top_list = next(f for f in self.cache_formats if f.serves_top)
-        self._reader = top_list.reader(self.cache, keys)
+        self._reader = top_list.reader(self.cache, self.keys)
 
     def top(self, n: int) -> Ranking:
         return self._reader.top(n)

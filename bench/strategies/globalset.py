@@ -22,7 +22,7 @@ class GlobalStrategy(Strategy):
     def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
         super().__init__(topology, keys, counter)
         self.node = NodeLink(topology.cache.connection(self.counter), self.counter)
-        self._reader = SortedSetTop(self.node, keys.global_set)
+        self._reader = SortedSetTop(self.node, self.keys.global_set)
 
     def top(self, n: int) -> Ranking:
         return self._reader.top(n)

@@ -39,7 +39,7 @@ class RegionalStrategy(CachedStrategy):
     def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
         super().__init__(topology, keys, counter)
         self._regions = [
-            SortedSetTop(NodeLink(e.connection(self.counter), self.counter), keys.shard)
+            SortedSetTop(NodeLink(e.connection(self.counter), self.counter), self.keys.shard_on(e))
             for e in topology.shards
         ]
         self._next_region = cycle(range(len(self._regions)))

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from bench.keys import Keys
 from bench.topology import Topology
 from bench.wire.counting import ByteCounter
 from bench.wire.keyslot import shard_of
 from bench.wire.link import NodeLink
-from bench.wire.scatter import Scatter
+from bench.wire.merge import merge_top
+from bench.wire.scatter import Scatter, zrange_rev
+
+
+class ShardRef(NamedTuple):
+    """One shard's link and the key its players live under there (tagged in a cluster)."""
+
+    link: NodeLink
+    key: str
 
 
 class ShardAccess:
@@ -17,35 +27,51 @@ class ShardAccess:
         self.topology = topology
         self.keys = keys
         self.counter = counter
-        self._links: list[NodeLink] = []
+        self._shards: list[ShardRef] = []
+        self._keys = keys.shards_on(topology)
 
-    def _connections(self) -> list[NodeLink]:
-        if not self._links:
-            self._links = [NodeLink(e.connection(self.counter), self.counter) for e in self.topology.shards]
-        return self._links
+    def _connections(self) -> list[ShardRef]:
+        if not self._shards:
+            self._shards = [
+                ShardRef(NodeLink(e.connection(self.counter), self.counter), key)
+                for e, key in zip(self.topology.shards, self._keys, strict=True)
+            ]
+        return self._shards
 
-    def owner(self, player: int) -> NodeLink:
-        """The link to the shard that holds ``player``."""
-        links = self._connections()
-        return links[shard_of(player, len(links))]
+    def owner(self, player: int) -> ShardRef:
+        """The shard that holds ``player``: its link and its key."""
+        shards = self._connections()
+        return shards[shard_of(player, len(shards))]
 
     def score(self, player: int) -> float | None:
         """The player's score (``ZSCORE`` on its shard), None if the player is unknown."""
-        reply = self.owner(player).call("ZSCORE", self.keys.shard, str(player))
+        link, key = self.owner(player)
+        reply = link.call("ZSCORE", key, str(player))
         return None if reply is None else float(reply)
 
     def count_above(self, score: float) -> int:
         """Players with a strictly higher score, all shards (``ZCOUNT key (score +inf`` sent to each)."""
-        links = self._connections()
-        scatter = Scatter([link.conn for link in links], self.counter)
-        packed = links[0].conn.pack_command("ZCOUNT", self.keys.shard, f"({score!r}", "+inf")
-        return sum(int(reply) for reply in scatter.gather(packed))
+        scatter = Scatter([shard.link.conn for shard in self._connections()], self.counter)
+        # Packed once per distinct key: one command for every shard outside a cluster, as before.
+        packed = scatter.pack_each(self._keys, lambda key: ("ZCOUNT", key, f"({score!r}", "+inf"))
+        return sum(int(reply) for reply in scatter.gather_each(packed))
 
     def incr(self, player: int, delta: float) -> float:
         """``ZINCRBY`` on the player's shard; the new score."""
-        return float(self.owner(player).call("ZINCRBY", self.keys.shard, delta, str(player)))
+        link, key = self.owner(player)
+        return float(link.call("ZINCRBY", key, delta, str(player)))
 
     def close(self) -> None:
-        for link in self._links:
-            link.close()
-        self._links = []
+        for shard in self._shards:
+            shard.link.close()
+        self._shards = []
+
+
+def true_top(topology: Topology, keys: Keys, n: int) -> list[tuple[float, bytes]]:
+    """The exact global top n as ``(score, member)``, scatter-gathered on connections of its own."""
+    scatter = Scatter([e.connection() for e in topology.shards])
+    try:
+        packed = scatter.pack_each(keys.on(topology).shards_on(topology), lambda key: zrange_rev(key, n))
+        return merge_top(scatter.gather_each(packed), n)
+    finally:
+        scatter.disconnect()

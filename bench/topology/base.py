@@ -138,7 +138,7 @@ class Topology:
             "shards": [e.url for e in self.shards],
             "cache": self.cache.url,
             "timeout_ms": self.policy.timeout_ms,
-            "key_tags": [e.key_tag for e in self.shards],
+            "shard_key_tags": [e.key_tag for e in self.shards],
             "global_tag": self.global_tag,
         }
 
@@ -146,7 +146,7 @@ class Topology:
     def from_load_config(cls, config: dict[str, Any]) -> Topology:
         """The topology a load config describes, as a view: not the viewer's data, closing stops nothing."""
         policy = TimeoutPolicy(float(config["timeout_ms"]))
-        tags = config.get("key_tags")  # absent in configs written before clusters
+        tags = config.get("shard_key_tags")  # absent in configs written before clusters
         shards, cache = endpoints(list(config["shards"]), str(config["cache"]), policy, tags)
         return cls(
             str(config["provider"]), shards, cache, owns_data=False, global_tag=config.get("global_tag")

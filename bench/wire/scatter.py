@@ -2,30 +2,36 @@
 
 Writing to all N sockets before reading any lets the N servers work at the same time without
 threads or greenlets, which keeps the client cost per fan-out to a few µs per shard.
+
+Each connection gets its own pre-packed command, because in a Redis Cluster each shard's key has a
+hash tag of its own (bench/keys.py). ``pack_each`` packs once per distinct key, so where every shard
+uses the same key name the shards share one packed command, and nothing is packed per request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis.connection import AbstractConnection
 
 from bench.wire.counting import ByteCounter
 
+Command = tuple[Any, ...]
+
 
 class Scatter:
-    """The same pre-packed command sent to every connection, replies gathered in order."""
+    """A pre-packed command (or pipeline) per connection, all sent first; replies gathered in order."""
 
     def __init__(self, connections: Sequence[AbstractConnection], counter: ByteCounter | None = None) -> None:
         self.connections = list(connections)
         self.counter = counter
 
-    def gather(self, packed: list[bytes]) -> list[Any]:
-        """Send ``packed`` (from ``pack_command``) to all connections and return the replies."""
+    def gather_each(self, packed: Sequence[list[bytes]]) -> list[Any]:
+        """Send connection i its command ``packed[i]`` (from ``pack_each``); each one's reply."""
         try:
-            for conn in self.connections:
-                conn.send_packed_command(packed, check_health=False)
+            for conn, command in zip(self.connections, packed, strict=True):
+                conn.send_packed_command(command, check_health=False)
             if self.counter is not None:
                 self.counter.commands += len(self.connections)
             return [conn.read_response() for conn in self.connections]
@@ -34,11 +40,11 @@ class Scatter:
             self.disconnect()
             raise
 
-    def gather_many(self, packed: list[bytes], commands: int) -> list[list[Any]]:
-        """Send a pre-packed pipeline of ``commands`` commands to all connections; each one's replies."""
+    def gather_many_each(self, packed: Sequence[list[bytes]], commands: int) -> list[list[Any]]:
+        """Send connection i its pipeline ``packed[i]`` of ``commands`` commands; each one's replies."""
         try:
-            for conn in self.connections:
-                conn.send_packed_command(packed, check_health=False)
+            for conn, pipeline in zip(self.connections, packed, strict=True):
+                conn.send_packed_command(pipeline, check_health=False)
             if self.counter is not None:
                 self.counter.commands += commands * len(self.connections)
             return [[conn.read_response() for _ in range(commands)] for conn in self.connections]
@@ -46,12 +52,35 @@ class Scatter:
             self.disconnect()
             raise
 
+    def pack_each(self, keys: Sequence[str], command: Callable[[str], Command]) -> list[list[bytes]]:
+        """``command(key)`` packed for each connection's key, once per distinct key."""
+        packed: dict[str, list[bytes]] = {}
+        for key in keys:
+            if key not in packed:
+                packed[key] = self.connections[0].pack_command(*command(key))
+        return [packed[key] for key in keys]
+
+    def pack_pipeline_each(
+        self, keys: Sequence[str], commands: Callable[[str], Sequence[Command]]
+    ) -> list[list[bytes]]:
+        """``commands(key)`` packed as one pipeline for each connection's key, once per distinct key."""
+        packed: dict[str, list[bytes]] = {}
+        for key in keys:
+            if key not in packed:
+                packed[key] = self.connections[0].pack_commands(commands(key))
+        return [packed[key] for key in keys]
+
     def disconnect(self) -> None:
         for conn in self.connections:
             conn.disconnect()
 
 
+def zrange_rev(key: str, n: int) -> Command:
+    """``ZRANGE key 0 n-1 REV WITHSCORES``: the top n of one sorted set, best first."""
+    return ("ZRANGE", key, 0, n - 1, "REV", "WITHSCORES")
+
+
 def zrange_rev_withscores(connection: AbstractConnection, key: str, n: int) -> list[bytes]:
     """Packed ``ZRANGE key 0 n-1 REV WITHSCORES`` for reuse on every request."""
-    packed: list[bytes] = connection.pack_command("ZRANGE", key, 0, n - 1, "REV", "WITHSCORES")
+    packed: list[bytes] = connection.pack_command(*zrange_rev(key, n))
     return packed

@@ -29,7 +29,7 @@ def test_refused_or_oversized_restore_falls_back_to_zadd(server_bin: str) -> Non
         owners = shards_of(np.arange(PLAYERS), 3)
         for index, endpoint in enumerate(topology.shards):
             client = endpoint.client()
-            rows = client.zrange(keys.shard, 0, -1, withscores=True)
+            rows = client.zrange(keys.shard_on(endpoint), 0, -1, withscores=True)
             client.close()
             expected = {i: float(scores[i]) for i in np.flatnonzero(owners == index).tolist()}
             assert {int(m): s for m, s in rows} == expected, endpoint.name

@@ -24,7 +24,7 @@ def all_rows(topology: Topology) -> list[tuple[bytes, float]]:
     rows: list[tuple[bytes, float]] = []
     for endpoint in topology.shards:
         client = endpoint.client()
-        rows += [(m, s) for m, s in client.zrange(Keys().shard, 0, -1, withscores=True)]
+        rows += [(m, s) for m, s in client.zrange(Keys().shard_on(endpoint), 0, -1, withscores=True)]
         client.close()
     return rows
 
@@ -72,15 +72,15 @@ def test_ties_follow_redis_rev_order(topology: Topology) -> None:
     top_score = 10.0**10
     shard_a, shard_b = topology.shards[0].client(), topology.shards[1].client()
     try:
-        shard_a.zadd(keys.shard, {"tie-a": top_score})
-        shard_b.zadd(keys.shard, {"tie-b": top_score})
+        shard_a.zadd(keys.shard_on(topology.shards[0]), {"tie-a": top_score})
+        shard_b.zadd(keys.shard_on(topology.shards[1]), {"tie-b": top_score})
         strategy = REGISTRY["naive"](topology, keys)
         got = strategy.top(2)
         strategy.close()
         assert [m for m, _ in got.rows()] == [b"tie-b", b"tie-a"]
     finally:
-        shard_a.zrem(keys.shard, "tie-a")
-        shard_b.zrem(keys.shard, "tie-b")
+        shard_a.zrem(keys.shard_on(topology.shards[0]), "tie-a")
+        shard_b.zrem(keys.shard_on(topology.shards[1]), "tie-b")
         shard_a.close()
         shard_b.close()
 
@@ -226,7 +226,8 @@ def test_global_submit_writes_to_shard_and_global_set_alike(topology: Topology) 
         assert naive.rank(player) == global_strategy.rank(player) == competition_rank(scores, before)
     finally:
         # Leave the module's data as seeded even if an assertion failed half-way.
-        naive.shards.owner(player).call("ZADD", keys.shard, before, str(player))
+        link, key = naive.shards.owner(player)
+        link.call("ZADD", key, before, str(player))
         cache = topology.cache.client()
         cache.zadd(keys.global_set, {str(player): before})
         cache.close()
@@ -267,7 +268,8 @@ def test_incremental_writes_reach_the_cached_top_at_once(topology: Topology) -> 
         assert all(m != str(low_player).encode() for m, _ in incremental.top(CACHE_TOP_N).rows())
         incremental.submit(low_player, -1.0)
     finally:
-        incremental.shards.owner(player).call("ZADD", keys.shard, before, str(player))
+        link, key = incremental.shards.owner(player)
+        link.call("ZADD", key, before, str(player))
         refresher.refresh()
         refresher.close()
         incremental.close()
@@ -293,7 +295,7 @@ def test_regional_page_view_is_its_region_live_plus_the_cached_global_top(topolo
     try:
         for region, endpoint in enumerate(topology.shards[:3]):
             client = endpoint.client()
-            own = [(m, s) for m, s in client.zrange(Keys().shard, 0, -1, withscores=True)]
+            own = [(m, s) for m, s in client.zrange(Keys().shard_on(endpoint), 0, -1, withscores=True)]
             client.close()
             assert strategy.regional_top(region, 20).rows() == oracle_top(own, 20)
         assert strategy.read(100).rows() == oracle_top(all_rows(topology), 100)

@@ -37,7 +37,7 @@ def test_workload_bytes_equal_what_the_client_counted(topology: Topology) -> Non
     sampler.sample()
     sent0, received0 = counter.bytes_sent, counter.bytes_received
     for _ in range(25):
-        conn.send_command("ZRANGE", Keys().shard, 0, 99, "REV", "WITHSCORES")
+        conn.send_command("ZRANGE", Keys().shard_on(topology.shards[3]), 0, 99, "REV", "WITHSCORES")
         conn.read_response()
     sampler.sample()
     conn.disconnect()

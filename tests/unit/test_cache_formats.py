@@ -105,7 +105,7 @@ def cache_commands(formats: tuple[CacheFormat, ...]) -> int:
     snapshot = Snapshot(
         rows,
         1.5,
-        gather=lambda commands: [[5] * len(commands), [7] * len(commands)],
+        gather=lambda commands: [[5] * len(commands("a")), [7] * len(commands("b"))],
         extra={RANK_HISTOGRAM.name: [[[b"0", b"0"]], [[b"1", b"0"]]]},
     )
     return 3 + sum(len(f.refresh_commands(Keys(), snapshot)) for f in formats)

@@ -12,8 +12,10 @@ from bench.wire.link import NodeLink
 from bench.wire.merge import Ranking
 
 Command = tuple[Any, ...]
-# Sends the same commands to every shard in one round trip (counted); each shard's replies.
-GatherFn = Callable[[Sequence[Command]], list[list[Any]]]
+# The commands for one shard, given the key its players live under there (tagged in a cluster).
+ShardCommands = Callable[[str], Sequence[Command]]
+# Sends every shard its commands in one round trip (counted); each shard's replies.
+GatherFn = Callable[[ShardCommands], list[list[Any]]]
 
 
 class TopReader(Protocol):
@@ -51,9 +53,9 @@ class CacheFormat(ABC):
     def key(self, keys: Keys) -> str:
         return keys.cache_key(self.suffix)
 
-    def shard_reads(self, keys: Keys) -> list[Command]:
-        """Commands pipelined after each shard's top-list read (default none)."""
-        del keys
+    def shard_reads(self, shard_key: str) -> list[Command]:
+        """Commands pipelined after each shard's top-list read on ``shard_key`` (default none)."""
+        del shard_key
         return []
 
     @abstractmethod

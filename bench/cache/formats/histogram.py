@@ -25,13 +25,14 @@ class RankHistogramFormat(CacheFormat):
     memory_label = "cache_hist"
     serves_top = False
 
-    def shard_reads(self, keys: Keys) -> list[Command]:
-        return [("ZRANGE", keys.shard, 0, 0, "WITHSCORES")]
+    def shard_reads(self, shard_key: str) -> list[Command]:
+        return [("ZRANGE", shard_key, 0, 0, "WITHSCORES")]
 
     def refresh_commands(self, keys: Keys, snapshot: Snapshot) -> list[Command]:
         lowest = lowest_score([replies[0] for replies in snapshot.extra[self.name]])
         bounds = boundaries(lowest, snapshot.rows[-1][0])
-        per_shard = snapshot.gather([("ZCOUNT", keys.shard, f"({float(b)!r}", "+inf") for b in bounds])
+        above = [f"({float(b)!r}" for b in bounds]
+        per_shard = snapshot.gather(lambda shard_key: [("ZCOUNT", shard_key, b, "+inf") for b in above])
         counts = np.array(per_shard, dtype=np.int64).sum(axis=0)
         histogram = RankHistogram(snapshot.t_start_s, len(snapshot.rows), bounds, counts)
         return [("SET", self.key(keys), histogram.to_bytes())]
