@@ -16,7 +16,8 @@ def staleness_summary(samples: pd.DataFrame) -> dict[str, Any] | None:
     """summary.json ``staleness`` of one strategy; None when it was not sampled (no cache to go stale)."""
     if samples.empty:
         return None
-    failed = samples["error"].fillna("").astype(str) != ""
+    # An all-empty error column reads back as float NaN: only a non-empty text is a failure.
+    failed = samples["error"].notna() & (samples["error"].astype(str) != "")
     ok = samples[~failed]
     if ok.empty:
         return {"samples": 0, "failed_samples": int(failed.sum())}

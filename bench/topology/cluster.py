@@ -72,7 +72,7 @@ def cluster_topology(
             "url": shard.safe_url,
             "slots": [list(r) for r in m.slots],
             "key_tag": shard.key_tag,
-            "replicas": [redact_url(u) for u in m.replicas],
+            "replicas": sorted(redact_url(u) for u in m.replicas),
         }
         for shard, m in zip(shards, masters, strict=True)
     ]

@@ -46,8 +46,15 @@ def slot_tags(shards: int) -> list[str]:
     return tags
 
 
-@pytest.fixture(scope="module")
-def tagged(server_bin: str) -> Iterator[Topology]:
+@pytest.fixture(scope="module", params=["tagged-servers", "cluster"])
+def tagged(server_bin: str, request: pytest.FixtureRequest) -> Iterator[Topology]:
+    if request.param == "cluster":
+        # A real Redis Cluster: the provider picks the tags; a key on the wrong node would be MOVED.
+        options = TopologyOptions(provider="cluster", shards=SHARDS, server_bin=server_bin)
+        with open_topology(options) as cluster:
+            seed(cluster, Keys(), PLAYERS, SEED, global_set=True)
+            yield cluster
+        return
     with open_topology(TopologyOptions(shards=SHARDS, server_bin=server_bin)) as plain:
         shards = [replace(e, key_tag=tag) for e, tag in zip(plain.shards, slot_tags(SHARDS), strict=True)]
         topology = Topology(
@@ -90,12 +97,18 @@ def test_tags_are_distinct_and_in_their_shards_slot_range() -> None:
     assert [shard_of_slot(key_slot(name.encode()), SHARDS) for name in names] == list(range(SHARDS))
 
 
+def global_keys(topology: Topology, keys: set[bytes]) -> set[bytes]:
+    """The keys under the topology's global tag (in a cluster the cache node is also a shard)."""
+    return {k for k in keys if f"{{{topology.global_tag}}}".encode() in k}
+
+
 def test_seeding_writes_only_tagged_keys(tagged: Topology) -> None:
     assert len(all_rows(tagged)) == PLAYERS
     found = keys_on(tagged)
     for endpoint in tagged.shards:
-        assert found[endpoint.name] == {f"leaderboard:{{{endpoint.key_tag}}}".encode()}
-    assert found["cache"] == {b"leaderboard:{lbglobal}:global"}
+        shard_keys = found[endpoint.name] - global_keys(tagged, found[endpoint.name])
+        assert shard_keys == {f"leaderboard:{{{endpoint.key_tag}}}".encode()}
+    assert global_keys(tagged, found["cache"]) == {f"leaderboard:{{{tagged.global_tag}}}:global".encode()}
 
 
 @pytest.mark.parametrize("name", list(REGISTRY))
@@ -168,14 +181,16 @@ def test_every_key_on_the_servers_is_tagged_and_clearing_removes_them(tagged: To
     for name in REGISTRY:
         refresh(tagged, name)
     found = keys_on(tagged)
-    cache_keys = found["cache"]
+    cache_keys = global_keys(tagged, found["cache"])
+    tag = tagged.global_tag
     assert cache_keys == {
-        b"leaderboard:{lbglobal}:global",
-        b"leaderboard:{lbglobal}:global:cache",
-        b"leaderboard:{lbglobal}:global:cache:blob",
-        b"leaderboard:{lbglobal}:global:cache:hist",
-        b"leaderboard:{lbglobal}:global:cache:meta",
+        f"leaderboard:{{{tag}}}:global".encode(),
+        f"leaderboard:{{{tag}}}:global:cache".encode(),
+        f"leaderboard:{{{tag}}}:global:cache:blob".encode(),
+        f"leaderboard:{{{tag}}}:global:cache:hist".encode(),
+        f"leaderboard:{{{tag}}}:global:cache:meta".encode(),
     }
+    assert {k for keys in found.values() for k in global_keys(tagged, keys)} == cache_keys
     assert len({key_slot(k) for k in cache_keys}) == 1
     assert all(b"leaderboard" not in keys for keys in found.values())
     assert all(not k.startswith(b"leaderboard:global") for keys in found.values() for k in keys)
