@@ -7,6 +7,7 @@ from typing import Any
 
 from analysis import metrics
 from analysis.claims import SEED_RPS, cache_format_comparison, seed_claims
+from analysis.clusterview import cluster_section
 from analysis.fmt import Strategy, fmt_count, fmt_ms, invalid_reason, num
 from analysis.rank import RANK_COLUMNS, RANK_TEXT
 from analysis.tradeoffs import tradeoff_claims
@@ -255,6 +256,7 @@ def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str
         f"Created {summary.get('created_utc', 'n/a')}. Strategies in run order: {', '.join(strategies)}.",
         "## Scenario",
         _scenario_paragraph(summary, meta),
+        *cluster_section(meta, strategies),
         "## How to read this report",
         HOW_TO_READ,
         "## Comparison",
