@@ -18,7 +18,7 @@ import redis
 
 from bench.errors import TopologyError, UsageError
 from bench.topology.endpoint import Endpoint, redact_url
-from bench.wire.keyslot import SLOTS, key_slot
+from bench.wire.keyslot import even_slot_ranges, key_slot
 from bench.wire.policy import TimeoutPolicy
 
 #: The hash tag of every global key in a cluster. Fixed rather than derived from --key-prefix, so a
@@ -42,12 +42,6 @@ class Master:
 
     def owns(self, slot: int) -> bool:
         return any(lo <= slot <= hi for lo, hi in self.slots)
-
-
-def even_slot_ranges(masters: int) -> list[tuple[int, int]]:
-    """Master i gets ``[ceil(i*16384/N), ceil((i+1)*16384/N))``: bench/wire/keyslot.py's shard split."""
-    bounds = [-(-i * SLOTS // masters) for i in range(masters + 1)]
-    return [(bounds[i], bounds[i + 1] - 1) for i in range(masters)]
 
 
 def _candidate_tags() -> Iterator[str]:

@@ -46,6 +46,12 @@ def key_slot(member: bytes) -> int:
     return crc16(member) % SLOTS
 
 
+def even_slot_ranges(masters: int) -> list[tuple[int, int]]:
+    """Master i gets ``[ceil(i*16384/N), ceil((i+1)*16384/N))``: the inverse of shard_of_slot."""
+    bounds = [-(-i * SLOTS // masters) for i in range(masters + 1)]
+    return [(bounds[i], bounds[i + 1] - 1) for i in range(masters)]
+
+
 def shard_of_slot(slot: int | npt.NDArray[np.int64], shards: int) -> int | npt.NDArray[np.int64]:
     """Shard owning ``slot`` when ``shards`` nodes split the slots into equal contiguous ranges."""
     return (slot * shards) // SLOTS

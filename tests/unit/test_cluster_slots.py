@@ -9,8 +9,8 @@ from redis.cluster import key_slot as redis_key_slot
 
 from bench.errors import UsageError
 from bench.topology import TopologyOptions, get_provider
-from bench.topology.clusternodes import GLOBAL_TAG, even_slot_ranges, key_tags
-from bench.wire.keyslot import SLOTS, shard_of_slot
+from bench.topology.clusternodes import GLOBAL_TAG, key_tags
+from bench.wire.keyslot import SLOTS, even_slot_ranges, shard_of_slot
 
 
 @pytest.mark.parametrize("masters", [1, 2, 3, 7, 10, 64])

@@ -17,10 +17,9 @@ from testcontainers.core.container import DockerContainer
 
 from bench.errors import TopologyError
 from bench.topology.containers.engine import LABEL_OWNER_PID, LABEL_PROJECT, LABEL_RUN, PROJECT, run_labels
-from bench.topology.processes import READY_TIMEOUT_S, free_port, wait_for_ping
+from bench.topology.processes import PORT_ATTEMPTS, READY_TIMEOUT_S, free_port, wait_for_ping
 
 SERVER_PORT = 6379
-PORT_ATTEMPTS = 3
 
 
 def new_run_id() -> str:
@@ -110,7 +109,7 @@ class RunContainers:
             self.network_id = None
 
 
-def _exited(container: DockerContainer) -> Any:
+def _exited(container: DockerContainer) -> Callable[[], str | None]:
     def exited() -> str | None:
         wrapped = container.get_wrapped_container()
         try:
