@@ -66,7 +66,34 @@ def _consequences(cluster: dict[str, Any], strategies: dict[str, Strategy]) -> l
             f" {fmt_count(home_ops, 1)} ops/s, the other masters at most {fmt_count(others, 1)}."
             " Its RAM and its ops are that node's, on top of its shard."
         )
+    said.append(_redirects(strategies))
     return said
+
+
+def _attempts(section: Strategy) -> float:
+    return (num(section, "requests") or 0.0) + (num(section, "failures") or 0.0)
+
+
+def _redirects(strategies: dict[str, Strategy]) -> str:
+    """Whether slots moved under the load: the MOVED/ASK replies each strategy's reads followed."""
+    moved = {name: num(s, "redirects_per_request") or 0.0 for name, s in strategies.items()}
+    if not any(moved.values()):
+        return (
+            "- **No redirections:** no read met a MOVED or ASK (no slot moved while the load ran);"
+            " `redirects_per_request` is 0 for every strategy."
+        )
+    figures = ", ".join(
+        f"{name} {rate:.4f} ({fmt_count(rate * _attempts(strategies[name]))} in all)"
+        for name, rate in moved.items()
+    )
+    failures = ", ".join(f"{name} {fmt_count(num(s, 'failures'))}" for name, s in strategies.items())
+    return (
+        "- **Slots moved under the load.** Each MOVED or ASK a read met was followed (MOVED: that"
+        " connection moves to the slot's new master, as a cluster client refreshes its slot map; ASK:"
+        f" the one command goes to the importing node). Redirects per request: {figures}."
+        f" Failed requests meanwhile: {failures}. The moves' own traffic (MIGRATE carries each moved"
+        " key to its new master) reached the nodes too, so the cross-check's Redis side counts it."
+    )
 
 
 def cluster_section(meta: dict[str, Any], strategies: dict[str, Strategy]) -> list[str]:

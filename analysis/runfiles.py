@@ -123,6 +123,7 @@ CLIENT_FIELDS = (
     "read_commands",
     "read_bytes_sent",
     "read_bytes_received",
+    "read_redirects",  # MOVED/ASK replies followed (a Redis Cluster only; absent in older runs)
     "write_commands",
     "write_bytes_sent",
     "write_bytes_received",

@@ -194,6 +194,7 @@ def totals_of(
         redis_cpu_s=sum(n["cpu_s"] for n in nodes),
         client_cpu_s=_total(workers_frame, "cpu_s"),
         relay_cpu_s=relay_cpu_s,
+        redirects=_total(workers_frame, "client_read_redirects"),
     )
 
 

@@ -194,6 +194,7 @@ class LoadProcess:
                     "read_commands": self.read_counter.commands,
                     "read_bytes_sent": self.read_counter.bytes_sent,
                     "read_bytes_received": self.read_counter.bytes_received,
+                    "read_redirects": self.read_counter.redirects,
                     "write_commands": self.write_counter.commands,
                     "write_bytes_sent": self.write_counter.bytes_sent,
                     "write_bytes_received": self.write_counter.bytes_received,

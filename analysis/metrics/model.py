@@ -38,6 +38,7 @@ class Totals:
     redis_cpu_s: float
     client_cpu_s: float
     relay_cpu_s: float | None = None  # see Window.relay_cpu_s
+    redirects: float = 0.0  # MOVED/ASK the reads followed (a Redis Cluster resharding)
 
     @property
     def attempts(self) -> int:

@@ -81,6 +81,8 @@ METRICS: tuple[Metric, ...] = (
     timing("redis_ops_per_s", Show(_CMP, "Redis ops/s", count()),
            figure=per_second(lambda t: t.redis.commands, 1)),
     exact("nodes_per_request", Show(_CMP, "nodes/req", count())),
+    # A cluster moving slots under the load; the report's Redis Cluster section shows it.
+    timing("redirects_per_request", figure=per_request(lambda t: t.redirects, 6)),
     # Only where something relays the traffic (docker-proxy); the report's scenario paragraph shows it.
     timing("relay_cpu_us_per_request", figure=Figure(
         lambda t: None if t.relay_cpu_s is None else t.relay_cpu_s * 1e6 / t.attempts, 1)),

@@ -16,6 +16,7 @@ class ByteCounter:
     bytes_sent: int = 0
     bytes_received: int = 0
     commands: int = 0
+    redirects: int = 0  # MOVED and ASK replies followed (bench/wire/redirect.py)
 
 
 class CountingSocket:
@@ -55,9 +56,29 @@ class CountingSocket:
 class CountingConnection(redis.Connection):
     """A redis-py TCP connection whose socket counts bytes into ``counter``."""
 
-    def __init__(self, *args: Any, counter: ByteCounter | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, counter: ByteCounter | None = None, **kwargs: Any) -> None:
         self.counter = counter if counter is not None else ByteCounter()
-        super().__init__(*args, **kwargs)
+        self._kwargs = kwargs
+        self._siblings: dict[tuple[str, int], CountingConnection] = {}
+        super().__init__(**kwargs)
 
     def _connect(self) -> Any:
         return CountingSocket(super()._connect(), self.counter)
+
+    def sibling(self, host: str, port: int) -> CountingConnection:
+        """A connection like this one to another node, counted alike; kept until this one disconnects.
+
+        What an ASK is followed on (bench/wire/redirect.py): a slot in migration sends a few commands
+        to the importing node until the move completes, and each would otherwise open a socket.
+        """
+        sibling = self._siblings.get((host, port))
+        if sibling is None:
+            sibling = CountingConnection(counter=self.counter, **{**self._kwargs, "host": host, "port": port})
+            self._siblings[host, port] = sibling
+        return sibling
+
+    def disconnect(self, *args: Any, **kwargs: Any) -> None:
+        siblings, self._siblings = getattr(self, "_siblings", {}), {}
+        for sibling in siblings.values():
+            sibling.disconnect()
+        super().disconnect(*args, **kwargs)

@@ -8,6 +8,7 @@ from typing import Any
 from bench.errors import UsageError
 from bench.wire.counting import ByteCounter, CountingConnection
 from bench.wire.merge import Ranking
+from bench.wire.redirect import REDIRECTS, follow, read_pipeline
 from bench.wire.scatter import zrange_rev_withscores
 
 
@@ -15,7 +16,8 @@ class NodeLink:
     """Sends commands on one connection, counts them, and drops the socket on any error.
 
     A reply left unread after an error would be taken as the answer to the next command, so every
-    failure disconnects (redis-py reconnects on the next send).
+    failure disconnects (redis-py reconnects on the next send). A cluster's MOVED and ASK are not
+    failures: they are followed (bench/wire/redirect.py).
     """
 
     def __init__(self, conn: CountingConnection, counter: ByteCounter) -> None:
@@ -26,7 +28,12 @@ class NodeLink:
         try:
             self.conn.send_packed_command(packed, check_health=False)
             self.counter.commands += commands
-            return [self.conn.read_response() for _ in range(commands)]
+            if commands > 1:
+                return read_pipeline(self.conn, packed, commands)
+            try:
+                return [self.conn.read_response()]
+            except REDIRECTS as redirect:
+                return follow(self.conn, packed, 1, redirect)
         except BaseException:
             self.conn.disconnect()
             raise

@@ -3,6 +3,9 @@
 Writing to all N sockets before reading any lets the N servers work at the same time without
 threads or greenlets, which keeps the client cost per fan-out to a few µs per shard.
 
+In a Redis Cluster a reply may be a MOVED or an ASK: it is followed (bench/wire/redirect.py) and
+the other connections' replies wait in their sockets meanwhile.
+
 Each connection gets its own pre-packed command, because in a Redis Cluster each shard's key has a
 hash tag of its own (bench/keys.py). ``pack_each`` packs once per distinct key, so where every shard
 uses the same key name the shards share one packed command, and nothing is packed per request.
@@ -16,6 +19,7 @@ from typing import Any
 from redis.connection import AbstractConnection
 
 from bench.wire.counting import ByteCounter
+from bench.wire.redirect import REDIRECTS, follow, read_pipeline
 
 Command = tuple[Any, ...]
 
@@ -34,7 +38,13 @@ class Scatter:
                 conn.send_packed_command(command, check_health=False)
             if self.counter is not None:
                 self.counter.commands += len(self.connections)
-            return [conn.read_response() for conn in self.connections]
+            replies = []
+            for conn, command in zip(self.connections, packed, strict=True):
+                try:
+                    replies.append(conn.read_response())
+                except REDIRECTS as redirect:
+                    replies.append(follow(conn, command, 1, redirect)[0])
+            return replies
         except BaseException:
             # A reply left unread would be taken as the answer to the next request: drop the sockets.
             self.disconnect()
@@ -47,7 +57,10 @@ class Scatter:
                 conn.send_packed_command(pipeline, check_health=False)
             if self.counter is not None:
                 self.counter.commands += commands * len(self.connections)
-            return [[conn.read_response() for _ in range(commands)] for conn in self.connections]
+            return [
+                read_pipeline(conn, pipeline, commands)
+                for conn, pipeline in zip(self.connections, packed, strict=True)
+            ]
         except BaseException:
             self.disconnect()
             raise

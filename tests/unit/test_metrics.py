@@ -111,6 +111,7 @@ ENTRY_KEYS = [
     "relay_cpu_us_per_request",
     "redis_command_us_per_request",
     "nodes_per_request",
+    "redirects_per_request",
     "per_node",
     "refresher",
     "writes",
@@ -205,6 +206,7 @@ def test_figures_from_totals_round_like_the_summary() -> None:
         "redis_cpu_us_per_request": 205.8,
         "redis_ops_per_s": 2000.1,
         "relay_cpu_us_per_request": None,  # nothing relayed the traffic
+        "redirects_per_request": 0.0,  # no cluster moved a slot under the load
     }
     relayed = Totals(599, 1, 3.0, totals.redis, totals.client, 0.1, 0.3, relay_cpu_s=0.0301)
     assert metrics.figures(relayed)["relay_cpu_us_per_request"] == 50.2
@@ -234,5 +236,5 @@ def test_a_figure_added_to_the_table_lands_after_the_flat_figures(
     monkeypatch.setattr(metrics, "METRICS", (*METRICS, added))
     entry = _naive_entry(tmp_path)
     keys = list(entry)
-    assert keys.index("redis_bytes_per_request") == keys.index("nodes_per_request") + 1
+    assert keys.index("redis_bytes_per_request") == keys.index("redirects_per_request") + 1
     assert entry["redis_bytes_per_request"] == 20_600.0  # (10,000,000 + 300,000) / 500 requests
