@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import redis
 
 from bench.errors import TopologyError, UsageError
@@ -27,6 +28,7 @@ READY_TIMEOUT_S = 15.0
 READY_PING_TIMEOUT_MS = 1000.0
 STOP_TIMEOUT_S = 5.0
 PORT_ATTEMPTS = 3
+WORKDIR_PREFIX = "lbbench-servers-"  # then the harness's pid: a dir whose pid is gone is an orphan
 _PR_SET_PDEATHSIG = 1
 
 
@@ -157,6 +159,14 @@ def wait_for_ping(label: str, url: str, deadline: float, exited: Callable[[], st
         client.close()
 
 
+def remove_orphan_workdirs() -> None:
+    """Remove work dirs whose harness is gone: a SIGKILL skips the clean-up (its servers die with it)."""
+    for workdir in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*-*"):
+        owner = workdir.name.removeprefix(WORKDIR_PREFIX).split("-", 1)[0]
+        if owner.isdigit() and not psutil.pid_exists(int(owner)):
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
 class LocalServers:
     """Servers on free 127.0.0.1 ports, without persistence, each in its own dir under a temporary work dir.
 
@@ -181,7 +191,8 @@ class LocalServers:
 
     def start(self) -> list[ServerProcess]:
         """Start every server and wait until each answers PING; on any failure stop them all."""
-        self._workdir = Path(tempfile.mkdtemp(prefix="lbbench-servers-"))
+        remove_orphan_workdirs()
+        self._workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
         try:
             for name in self.names:
                 self.servers.append(self._start_one(name))

@@ -130,7 +130,7 @@ def test_cluster_url_discovers_the_same_masters_and_leaves_the_cluster_running(c
         assert found.cache.url == cluster.cache.url
         described, spawned = found.describe()["cluster"], cluster.describe()["cluster"]
         assert described["slot_map"] == spawned["slot_map"], (described["slot_map"], spawned["slot_map"])
-        assert described == spawned
+        assert described == spawned, (described, spawned)
     assert alive(pids) == pids
     client = cluster.shards[0].client()
     assert "cluster_state:ok" in text(client.execute_command("CLUSTER", "INFO"))
