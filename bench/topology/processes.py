@@ -123,6 +123,7 @@ class ServerProcess:
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    args: tuple[str, ...] = ()  # the command line, to start it again after a kill fault
 
     @property
     def url(self) -> str:
@@ -155,6 +156,20 @@ def wait_for_ping(label: str, url: str, deadline: float, exited: Callable[[], st
             time.sleep(0.02)
     finally:
         client.close()
+
+
+def _popen(args: list[str]) -> subprocess.Popen[bytes]:
+    # Held while forking: a Ctrl-C then lands once the server is in self.servers, ours to stop.
+    with teardown_signals_held():
+        return subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            # Own session: a terminal Ctrl-C reaches only the harness, which then stops servers in order.
+            start_new_session=True,
+            preexec_fn=child_preexec,  # noqa: PLW1509 - prctl must run in the child before exec
+        )
 
 
 class LocalServers:
@@ -229,18 +244,20 @@ class LocalServers:
             "no",
             *self.extra_args(),
         ]
-        # Held while forking: a Ctrl-C then lands once the server is in self.servers, ours to stop.
-        with teardown_signals_held():
-            process = subprocess.Popen(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.STDOUT,
-                # Own session: a terminal Ctrl-C reaches only the harness, which then stops servers in order.
-                start_new_session=True,
-                preexec_fn=child_preexec,  # noqa: PLW1509 - prctl must run in the child before exec
-            )
-        return ServerProcess(name=name, port=port, process=process, log_path=log_path)
+        return ServerProcess(name=name, port=port, process=_popen(args), log_path=log_path, args=tuple(args))
+
+    def restart(self, name: str) -> ServerProcess:
+        """Start the (killed) server ``name`` again with its command line: same port, same dir, empty.
+
+        Waits until it answers PING; the old process must be gone (its port free).
+        """
+        index, old = next((i, s) for i, s in enumerate(self.servers) if s.name == name)
+        if old.process.poll() is None:
+            raise TopologyError(f"{name} is still running (pid {old.process.pid}): kill it before a restart")
+        server = ServerProcess(name, old.port, _popen(list(old.args)), old.log_path, old.args)
+        self.servers[index] = server  # ours to stop from here on, even if it never gets ready
+        self._wait_ready(server, time.monotonic() + READY_TIMEOUT_S)
+        return server
 
     def _wait_ready(self, server: ServerProcess, deadline: float) -> None:
         def exited() -> str | None:
@@ -255,6 +272,8 @@ class LocalServers:
         for server in self.servers:
             if server.process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
+                    # A server stalled by a fault (SIGSTOP) would hold its SIGTERM until the grace ran out.
+                    server.process.send_signal(signal.SIGCONT)
                     server.process.terminate()
         deadline = time.monotonic() + STOP_TIMEOUT_S
         for server in self.servers:
