@@ -12,13 +12,14 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
 
 from bench.errors import TopologyError, UsageError
-from bench.threads import release_teardown_signals, teardown_signals_held
+from bench.threads import TEARDOWN_SIGNALS, release_teardown_signals, teardown_signals_held
 from bench.topology.endpoint import Endpoint, redact_url
 from bench.wire.policy import TimeoutPolicy
 
@@ -172,6 +173,16 @@ def _popen(args: list[str]) -> subprocess.Popen[bytes]:
         )
 
 
+def _block_teardown_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, TEARDOWN_SIGNALS)
+
+
+# The parent-death signal fires when the *thread* that forked a child ends, not the process: a
+# server restarted from a short-lived thread (a fault scheduler's) died with it. Restarts fork
+# from this one thread instead, which lives as long as the harness.
+_KEEPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spawner", initializer=_block_teardown_signals)
+
+
 class LocalServers:
     """Servers on free 127.0.0.1 ports, without persistence, each in its own dir under a temporary work dir.
 
@@ -254,7 +265,8 @@ class LocalServers:
         index, old = next((i, s) for i, s in enumerate(self.servers) if s.name == name)
         if old.process.poll() is None:
             raise TopologyError(f"{name} is still running (pid {old.process.pid}): kill it before a restart")
-        server = ServerProcess(name, old.port, _popen(list(old.args)), old.log_path, old.args)
+        process = _KEEPER.submit(_popen, list(old.args)).result()
+        server = ServerProcess(name, old.port, process, old.log_path, old.args)
         self.servers[index] = server  # ours to stop from here on, even if it never gets ready
         self._wait_ready(server, time.monotonic() + READY_TIMEOUT_S)
         return server

@@ -50,10 +50,10 @@ class DockerControl(NodeControl):
     def throttle(self, node: str, held_share: float) -> str:
         quota_us = round((1 - held_share) * _CFS_PERIOD_US)
         self.run.client.api.update_container(
-            self._container(node), cpu_period=_CFS_PERIOD_US, cpu_quota=quota_us
+            str(self._container(node).id), cpu_period=_CFS_PERIOD_US, cpu_quota=quota_us
         )
         return f"CPU quota {quota_us} µs per {_CFS_PERIOD_US} µs (--cpus {1 - held_share:g})"
 
     def unthrottle(self, node: str) -> str:
-        self.run.client.api.update_container(self._container(node), cpu_quota=-1)
+        self.run.client.api.update_container(str(self._container(node).id), cpu_quota=-1)
         return "CPU quota removed"
