@@ -14,6 +14,8 @@ Layout of a run directory (docs/run-directory.md)::
         refreshes.csv          background cache refreshes (REFRESH_COLUMNS)
         staleness.csv          staleness samples, cached strategies only (STALENESS_COLUMNS)
         rank.json              the rank check after the load (RANK_FIELDS)
+        faults.csv             fault actions, when --fault was given (FAULT_COLUMNS)
+        load-start             epoch seconds of the phase's first request (LOAD_START; faults' clock)
         locust*.log            the Locust processes' output
 
 This module is the bottom of the dependency graph: bench and loadgen import it to write, analysis to
@@ -51,6 +53,8 @@ COMMANDSTATS = "commandstats.csv"
 REFRESHES = "refreshes.csv"
 STALENESS = "staleness.csv"
 RANK = "rank.json"
+FAULTS = "faults.csv"
+LOAD_START = "load-start"
 LOCUST_LOG = "locust.log"
 LOCUST_CSV_PREFIX = "locust"  # Locust's own --csv files: <prefix>_stats.csv, ...
 
@@ -89,6 +93,16 @@ STALENESS_COLUMNS = (
     "max_rank_displacement",
     "max_score_error",
     "error",
+)
+# One fault action: a fault's start, its undo during the phase, or at the phase's end (heal).
+FAULT_COLUMNS = (
+    "t_s",  # wall clock (epoch s) when the action was taken
+    "offset_s",  # t_s minus the load window's start (load-start)
+    "fault",  # the spec as given
+    "kind",  # stall, kill, slow, cache-down, refresher-dead
+    "target",  # shard-3, cache, refresher
+    "action",  # pause, resume, kill, restart, restore, throttle, unthrottle, stop, skipped, failed
+    "detail",  # what was done (signal and pid, container call, ...) or why it failed
 )
 # One intervals.jsonl line; "hist" maps each of HDR_KINDS to an encoded histogram ("" when empty).
 INTERVAL_FIELDS = (
@@ -228,6 +242,8 @@ class PhaseFiles(_Dir):
     refreshes = _File(REFRESHES)
     staleness = _File(STALENESS)
     rank = _File(RANK)
+    faults = _File(FAULTS)
+    load_start = _File(LOAD_START)
     locust_log = _File(LOCUST_LOG)
     locust_csv_prefix = _File(LOCUST_CSV_PREFIX)
 

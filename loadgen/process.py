@@ -7,11 +7,13 @@ when it is the only process (``Collector``); the master writes ``intervals.jsonl
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import random
 import socket
 import time
+from pathlib import Path
 from typing import Any
 
 import gevent
@@ -164,6 +166,12 @@ class LoadProcess:
     def open_window(self) -> None:
         """The first request opens this process's load window of exactly ``duration_s``."""
         self.t_first_request_s = time.time()
+        # The fault scheduler's clock (bench/faults/schedule.py): the first local process to start.
+        with (
+            contextlib.suppress(OSError),
+            PhaseFiles(Path(self.config.raw_dir)).load_start.open("x") as marker,
+        ):
+            marker.write(repr(self.t_first_request_s))
         self.deadline_ns = time.perf_counter_ns() + round(self.config.duration_s * 1e9)
         if self.pacer is not None:
             self.pacer.start()

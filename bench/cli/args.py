@@ -199,6 +199,14 @@ def load_parent() -> Parser:
         help=f"seconds between cache refreshes (default {REFRESH_INTERVAL_S:g}, the seed's)",
     )
     p.add_argument("--top-n", type=positive_int, default=100, help="entries per request (default 100)")
+    p.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="inject a fault into every strategy's phase, e.g. stall:shard=3,at=20s,for=5s or a preset "
+        "(repeatable; `lbbench faults` lists the grammar and presets)",
+    )
     p.add_argument("--out", type=Path, help="run directory (default results/<run-id>)")
     p.add_argument("--overwrite", action="store_true", help="external servers: replace existing harness keys")
     p.add_argument(
@@ -247,6 +255,7 @@ def compare_options(args: argparse.Namespace, **overrides: Any) -> CompareOption
         "out": args.out,
         "overwrite": args.overwrite,
         "keep_data": args.keep_data,
+        "faults": tuple(args.fault),
         "topology": topology_options(args),
     }
     fields.update(overrides)

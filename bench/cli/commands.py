@@ -1,4 +1,4 @@
-"""`lbbench top`, `refresh`, `seed` and `up`: one-shot work on a topology."""
+"""`lbbench top`, `refresh`, `seed`, `up` and `faults`: one-shot work on a topology, or help."""
 
 from __future__ import annotations
 
@@ -136,3 +136,14 @@ def _print_topology(topology: Topology, args: argparse.Namespace) -> None:
         key_prefix=args.key_prefix,
     )
     print(f"export {LOAD_CONFIG_ENV}='{config.to_env()[LOAD_CONFIG_ENV]}'", flush=True)
+
+
+def cmd_faults(_args: argparse.Namespace) -> int:
+    from bench.faults.spec import describe
+    from bench.topology import PROVIDERS
+
+    print(describe())
+    print("\nserver faults each provider can inject (refresher-dead works everywhere):")
+    for name, provider in PROVIDERS.items():
+        print(f"  {name:<17} {', '.join(sorted(provider.server_faults)) or '-'}")
+    return EXIT_OK

@@ -10,7 +10,7 @@ from typing import NoReturn
 
 from bench.cache.refresher import REFRESH_INTERVAL_S
 from bench.cli.args import Parser, data_parent, load_parent, positive_int, topology_parent
-from bench.cli.commands import cmd_refresh, cmd_seed, cmd_top, cmd_up
+from bench.cli.commands import cmd_faults, cmd_refresh, cmd_seed, cmd_top, cmd_up
 from bench.cli.gate import GATE_COMMANDS, add_gate_parsers
 from bench.cli.image import add_image_parser, cmd_image
 from bench.cli.runs import cmd_compare, cmd_report, cmd_sweep
@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         "up", parents=[topo, data], help="run the local topology in the foreground until Ctrl-C"
     )
     p.add_argument("--refresh-interval", type=float, default=REFRESH_INTERVAL_S)
+    sub.add_parser("faults", help="list the --fault grammar, kinds and presets")
     add_gate_parsers(sub)
     add_image_parser(sub)
     return parser
@@ -74,6 +75,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "seed": cmd_seed,
     "up": cmd_up,
     "image": cmd_image,
+    "faults": cmd_faults,
     **GATE_COMMANDS,
 }
 

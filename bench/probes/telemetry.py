@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from typing import Any
 
+import redis
+
 from analysis.runfiles import is_setup_command
 from bench.cache.formats import FORMATS
 from bench.keys import Keys
@@ -85,6 +87,7 @@ class TelemetrySampler:
         self._thread = background_thread(self._run, "telemetry")
         self._lock = threading.Lock()
         self.error: str = ""
+        self.missed: list[dict[str, Any]] = []  # samples a node did not answer: t_s, node, error
 
     def sample(self) -> None:
         """Take one sample of every node (safe to call from any thread)."""
@@ -94,18 +97,38 @@ class TelemetrySampler:
     def _sample(self) -> None:
         if self.pre_sample is not None:
             self.pre_sample()
-        sent_after_request: list[int] = []
+        sent_after_request: list[int | None] = []
         received_before_reply: list[int] = []
         for conn, node in zip(self.connections, self.nodes, strict=True):
             counter = self.counters[node.name]
             received_before_reply.append(counter.bytes_received)
-            conn.send_command("INFO", "all", check_health=False)
+            try:
+                conn.send_command("INFO", "all", check_health=False)
+            except redis.RedisError as exc:
+                self._missed(conn, node, exc)
+                sent_after_request.append(None)
+                continue
             sent_after_request.append(counter.bytes_sent)
         t_s = time.time()
         for i, (conn, node) in enumerate(zip(self.connections, self.nodes, strict=True)):
-            raw = conn.read_response()
+            sent = sent_after_request[i]
+            if sent is None:
+                continue
+            try:
+                raw = conn.read_response()
+            except redis.RedisError as exc:
+                self._missed(conn, node, exc)
+                continue
             text = raw.decode() if isinstance(raw, bytes) else str(raw)
-            self._add_rows(node, t_s, text, (sent_after_request[i], received_before_reply[i]))
+            self._add_rows(node, t_s, text, (sent, received_before_reply[i]))
+
+    def _missed(self, conn: CountingConnection, node: Endpoint, exc: Exception) -> None:
+        """A node that did not answer (stalled, killed by a fault): its row is missing, the run goes on.
+
+        The next sample reconnects. A restarted server's counters start again from zero.
+        """
+        conn.disconnect()
+        self.missed.append({"t_s": time.time(), "node": node.name, "error": f"{type(exc).__name__}: {exc}"})
 
     def _add_rows(self, endpoint: Endpoint, t_s: float, text: str, own_bytes: tuple[int, int]) -> None:
         """Rows for one node; ``own_bytes`` = (sampler bytes sent, received) that Redis has counted."""

@@ -8,11 +8,12 @@ from typing import Any
 
 from bench.cache.refresher import REFRESH_INTERVAL_S
 from bench.errors import UsageError
+from bench.faults.spec import KINDS, Fault, kind_of, resolve
 from bench.keys import Keys
 from bench.run.swarm import MasterBind
 from bench.run.writemodel import HOT_WRITE_SHARE
 from bench.strategies import get_strategy
-from bench.topology import TopologyOptions, get_provider
+from bench.topology import PROVIDERS, TopologyOptions, get_provider
 
 MAX_WORKERS = 64
 # Remote workers start on their own schedule (a container pulling its image, a host booting), and
@@ -42,6 +43,7 @@ class CompareOptions:
     out: Path | None = None
     overwrite: bool = False
     keep_data: bool = False
+    faults: tuple[str, ...] = ()  # --fault specs or preset names, as given (bench/faults/spec.py)
     topology: TopologyOptions = field(default_factory=TopologyOptions)
 
     def validate(self) -> None:
@@ -103,6 +105,29 @@ class CompareOptions:
         if self.master_bind is not None:
             MasterBind.parse(self.master_bind).check_free()
         get_provider(self.topology)
+        self.fault_plan()
+
+    def fault_plan(self) -> list[Fault]:
+        """The ``--fault``\\ s resolved for this run; UsageError (one line) where one cannot work."""
+        if not self.faults:
+            return []
+        provider = get_provider(self.topology)
+        if not self.workers:
+            raise UsageError(
+                "--fault needs a Locust process on this host (--workers 1 or more): its clock starts there"
+            )
+        for kind in {kind_of(text) for text in self.faults}:
+            if kind not in KINDS or not KINDS[kind].on_server or kind in provider.fault_kinds:
+                continue  # an unknown kind is resolve()'s to report
+            able = sorted(name for name, cls in PROVIDERS.items() if kind in cls.server_faults)
+            if provider.name in able:  # the provider can, but not with these options
+                can = ", ".join(sorted(provider.fault_kinds)) or "no server faults"
+                raise UsageError(
+                    f"--fault {kind} does not work with these --provider {provider.name} options "
+                    f"(they allow {can}; docs/faults.md)"
+                )
+            raise UsageError(f"--fault {kind} applies to --provider {'/'.join(able)}, not {provider.name}")
+        return resolve(self.faults, self.duration_s, provider.shard_count)
 
     @property
     def load_processes(self) -> int:
@@ -119,4 +144,5 @@ class CompareOptions:
         data["server_bin"] = topo["server_bin"]
         data["provider"] = provider.name
         data["timeout_ms"] = self.topology.timeout_ms
+        data["faults"] = [fault.as_json() for fault in self.fault_plan()]
         return data

@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 from analysis.runfiles import (
     COMMANDSTATS_COLUMNS,
+    FAULT_COLUMNS,
     NODE_COLUMNS,
     REFRESH_COLUMNS,
     STALENESS_COLUMNS,
@@ -17,6 +18,7 @@ from analysis.runfiles import (
 from bench.cache.refresher import CacheRefresher, RefresherThread
 from bench.console import PhaseClock, status
 from bench.errors import RunError
+from bench.faults.schedule import FaultScheduler
 from bench.keys import Keys
 from bench.probes.rankcheck import rank_check
 from bench.probes.staleness import StalenessProbe
@@ -115,11 +117,24 @@ class Phase:
         self.files.dir.mkdir(parents=True)
         config = self._load_config()
         background = Background(self.topology, self.keys, self.name, self.options)
+        faults: FaultScheduler | None = None
         try:
+            plan = self.options.fault_plan()
+            if plan:
+                faults = FaultScheduler(plan, self.topology, self.keys, self.files, background.thread)
+                faults.arm()
             background.start()
+            if faults is not None:
+                faults.start()
             result = self._swarm(config)
+            if faults is not None:
+                faults.stop(heal=True)  # before the closing sample and the checks: healthy nodes
         finally:
+            if faults is not None:
+                faults.stop(heal=False)  # after an error or Ctrl-C: the servers must be stoppable
             background.stop()
+        if faults is not None:
+            write_csv(self.files.faults, FAULT_COLUMNS, faults.rows)
         self._check(result, background)
         options = self.options
         check = rank_check(self.topology, self.keys, self.name, options.players, options.seed)

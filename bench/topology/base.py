@@ -5,11 +5,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bench.errors import UsageError
 from bench.topology.endpoint import Endpoint
 from bench.wire.policy import DEFAULT_TIMEOUT_MS, TimeoutPolicy
+
+if TYPE_CHECKING:
+    from bench.topology.control import NodeControl
 
 DEFAULT_SHARDS = 10
 MAX_SPAWNED_SHARDS = 64
@@ -97,6 +100,8 @@ class Topology:
     #: In a Redis Cluster, the hash tag every global key (cache, blob, histogram, meta, the single
     #: global set) is put under, so they share one slot; ``cache`` is the master that owns it.
     global_tag: str | None = None
+    #: Fault actions on these servers (bench/topology/control.py); None where the harness may not.
+    control: NodeControl | None = field(default=None, repr=False)
 
     @property
     def nodes(self) -> list[Endpoint]:
@@ -167,6 +172,8 @@ class Provider(ABC):
     owns_data: ClassVar[bool]
     #: The PROVIDER_FLAGS options this provider reads.
     reads: ClassVar[tuple[str, ...]] = ()
+    #: The server fault kinds (bench/faults/spec.py) its topologies' ``control`` can inject.
+    server_faults: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, options: TopologyOptions) -> None:
         """Validate ``options`` for this provider; UsageError with one line if they cannot work."""
@@ -175,6 +182,11 @@ class Provider(ABC):
             if option not in self.reads and getattr(options, option) not in (None, ()):
                 readers = sorted(p.name for p in _providers() if option in p.reads)
                 raise UsageError(f"{flag} applies to --provider {'/'.join(readers)}, not {self.name}")
+
+    @property
+    def fault_kinds(self) -> frozenset[str]:
+        """The server fault kinds these options allow (a provider may narrow ``server_faults``)."""
+        return self.server_faults
 
     @property
     @abstractmethod

@@ -21,6 +21,7 @@ from bench.topology.clusternodes import (
     form_cluster,
     key_tags,
 )
+from bench.topology.control import LocalControl
 from bench.topology.endpoint import Endpoint, check_url, redact_url
 from bench.topology.processes import LocalServers, find_server_binary, free_port
 from bench.wire.keyslot import key_slot
@@ -92,6 +93,8 @@ class ClusterProvider(SpawningProvider):
     name = "cluster"
     verb = "spawns"
     reads = ("server_bin", "replicas")
+    # The cache is one of the masters here: a cache outage is a kill of that shard.
+    server_faults = frozenset({"stall", "kill"})
 
     def __init__(self, options: TopologyOptions) -> None:
         super().__init__(options)
@@ -111,7 +114,7 @@ class ClusterProvider(SpawningProvider):
             urls = [s.url for s in started]
             form_cluster(urls, n, "127.0.0.1", self.options.policy)
             masters = discover(urls[0], self.options.policy)
-            return cluster_topology(
+            topology = cluster_topology(
                 self.name,
                 masters,
                 self.options.policy,
@@ -120,6 +123,8 @@ class ClusterProvider(SpawningProvider):
                 details={"server_path": binary.path, "replicas_per_master": self.replicas},
                 on_close=servers.stop,
             )
+            topology.control = LocalControl(servers, topology.shards)
+            return topology
         except BaseException:
             servers.stop()
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench.topology.base import SpawningProvider, Topology, endpoints
+from bench.topology.control import LocalControl
 from bench.topology.processes import LocalServers, find_server_binary
 
 
@@ -12,6 +13,7 @@ class LocalProvider(SpawningProvider):
     name = "local"
     verb = "spawns"
     reads = ("server_bin",)
+    server_faults = frozenset({"stall", "kill", "slow", "cache-down"})
 
     def open(self) -> Topology:
         binary = find_server_binary(self.options.server_bin)
@@ -27,4 +29,5 @@ class LocalProvider(SpawningProvider):
             server=binary.label,
             details={"server_path": binary.path},
             on_close=servers.stop,
+            control=LocalControl(servers, [*shards, cache]),
         )

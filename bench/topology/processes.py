@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import psutil
 import redis
 
 from bench.errors import TopologyError, UsageError
-from bench.threads import release_teardown_signals, teardown_signals_held
+from bench.threads import TEARDOWN_SIGNALS, release_teardown_signals, teardown_signals_held
 from bench.topology.endpoint import Endpoint, redact_url
 from bench.wire.policy import TimeoutPolicy
 
@@ -125,6 +126,7 @@ class ServerProcess:
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    args: tuple[str, ...] = ()  # the command line, to start it again after a kill fault
 
     @property
     def url(self) -> str:
@@ -165,6 +167,30 @@ def remove_orphan_workdirs() -> None:
         owner = workdir.name.removeprefix(WORKDIR_PREFIX).split("-", 1)[0]
         if owner.isdigit() and not psutil.pid_exists(int(owner)):
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _popen(args: list[str]) -> subprocess.Popen[bytes]:
+    # Held while forking: a Ctrl-C then lands once the server is in self.servers, ours to stop.
+    with teardown_signals_held():
+        return subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            # Own session: a terminal Ctrl-C reaches only the harness, which then stops servers in order.
+            start_new_session=True,
+            preexec_fn=child_preexec,  # noqa: PLW1509 - prctl must run in the child before exec
+        )
+
+
+def _block_teardown_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, TEARDOWN_SIGNALS)
+
+
+# The parent-death signal fires when the *thread* that forked a child ends, not the process: a
+# server restarted from a short-lived thread (a fault scheduler's) died with it. Restarts fork
+# from this one thread instead, which lives as long as the harness.
+_KEEPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spawner", initializer=_block_teardown_signals)
 
 
 class LocalServers:
@@ -240,18 +266,21 @@ class LocalServers:
             "no",
             *self.extra_args(),
         ]
-        # Held while forking: a Ctrl-C then lands once the server is in self.servers, ours to stop.
-        with teardown_signals_held():
-            process = subprocess.Popen(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.STDOUT,
-                # Own session: a terminal Ctrl-C reaches only the harness, which then stops servers in order.
-                start_new_session=True,
-                preexec_fn=child_preexec,  # noqa: PLW1509 - prctl must run in the child before exec
-            )
-        return ServerProcess(name=name, port=port, process=process, log_path=log_path)
+        return ServerProcess(name=name, port=port, process=_popen(args), log_path=log_path, args=tuple(args))
+
+    def restart(self, name: str) -> ServerProcess:
+        """Start the (killed) server ``name`` again with its command line: same port, same dir, empty.
+
+        Waits until it answers PING; the old process must be gone (its port free).
+        """
+        index, old = next((i, s) for i, s in enumerate(self.servers) if s.name == name)
+        if old.process.poll() is None:
+            raise TopologyError(f"{name} is still running (pid {old.process.pid}): kill it before a restart")
+        process = _KEEPER.submit(_popen, list(old.args)).result()
+        server = ServerProcess(name, old.port, process, old.log_path, old.args)
+        self.servers[index] = server  # ours to stop from here on, even if it never gets ready
+        self._wait_ready(server, time.monotonic() + READY_TIMEOUT_S)
+        return server
 
     def _wait_ready(self, server: ServerProcess, deadline: float) -> None:
         def exited() -> str | None:
@@ -266,6 +295,8 @@ class LocalServers:
         for server in self.servers:
             if server.process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
+                    # A server stalled by a fault (SIGSTOP) would hold its SIGTERM until the grace ran out.
+                    server.process.send_signal(signal.SIGCONT)
                     server.process.terminate()
         deadline = time.monotonic() + STOP_TIMEOUT_S
         for server in self.servers:

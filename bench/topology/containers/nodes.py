@@ -55,7 +55,7 @@ class RunContainers:
             container, url = self._start_one(role, name, limits)
             self.containers.append(container)
             try:
-                wait_for_ping(name, url, time.monotonic() + READY_TIMEOUT_S, _exited(container))
+                wait_for_ping(name, url, time.monotonic() + READY_TIMEOUT_S, exit_reason(container))
             except TopologyError as exc:
                 # host mode: another program may have taken the free port first; a fresh one fixes it.
                 if "in use" in str(exc) and attempt + 1 < PORT_ATTEMPTS:
@@ -100,8 +100,13 @@ class RunContainers:
     def stop(self) -> None:
         """Remove every container and the network of this run (idempotent, never raises)."""
         for container in reversed(self.containers):
+            wrapped = container.get_wrapped_container()
             with contextlib.suppress(DockerException):
-                container.get_wrapped_container().remove(force=True, v=True)
+                wrapped.reload()
+                if wrapped.status == "paused":  # stalled by a fault: unfrozen first, so it can stop
+                    wrapped.unpause()
+            with contextlib.suppress(DockerException):
+                wrapped.remove(force=True, v=True)
         self.containers = []
         if self.network_id is not None:
             with contextlib.suppress(DockerException):
@@ -109,7 +114,7 @@ class RunContainers:
             self.network_id = None
 
 
-def _exited(container: DockerContainer) -> Callable[[], str | None]:
+def exit_reason(container: DockerContainer) -> Callable[[], str | None]:
     def exited() -> str | None:
         wrapped = container.get_wrapped_container()
         try:

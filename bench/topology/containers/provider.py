@@ -33,6 +33,7 @@ class DockerProvider(SpawningProvider):
 
     name = "docker"
     reads = ("image", "network", "shard_cpus", "shard_memory")
+    server_faults = frozenset({"stall", "kill", "slow", "cache-down"})
 
     def __init__(self, options: TopologyOptions) -> None:
         super().__init__(options)
@@ -46,6 +47,16 @@ class DockerProvider(SpawningProvider):
         if options.shard_memory is not None and not _MEMORY.match(options.shard_memory):
             raise UsageError(f"--shard-memory must look like 512m or 2g, got {options.shard_memory!r}")
 
+    @property
+    def fault_kinds(self) -> frozenset[str]:
+        kinds = set(self.server_faults)
+        if self.network_mode == "bridge":
+            # A restarted container gets a new published port: only faults without a restart.
+            kinds -= {"kill", "cache-down"}
+        if self.options.shard_cpus is not None:
+            kinds.discard("slow")  # its CPU quota is the --shard-cpus limit's own setting
+        return frozenset(kinds)
+
     def limits(self) -> dict[str, Any]:
         """docker's create() arguments for each shard's limits (none unless asked for)."""
         limits: dict[str, Any] = {}
@@ -56,6 +67,7 @@ class DockerProvider(SpawningProvider):
         return limits
 
     def open(self) -> Topology:
+        from bench.topology.containers.control import DockerControl
         from bench.topology.containers.engine import engine, prepare_testcontainers
         from bench.topology.containers.nodes import (
             NodeSpec,
@@ -95,6 +107,7 @@ class DockerProvider(SpawningProvider):
             server=server,
             details=details,
             on_close=run.stop,
+            control=DockerControl(run, {e.name: e.url for e in [*shards, cache]}),
             relay_cpu_s=relay_cpu_s(relays) if relays else None,
         )
 

@@ -1,0 +1,1 @@
+"""Faults injected into a run's nodes during each strategy's load phase (docs/faults.md)."""
