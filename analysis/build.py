@@ -7,6 +7,7 @@ from pathlib import Path
 
 from analysis import frames, hdr
 from analysis.costplots import plot_costs
+from analysis.faultplots import plot_faults_timeline
 from analysis.gate_report import with_gate_section
 from analysis.plots import plot_latency_cdf, plot_ops_per_node, plot_rate
 from analysis.report import render_report
@@ -52,6 +53,10 @@ def build_report(run_dir: Path) -> ReportFiles:
         stale_png = plot_staleness(staleness, frames.refreshes(run_dir), run_dir / "staleness.png")
         plots["Staleness of the cached views"] = stale_png.name
         written.append(stale_png)
+    if summary.get("under_faults"):
+        faults_png = plot_faults_timeline(run_dir, summary["under_faults"], run_dir / "faults_timeline.png")
+        plots["Under faults, second by second"] = faults_png.name
+        written.append(faults_png)
     costs = plot_costs(summary, run_dir)
     plots.update(costs)
     written += [run_dir / name for name in costs.values()]

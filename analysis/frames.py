@@ -76,6 +76,15 @@ def workers(run_dir: Path) -> pd.DataFrame:
     return frame
 
 
+def increase(counter: pd.Series) -> float:
+    """How much a cumulative counter grew over its samples, across restarts of the server behind it.
+
+    A restarted server (a fault's kill) counts from zero again: the step that goes down is dropped,
+    so the interval holding the restart is lost rather than subtracted.
+    """
+    return float(counter.diff().clip(lower=0).sum())
+
+
 def nodes(run_dir: Path) -> pd.DataFrame:
     """Telemetry samples per node with per-interval rates (``workload_ops_per_s`` etc.; NaN on first rows)."""
     frames = []
@@ -87,9 +96,10 @@ def nodes(run_dir: Path) -> pd.DataFrame:
     frame = pd.concat(frames, ignore_index=True)
     grouped = frame.groupby(["strategy", "node"], sort=False)
     dt_s = grouped["t_s"].diff()
-    frame["workload_ops_per_s"] = grouped["workload_commands"].diff() / dt_s
-    frame["workload_bytes_out_per_s"] = grouped["workload_bytes_out"].diff() / dt_s
-    frame["cpu_fraction"] = grouped["cpu_s"].diff() / dt_s
+    # A counter that went down is a restarted server (a fault): no rate for that interval.
+    frame["workload_ops_per_s"] = grouped["workload_commands"].diff().where(lambda d: d >= 0) / dt_s
+    frame["workload_bytes_out_per_s"] = grouped["workload_bytes_out"].diff().where(lambda d: d >= 0) / dt_s
+    frame["cpu_fraction"] = grouped["cpu_s"].diff().where(lambda d: d >= 0) / dt_s
     return frame
 
 
@@ -134,6 +144,12 @@ def refreshes(run_dir: Path) -> pd.DataFrame:
         "t_start_s",
         ["strategy", "t_start_s", "duration_s", "commands", "t_rel_s"],
     )
+
+
+def faults(run_dir: Path) -> pd.DataFrame:
+    """One row per fault action (faults.csv, runs with --fault), with t_rel_s since the window start."""
+    columns = ["strategy", *runfiles.FAULT_COLUMNS, "t_rel_s"]
+    return _timed_rows(run_dir, runfiles.FAULTS, "t_s", columns, optional=True)
 
 
 def staleness(run_dir: Path) -> pd.DataFrame:

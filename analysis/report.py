@@ -8,6 +8,7 @@ from typing import Any
 from analysis import metrics
 from analysis.claims import SEED_RPS, cache_format_comparison, seed_claims
 from analysis.clusterview import cluster_section
+from analysis.faultreport import faults_section
 from analysis.fmt import Strategy, fmt_count, fmt_ms, invalid_reason, num
 from analysis.rank import RANK_COLUMNS, RANK_TEXT
 from analysis.tradeoffs import tradeoff_claims
@@ -264,6 +265,7 @@ def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str
         " attempts.",
         _columns(COMPARISON_COLUMNS, strategies),
         *_measured_sections(strategies, plots),
+        *faults_section(summary),
         *_scale_section(summary),
         *(["## Cache format: sorted set vs blob", formats] if formats else []),
         *_section("## A player's global rank", RANK_TEXT, RANK_COLUMNS, _sections_of(strategies, "rank")),

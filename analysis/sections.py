@@ -10,6 +10,7 @@ import pandas as pd
 from hdrh.histogram import HdrHistogram
 
 from analysis import hdr
+from analysis.frames import increase
 from analysis.metrics import Totals, Traffic
 from analysis.runfiles import CACHE_KEY_LABEL, SHARD_LABEL_PREFIX
 
@@ -60,7 +61,7 @@ def write_calls(commandstats_frame: pd.DataFrame | None) -> dict[str, int]:
     if commandstats_frame is None or commandstats_frame.empty:
         return {}
     rows = commandstats_frame[commandstats_frame["command"] == "zincrby"].sort_values("t_s")
-    return {str(node): int(calls.iloc[-1] - calls.iloc[0]) for node, calls in rows.groupby("node")["calls"]}
+    return {str(node): int(increase(calls)) for node, calls in rows.groupby("node")["calls"]}
 
 
 def per_node_figures(
@@ -70,15 +71,15 @@ def per_node_figures(
     writes = write_calls(commandstats_frame)
     for node, rows in node_frame.groupby("node", sort=False):
         first, last = rows.iloc[0], rows.iloc[-1]
-        commands = int(last["workload_commands"] - first["workload_commands"])
+        commands = int(increase(rows["workload_commands"]))
         out[str(node)] = {
             "role": str(first["role"]),
             "commands": commands,
             "write_commands": writes.get(str(node), 0),
             "ops_per_s": round(commands / duration_s, 1) if duration_s > 0 else 0.0,
-            "bytes_out": int(last["workload_bytes_out"] - first["workload_bytes_out"]),
-            "bytes_in": int(last["workload_bytes_in"] - first["workload_bytes_in"]),
-            "cpu_s": round(float(last["cpu_s"] - first["cpu_s"]), 3),
+            "bytes_out": int(increase(rows["workload_bytes_out"])),
+            "bytes_in": int(increase(rows["workload_bytes_in"])),
+            "cpu_s": round(increase(rows["cpu_s"]), 3),
             "used_memory_bytes": int(last["used_memory_bytes"]),
         }
     return out

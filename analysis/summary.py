@@ -31,6 +31,7 @@ from analysis.sections import (
     writes_section,
 )
 from analysis.staleness import staleness_summary
+from analysis.underfaults import under_faults
 
 # Open loop: an achieved rate below this share of the target means the generator fell behind.
 MIN_RATE_FRACTION = 0.95
@@ -205,4 +206,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
         result["strategies"][name]["rank"] = rank_section(run_dir, name)
     result["valid"] = all(s["valid"] for s in result["strategies"].values())
     result["scale_model"] = scale_model(result)
+    faults = under_faults(run_dir)
+    if faults is not None:  # runs with --fault only (docs/faults.md)
+        result["under_faults"] = faults
     return result
