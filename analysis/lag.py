@@ -1,0 +1,93 @@
+"""Schedule lag split by cause: every user busy on a slow system, or the generator itself late.
+
+A request's schedule lag (send - intended start) has two parts. Until a user is free to take the
+slot, every user is busy with earlier requests: when the system stalls, that wait grows with the
+stall. It is a measurement of the system, and corrected latency already carries it. From then on
+(or from the intended start, if a user was waiting for the slot) to the send, the lag is the
+generator's own: a free user that could not send on time because the event loop or CPU was busy.
+Only the second part says the generator, not the system, was the limit (``summary.guard_reasons``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from hdrh.histogram import HdrHistogram
+
+from analysis import hdr
+from analysis.fmt import Strategy, fmt_count, fmt_ms, num
+
+USERS_EXHAUSTED = "users_exhausted"
+GENERATOR = "generator"
+
+
+def generator_lag_us(histograms: dict[str, HdrHistogram]) -> dict[str, float] | None:
+    """The generator's own lag (HDR stats, µs); None for runs recorded before it was split off."""
+    gen_lag = histograms.get("gen_lag")
+    if gen_lag is None or not gen_lag.get_total_count():
+        return None
+    return hdr.hdr_stats(gen_lag)
+
+
+def guarded_lag(entry: dict[str, Any]) -> tuple[str, float]:
+    """The lag the guard limits, and its name: the generator's own, or the whole lag for older runs."""
+    own = entry.get("generator_lag_us")
+    if own is not None:
+        return "generator lag", float(own["p99"])
+    return "schedule lag", float(entry["schedule_lag_us"]["p99"])
+
+
+def lag_cause(entry: dict[str, Any], limit_us: float | None) -> str | None:
+    """Why the schedule lag p99 is over the limit: the generator's own lag, or exhausted users."""
+    if limit_us is None or entry["schedule_lag_us"]["p99"] <= limit_us:
+        return None
+    name, p99_us = guarded_lag(entry)
+    return GENERATOR if name == "schedule lag" or p99_us > limit_us else USERS_EXHAUSTED
+
+
+def users_exhausted(
+    interval_frame: pd.DataFrame, load_start_s: float, users: int, attempts: int
+) -> dict[str, Any]:
+    """Reads that found every user busy, when (s since the load window opened), and peak in-flight.
+
+    Args:
+        interval_frame: the strategy's interval rows (frames.intervals).
+        load_start_s: when the first process sent its first request (epoch s).
+        users: the phase's --users, the swarm's in-flight limit.
+        attempts: reads attempted, for the share.
+    """
+    exhausted = int(interval_frame["exhausted"].sum())
+    first_s = interval_frame["exhausted_first_s"].min()
+    last_s = interval_frame["exhausted_last_s"].max()
+    per_second = interval_frame.groupby(interval_frame["t_s"].round(hdr.INTERVAL_KEY_DECIMALS))
+    in_flight = per_second["in_flight_max"].sum()  # processes' peaks may fall apart within a second
+    return {
+        "requests": exhausted,
+        "share": round(exhausted / attempts, 6) if attempts else 0.0,
+        "first_at_s": None if pd.isna(first_s) else round(float(first_s) - load_start_s, 3),
+        "last_at_s": None if pd.isna(last_s) else round(float(last_s) - load_start_s, 3),
+        "seconds": int((per_second["exhausted"].sum() > 0).sum()),
+        "in_flight_max": int(in_flight.max()) if len(in_flight) else 0,
+        "users": users,
+    }
+
+
+def exhausted_line(name: str, section: Strategy) -> str | None:
+    """A report bullet saying when every user was busy and whose lag that was; None when never."""
+    exhausted: Strategy | None = section.get(USERS_EXHAUSTED)
+    requests = num(exhausted, "requests")
+    if not exhausted or not requests:
+        return None
+    first, last = num(exhausted, "first_at_s"), num(exhausted, "last_at_s")
+    when = f"from {fmt_count(first, 2)} s to {fmt_count(last, 2)} s into the window"
+    share = num(exhausted, "share") or 0.0
+    return (
+        f"- **{name}**: all users were busy (in-flight limit of {fmt_count(num(exhausted, 'users'))}"
+        f" users reached; peak {fmt_count(num(exhausted, 'in_flight_max'))} in flight) {when}:"
+        f" {fmt_count(requests)} requests ({share:.2%}) waited for a free user. That is the system being"
+        f" slow, not the generator: corrected latency carries the wait (p99"
+        f" {fmt_ms(num(section, 'latency_us', 'p99'))} ms, schedule lag p99"
+        f" {fmt_ms(num(section, 'schedule_lag_us', 'p99'))} ms), while the generator's own lag p99 was"
+        f" {fmt_ms(num(section, 'generator_lag_us', 'p99'))} ms."
+    )
