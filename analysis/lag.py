@@ -38,12 +38,16 @@ def guarded_lag(entry: dict[str, Any]) -> tuple[str, float]:
     return "schedule lag", float(entry["schedule_lag_us"]["p99"])
 
 
-def lag_cause(entry: dict[str, Any], limit_us: float | None) -> str | None:
-    """Why the schedule lag p99 is over the limit: the generator's own lag, or exhausted users."""
+def lag_cause(entry: dict[str, Any], limit_us: float | None, cpu_limit_percent: float | None) -> str | None:
+    """Why the schedule lag p99 is over the limit: the generator (own lag or CPU), or exhausted users.
+
+    Users kept busy by a generator short of CPU are its doing, not the system's.
+    """
     if limit_us is None or entry["schedule_lag_us"]["p99"] <= limit_us:
         return None
     name, p99_us = guarded_lag(entry)
-    return GENERATOR if name == "schedule lag" or p99_us > limit_us else USERS_EXHAUSTED
+    cpu_over = cpu_limit_percent is not None and entry["loadgen_cpu_percent"]["max"] > cpu_limit_percent
+    return GENERATOR if name == "schedule lag" or p99_us > limit_us or cpu_over else USERS_EXHAUSTED
 
 
 def users_exhausted(
@@ -80,14 +84,28 @@ def exhausted_line(name: str, section: Strategy) -> str | None:
     if not exhausted or not requests:
         return None
     first, last = num(exhausted, "first_at_s"), num(exhausted, "last_at_s")
-    when = f"from {fmt_count(first, 2)} s to {fmt_count(last, 2)} s into the window"
+    seconds = num(exhausted, "seconds")
+    when = (
+        f"from {fmt_count(first, 2)} s to {fmt_count(last, 2)} s into the window"
+        f" (in {fmt_count(seconds)} of its seconds)"
+    )
     share = num(exhausted, "share") or 0.0
-    return (
+    said = (
         f"- **{name}**: all users were busy (in-flight limit of {fmt_count(num(exhausted, 'users'))}"
         f" users reached; peak {fmt_count(num(exhausted, 'in_flight_max'))} in flight) {when}:"
-        f" {fmt_count(requests)} requests ({share:.2%}) waited for a free user. That is the system being"
-        f" slow, not the generator: corrected latency carries the wait (p99"
-        f" {fmt_ms(num(section, 'latency_us', 'p99'))} ms, schedule lag p99"
-        f" {fmt_ms(num(section, 'schedule_lag_us', 'p99'))} ms), while the generator's own lag p99 was"
-        f" {fmt_ms(num(section, 'generator_lag_us', 'p99'))} ms."
+        f" {fmt_count(requests)} requests ({share:.2%}) waited for a free user."
+    )
+    figures = (
+        f"corrected p99 {fmt_ms(num(section, 'latency_us', 'p99'))} ms, schedule lag p99"
+        f" {fmt_ms(num(section, 'schedule_lag_us', 'p99'))} ms, the generator's own lag p99"
+        f" {fmt_ms(num(section, 'generator_lag_us', 'p99'))} ms"
+    )
+    if section.get("valid") is False:
+        return (
+            f"{said} The strategy is not valid (see the warning above), so the users may have been"
+            f" kept busy by the generator itself ({figures})."
+        )
+    return (
+        f"{said} That is the system being slow, not the generator: corrected latency carries the wait"
+        f" ({figures})."
     )

@@ -71,11 +71,10 @@ def guard_reasons(entry: dict[str, Any], window: Window) -> list[str]:
     # Lag from every user being busy on a slow system is the system's: only the generator's own counts.
     lag_name, lag_p99_us = guarded_lag(entry)
     if open_loop and lag_limit_us is not None and lag_p99_us > lag_limit_us:
-        why = (
-            "a free user could not send on time" if lag_name == "generator lag" else "could not send on time"
-        )
+        who = "a free user" if lag_name == "generator lag" else "the generator"
         reasons.append(
-            f"{lag_name} p99 {lag_p99_us:,.0f} µs above the {lag_limit_us:,.0f} µs limit: the generator {why}"
+            f"{lag_name} p99 {lag_p99_us:,.0f} µs above the {lag_limit_us:,.0f} µs limit:"
+            f" {who} could not send on time"
         )
     cpu_limit = window.cpu_limit_percent
     cpu_max = entry["loadgen_cpu_percent"]["max"]
@@ -171,7 +170,7 @@ def strategy_summary(
     if entry["refresher"] is not None:
         entry["refresher"]["spike"] = refresh_spike(entry["refresher"], entry)
     if window.mode == "open":
-        entry["schedule_lag_cause"] = lag_cause(entry, window.lag_p99_limit_us)
+        entry["schedule_lag_cause"] = lag_cause(entry, window.lag_p99_limit_us, window.cpu_limit_percent)
     reasons = guard_reasons(entry, window)
     entry["valid"] = not reasons
     entry["invalid_reason"] = "; ".join(reasons) if reasons else None
