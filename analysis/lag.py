@@ -20,6 +20,7 @@ from analysis.fmt import Strategy, fmt_count, fmt_ms, num
 
 USERS_EXHAUSTED = "users_exhausted"
 GENERATOR = "generator"
+EPISODES_SHOWN = 3  # the report names the largest few times users were exhausted
 
 
 def generator_lag_us(histograms: dict[str, HdrHistogram]) -> dict[str, float] | None:
@@ -50,6 +51,25 @@ def lag_cause(entry: dict[str, Any], limit_us: float | None, cpu_limit_percent: 
     return GENERATOR if name == "schedule lag" or p99_us > limit_us or cpu_over else USERS_EXHAUSTED
 
 
+def _episodes(per_second: pd.DataFrame, load_start_s: float) -> list[dict[str, Any]]:
+    """Runs of consecutive seconds in which users were exhausted: from, to (s into the window), requests."""
+    episodes: list[dict[str, Any]] = []
+    previous_t_s: float | None = None
+    busy = per_second[per_second["exhausted"] > 0]
+    for t_s, count, first_s, last_s in zip(
+        busy.index.astype(float), busy["exhausted"], busy["first_s"], busy["last_s"], strict=True
+    ):
+        if previous_t_s is None or t_s - previous_t_s > 1:
+            episodes.append({"from_s": float(first_s), "to_s": 0.0, "requests": 0})
+        episodes[-1]["to_s"] = float(last_s)
+        episodes[-1]["requests"] += int(count)
+        previous_t_s = t_s
+    for episode in episodes:
+        episode["from_s"] = round(episode["from_s"] - load_start_s, 3)
+        episode["to_s"] = round(episode["to_s"] - load_start_s, 3)
+    return episodes
+
+
 def users_exhausted(
     interval_frame: pd.DataFrame, load_start_s: float, users: int, attempts: int
 ) -> dict[str, Any]:
@@ -61,20 +81,29 @@ def users_exhausted(
         users: the phase's --users, the swarm's in-flight limit.
         attempts: reads attempted, for the share.
     """
-    exhausted = int(interval_frame["exhausted"].sum())
-    first_s = interval_frame["exhausted_first_s"].min()
-    last_s = interval_frame["exhausted_last_s"].max()
-    per_second = interval_frame.groupby(interval_frame["t_s"].round(hdr.INTERVAL_KEY_DECIMALS))
-    in_flight = per_second["in_flight_max"].sum()  # processes' peaks may fall apart within a second
+    per_second = interval_frame.groupby(interval_frame["t_s"].round(hdr.INTERVAL_KEY_DECIMALS)).agg(
+        exhausted=("exhausted", "sum"),
+        first_s=("exhausted_first_s", "min"),
+        last_s=("exhausted_last_s", "max"),
+        # Processes' peaks may fall apart within a second: their sum is an upper bound.
+        in_flight_max=("in_flight_max", "sum"),
+    )
+    exhausted = int(per_second["exhausted"].sum())
+    episodes = _episodes(per_second.sort_index(), load_start_s)
     return {
         "requests": exhausted,
         "share": round(exhausted / attempts, 6) if attempts else 0.0,
-        "first_at_s": None if pd.isna(first_s) else round(float(first_s) - load_start_s, 3),
-        "last_at_s": None if pd.isna(last_s) else round(float(last_s) - load_start_s, 3),
-        "seconds": int((per_second["exhausted"].sum() > 0).sum()),
-        "in_flight_max": int(in_flight.max()) if len(in_flight) else 0,
+        "first_at_s": episodes[0]["from_s"] if episodes else None,
+        "last_at_s": episodes[-1]["to_s"] if episodes else None,
+        "seconds": int((per_second["exhausted"] > 0).sum()),
+        "episodes": episodes,
+        "in_flight_max": int(per_second["in_flight_max"].max()) if len(per_second) else 0,
         "users": users,
     }
+
+
+def _requests(count: float | None) -> str:
+    return f"{fmt_count(count)} request{'' if count == 1 else 's'}"
 
 
 def exhausted_line(name: str, section: Strategy) -> str | None:
@@ -83,17 +112,20 @@ def exhausted_line(name: str, section: Strategy) -> str | None:
     requests = num(exhausted, "requests")
     if not exhausted or not requests:
         return None
-    first, last = num(exhausted, "first_at_s"), num(exhausted, "last_at_s")
-    seconds = num(exhausted, "seconds")
-    when = (
-        f"from {fmt_count(first, 2)} s to {fmt_count(last, 2)} s into the window"
-        f" (in {fmt_count(seconds)} of its seconds)"
+    episodes: list[Strategy] = exhausted.get("episodes") or []
+    when = ", ".join(
+        f"from {fmt_count(num(e, 'from_s'), 2)} s to {fmt_count(num(e, 'to_s'), 2)} s"
+        f" ({_requests(num(e, 'requests'))})"
+        for e in sorted(episodes, key=lambda e: -(num(e, "requests") or 0))[:EPISODES_SHOWN]
     )
+    more = len(episodes) - EPISODES_SHOWN
+    when = f"{when} and {more} shorter times" if more > 0 else when
     share = num(exhausted, "share") or 0.0
     said = (
         f"- **{name}**: all users were busy (in-flight limit of {fmt_count(num(exhausted, 'users'))}"
-        f" users reached; peak {fmt_count(num(exhausted, 'in_flight_max'))} in flight) {when}:"
-        f" {fmt_count(requests)} requests ({share:.2%}) waited for a free user."
+        f" users reached; peak {fmt_count(num(exhausted, 'in_flight_max'))} in flight), longest first,"
+        f" {when} into the window:"
+        f" {_requests(requests)} ({share:.2%}) waited for a free user."
     )
     figures = (
         f"corrected p99 {fmt_ms(num(section, 'latency_us', 'p99'))} ms, schedule lag p99"

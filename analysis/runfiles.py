@@ -92,8 +92,9 @@ STALENESS_COLUMNS = (
 )
 # One intervals.jsonl line; "hist" maps each of HDR_KINDS to an encoded histogram ("" when empty).
 # exhausted: reads whose slot was already due when a user became free to take it (every user was
-# busy), with the first and last such instant (epoch s; None when there were none); in_flight_max:
-# the most reads in flight at once in the process. Runs before schema 4 lack these four.
+# busy); exhausted_first_s: when the first of them was due, exhausted_last_s: when the last of them got
+# a user (epoch s; None when there were none); in_flight_max: the most reads in flight at once in the
+# process. Runs before schema 4 lack these four.
 INTERVAL_FIELDS = (
     "worker",
     "t_s",

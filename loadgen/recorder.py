@@ -100,8 +100,9 @@ class IntervalRecorder:
         if claimed_ns is not None and claimed_ns > intended_ns:
             values["gen_lag"].append((sent_ns - claimed_ns) // 1000)
             self._exhausted += 1
+            # From when the first such slot was due (all users busy since) to when the last one got a user.
             if self._exhausted_first_ns is None:
-                self._exhausted_first_ns = claimed_ns
+                self._exhausted_first_ns = intended_ns
             self._exhausted_last_ns = claimed_ns
         else:
             values["gen_lag"].append(lag_us)

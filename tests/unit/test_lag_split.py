@@ -62,9 +62,9 @@ def _open_loop(stall_us: tuple[int, int], wake_late_us: int = 5, users: int = 2)
         second.in_flight_max = max(second.in_flight_max, len(busy_until_us))
         if claimed_us > intended_us:
             second.exhausted += 1
-            at_s = T0_S + claimed_us / 1e6
-            second.first_s = at_s if second.first_s is None else second.first_s
-            second.last_s = at_s
+            due_s = T0_S + intended_us / 1e6
+            second.first_s = due_s if second.first_s is None else second.first_s
+            second.last_s = T0_S + claimed_us / 1e6
     return [
         Interval(
             float(s),
@@ -102,12 +102,18 @@ def test_a_server_stall_exhausts_the_users_and_the_run_stays_valid(tmp_path: Pat
     # Every slot due in the stall but the two the users held, and the one due as it ended.
     assert exhausted["requests"] == 99
     assert exhausted["share"] == 0.099
-    assert exhausted["first_at_s"] == pytest.approx(6.0, abs=0.01)
-    assert exhausted["last_at_s"] == pytest.approx(6.0, abs=0.03)
+    # From the first slot no user was free for to the moment the backlog had users again.
+    assert exhausted["first_at_s"] == 5.02
+    assert exhausted["last_at_s"] == pytest.approx(6.01, abs=0.001)
     assert (exhausted["in_flight_max"], exhausted["users"], exhausted["seconds"]) == (2, 2, 1)
+    [episode] = exhausted["episodes"]
+    assert (episode["from_s"], episode["requests"]) == (exhausted["first_at_s"], 99)
     report = render_report(summary, {}, {})
     assert "## Users exhausted" in report
-    assert "all users were busy (in-flight limit of 2 users reached" in report
+    assert (
+        "all users were busy (in-flight limit of 2 users reached; peak 2 in flight), longest first,"
+        " from 5.02 s to 6.01 s (99 requests) into the window" in report
+    )
     assert "That is the system being slow, not the generator" in report
 
 
