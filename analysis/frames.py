@@ -25,7 +25,8 @@ def window(run_dir: Path, strategy: str) -> Window:
 
 # Per-interval fields copied from intervals.jsonl; the histograms are read by analysis.hdr.
 INTERVAL_FIELDS = [f for f in runfiles.INTERVAL_FIELDS if f not in ("worker", "t_s", "hist")]
-INTERVAL_COUNTS = ["requests", "failures", "writes", "write_failures"]
+# exhausted and in_flight_max are missing (0) in runs before schema 4.
+INTERVAL_COUNTS = ["requests", "failures", "writes", "write_failures", "exhausted", "in_flight_max"]
 WORKER_COLUMNS = ["strategy", *(f for f in runfiles.WORKER_FIELDS if f not in ("client", "gevent_backend"))]
 
 
@@ -56,7 +57,8 @@ def intervals(run_dir: Path) -> pd.DataFrame:
             )
     frame = pd.DataFrame(rows, columns=["strategy", "worker", "t_s", "t_rel_s", *INTERVAL_FIELDS])
     frame[INTERVAL_COUNTS] = frame[INTERVAL_COUNTS].fillna(0).astype("int64")
-    frame[["dt_s", "cpu_percent"]] = frame[["dt_s", "cpu_percent"]].astype("float64")
+    floats = ["dt_s", "cpu_percent", "exhausted_first_s", "exhausted_last_s"]
+    frame[floats] = frame[floats].astype("float64")
     return frame
 
 

@@ -10,6 +10,7 @@ from analysis.claims import SEED_RPS, cache_format_comparison, seed_claims
 from analysis.clusterview import cluster_section
 from analysis.faultreport import faults_section
 from analysis.fmt import Strategy, fmt_count, fmt_ms, invalid_reason, num
+from analysis.lag import exhausted_line
 from analysis.rank import RANK_COLUMNS, RANK_TEXT
 from analysis.tradeoffs import tradeoff_claims
 
@@ -76,11 +77,13 @@ HOW_TO_READ = (
     " second, merged exactly) and cover successful requests only. *Corrected* latency runs from the moment"
     " a request was scheduled to its completion, so time a request spent waiting for the generator counts;"
     " *raw* latency runs from the actual send (the two are equal in closed loop); *schedule lag* is the"
-    " gap between scheduled and actual send. Percentile columns are corrected. A strategy is *valid* only"
-    " if, in open loop, it achieved at least 95% of the target rate with a schedule-lag p99 under the limit,"
-    " and no load-generator process exceeded the CPU limit: otherwise its latencies describe the generator,"
-    " not Redis. Redis-side figures (commands, bytes, CPU, ops/s) come from INFO deltas on every node minus"
-    " the harness's own telemetry, the background refresher's and the background writer's traffic;"
+    " gap between scheduled and actual send. Schedule lag has two causes: every user busy with earlier"
+    " requests (the in-flight limit `--users` reached: the system was slow, and corrected latency carries the"
+    " wait), and the *generator's own lag*, a free user that could not send on time. A strategy is *valid*"
+    " only if, in open loop, it achieved at least 95% of the target rate with a generator-lag p99 under the"
+    " limit, and no load-generator process exceeded the CPU limit: otherwise its latencies describe the"
+    " generator, not Redis. Redis-side figures (commands, bytes, CPU, ops/s) come from INFO deltas on every"
+    " node minus the harness's own telemetry, the background refresher's and the background writer's traffic;"
     " per-request figures divide by attempts (requests + failures). Where harness and servers share one"
     " machine (loopback, or containers on a local bridge), there is no network round-trip time: absolute"
     " latencies understate a networked deployment, while ratios between strategies and per-request"
@@ -170,6 +173,12 @@ def warning_banner(strategies: dict[str, Strategy]) -> list[str]:
         )
         banners.append(f"> **Warning: results not valid for {name}**: {reason} — {consequence}.")
     return banners
+
+
+def _exhausted_section(strategies: dict[str, Strategy]) -> list[str]:
+    """When every user was busy: the schedule lag that was the system's, not the generator's."""
+    lines = [line for name, s in strategies.items() if (line := exhausted_line(name, s))]
+    return ["## Users exhausted", "\n".join(lines)] if lines else []
 
 
 def _writes_line(name: str, section: Strategy) -> str:
@@ -264,6 +273,7 @@ def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str
         "Latencies in milliseconds (corrected unless marked raw or lag); per-request figures divide by"
         " attempts.",
         _columns(COMPARISON_COLUMNS, strategies),
+        *_exhausted_section(strategies),
         *_measured_sections(strategies, plots),
         *faults_section(summary),
         *_scale_section(summary),

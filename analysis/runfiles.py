@@ -35,7 +35,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 # Bumped whenever a file below changes shape; meta.json and summary.json both carry it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 META = "meta.json"
 SUMMARY = "summary.json"
@@ -105,6 +105,10 @@ FAULT_COLUMNS = (
     "detail",  # what was done (signal and pid, container call, ...) or why it failed
 )
 # One intervals.jsonl line; "hist" maps each of HDR_KINDS to an encoded histogram ("" when empty).
+# exhausted: reads whose slot was already due when a user became free to take it (every user was
+# busy); exhausted_first_s: when the first of them was due, exhausted_last_s: when the last of them got
+# a user (epoch s; None when there were none); in_flight_max: the most reads in flight at once in the
+# process. Runs before schema 4 lack these four.
 INTERVAL_FIELDS = (
     "worker",
     "t_s",
@@ -114,6 +118,10 @@ INTERVAL_FIELDS = (
     "writes",
     "write_failures",
     "cpu_percent",
+    "exhausted",
+    "exhausted_first_s",
+    "exhausted_last_s",
+    "in_flight_max",
     "hist",
 )
 # One workers.json entry; "client" holds CLIENT_FIELDS, counted on the process's own sockets.
@@ -156,9 +164,11 @@ RANK_FIELDS = (
     "query_us",
 )
 
-# Latency histograms in µs: corrected (from the intended start), raw (from the send), schedule lag,
-# and the background writer's ZINCRBYs. 1 µs to 60 s at 3 significant digits.
-HDR_KINDS = ("corrected", "raw", "lag", "write")
+# Latency histograms in µs: corrected (from the intended start), raw (from the send), schedule lag
+# (send - intended start), the generator's own part of that lag (gen_lag: send - the later of the
+# intended start and the moment a free user took the slot; absent before schema 4), and the
+# background writer's ZINCRBYs. 1 µs to 60 s at 3 significant digits.
+HDR_KINDS = ("corrected", "raw", "lag", "gen_lag", "write")
 HDR_LOWEST_US = 1
 HDR_HIGHEST_US = 60_000_000
 HDR_SIGNIFICANT_DIGITS = 3

@@ -10,6 +10,7 @@ import pandas as pd
 from hdrh.histogram import HdrHistogram
 
 from analysis import frames, hdr, metrics
+from analysis.lag import generator_lag_us, guarded_lag, lag_cause, users_exhausted
 from analysis.rank import rank_section
 from analysis.runfiles import (
     HDR_KINDS,
@@ -68,11 +69,13 @@ def guard_reasons(entry: dict[str, Any], window: Window) -> list[str]:
             f" {target_rps:,.0f} req/s target"
         )
     lag_limit_us = window.lag_p99_limit_us
-    lag_p99_us = entry["schedule_lag_us"]["p99"]
+    # Lag from every user being busy on a slow system is the system's: only the generator's own counts.
+    lag_name, lag_p99_us = guarded_lag(entry)
     if open_loop and lag_limit_us is not None and lag_p99_us > lag_limit_us:
+        who = "a free user" if lag_name == "generator lag" else "the generator"
         reasons.append(
-            f"schedule lag p99 {lag_p99_us:,.0f} µs above the {lag_limit_us:,.0f} µs limit:"
-            " the generator could not send on time"
+            f"{lag_name} p99 {lag_p99_us:,.0f} µs above the {lag_limit_us:,.0f} µs limit:"
+            f" {who} could not send on time"
         )
     cpu_limit = window.cpu_limit_percent
     cpu_max = entry["loadgen_cpu_percent"]["max"]
@@ -125,6 +128,14 @@ def strategy_summary(
     # A dict display is evaluated left to right, so **figures at the end holds the figures not placed
     # above: one added to the table appears there without a change here.
     figures = metrics.figures(totals)
+    own_lag_us = generator_lag_us(dict(histograms))  # None: a run from before the lag was split
+    exhausted = (
+        users_exhausted(
+            interval_frame, float(workers_frame["t_start_s"].min()), window.users, totals.attempts
+        )
+        if own_lag_us is not None and window.mode == "open"
+        else None
+    )
     entry: dict[str, Any] = {
         **_take(figures, "requests", "failures", "duration_s", "rps"),
         "target_rps": window.target_rps,
@@ -133,6 +144,9 @@ def strategy_summary(
         "latency_us": hdr.hdr_stats(histograms["corrected"]),
         "latency_us_raw": hdr.hdr_stats(histograms["raw"]),
         "schedule_lag_us": hdr.hdr_stats(histograms["lag"]),
+        "generator_lag_us": own_lag_us,
+        "users_exhausted": exhausted,
+        "schedule_lag_cause": None,  # set below, once the guard's figures are in
         **_take(figures, "redis_commands_per_request", "bytes_out_per_request", "bytes_in_per_request"),
         **_take(
             figures,
@@ -156,6 +170,8 @@ def strategy_summary(
     }
     if entry["refresher"] is not None:
         entry["refresher"]["spike"] = refresh_spike(entry["refresher"], entry)
+    if window.mode == "open":
+        entry["schedule_lag_cause"] = lag_cause(entry, window.lag_p99_limit_us, window.cpu_limit_percent)
     reasons = guard_reasons(entry, window)
     entry["valid"] = not reasons
     entry["invalid_reason"] = "; ".join(reasons) if reasons else None

@@ -174,26 +174,34 @@ class LeaderboardUser(User):
         if process.t_first_request_s is None:
             process.open_window()
         if pacer is None:
-            intended_ns = sent_ns = time.perf_counter_ns()
+            intended_ns = claimed_ns = sent_ns = time.perf_counter_ns()
         else:
             intended_ns = pacer.claim()
+            # This user is free now. A slot already due waited for one: every user was busy.
+            claimed_ns = time.perf_counter_ns()
         if intended_ns >= process.deadline_ns:
             # The window is over: stop sending and wait for the master to stop the run, so the
             # requests counted are exactly those due in the window (Locust's stop takes a while).
             gevent.sleep(AFTER_WINDOW_S)
             return
         if pacer is not None:
-            wait_ns = intended_ns - time.perf_counter_ns()
+            wait_ns = intended_ns - claimed_ns
             if wait_ns > 0:
                 gevent.sleep(wait_ns / 1e9)
             sent_ns = time.perf_counter_ns()
         error: BaseException | None = None
+        process.in_flight += 1
+        in_flight = process.in_flight
         try:
             self.strategy.read(self.top_n)
         except Exception as exc:
             error = exc
+        finally:
+            process.in_flight -= 1
         done_ns = time.perf_counter_ns()
-        process.recorder.add_read(intended_ns, sent_ns, done_ns, error)
+        process.recorder.add_read(
+            intended_ns, sent_ns, done_ns, error, claimed_ns=claimed_ns, in_flight=in_flight
+        )
         process.reads_done += 1
         if process.write_every and process.reads_done % process.write_every == 0:
             process.write_due.set()

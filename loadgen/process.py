@@ -89,6 +89,7 @@ class LoadProcess:
         self.write_counter = ByteCounter()
         self.pacer = Pacer(Schedule(config.rps, processes, index)) if config.rps else None
         self.reads_done = 0
+        self.in_flight = 0  # reads sent and not yet answered, over all users
         self.write_every = config.read_write_ratio or 0
         self.write_name = f"{config.strategy}.write"
         self.write_due = gevent.event.Event()

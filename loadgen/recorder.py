@@ -8,6 +8,7 @@ stalled the gevent loop for ~15 ms a second at 10k req/s). Each interval becomes
 
 from __future__ import annotations
 
+import time
 from array import array
 from collections import Counter
 from typing import Any
@@ -69,11 +70,43 @@ class IntervalRecorder:
     def _new_buffers(self) -> None:
         self._values: dict[str, array[int]] = {kind: array("q") for kind in HDR_KINDS}
         self._counts = Counter[str]()
+        self._exhausted = 0
+        self._exhausted_first_ns: int | None = None
+        self._exhausted_last_ns = 0
+        self._in_flight_max = 0
 
-    def add_read(self, intended_ns: int, sent_ns: int, done_ns: int, error: BaseException | None) -> None:
-        """Record one read; failed reads count, but only successful ones enter latency histograms."""
+    def add_read(
+        self,
+        intended_ns: int,
+        sent_ns: int,
+        done_ns: int,
+        error: BaseException | None,
+        *,
+        claimed_ns: int | None = None,
+        in_flight: int = 0,
+    ) -> None:
+        """Record one read; failed reads count, but only successful ones enter latency histograms.
+
+        Args:
+            claimed_ns: when a user became free and took the slot (None: at or before ``intended_ns``).
+                A slot already due then waited for a user: every user was busy until ``claimed_ns``.
+                That wait is the system's (corrected latency carries it); only the rest of the lag,
+                from ``max(intended_ns, claimed_ns)`` to the send, is the generator's own.
+            in_flight: reads in flight in this process once this one was sent, itself included.
+        """
         values = self._values
-        values["lag"].append((sent_ns - intended_ns) // 1000)
+        lag_us = (sent_ns - intended_ns) // 1000
+        values["lag"].append(lag_us)
+        if claimed_ns is not None and claimed_ns > intended_ns:
+            values["gen_lag"].append((sent_ns - claimed_ns) // 1000)
+            self._exhausted += 1
+            # From when the first such slot was due (all users busy since) to when the last one got a user.
+            if self._exhausted_first_ns is None:
+                self._exhausted_first_ns = intended_ns
+            self._exhausted_last_ns = claimed_ns
+        else:
+            values["gen_lag"].append(lag_us)
+        self._in_flight_max = max(self._in_flight_max, in_flight)
         if error is None:
             values["corrected"].append((done_ns - intended_ns) // 1000)
             values["raw"].append((done_ns - sent_ns) // 1000)
@@ -93,8 +126,13 @@ class IntervalRecorder:
     def flush(self, t_s: float, dt_s: float, cpu_percent: float) -> dict[str, Any]:
         """The interval row for everything recorded since the last flush, and start a new interval."""
         values, counts = self._values, self._counts
+        exhausted, first_ns, last_ns = self._exhausted, self._exhausted_first_ns, self._exhausted_last_ns
+        in_flight_max = self._in_flight_max
         self._new_buffers()
         self.totals.update(counts)
+        # perf_counter instants to the wall clock, with an offset taken now: the drift within a
+        # second is far below the millisecond these are reported at.
+        epoch_offset_s = time.time() - time.perf_counter_ns() / 1e9
         return {
             "worker": self.worker,
             "t_s": t_s,
@@ -104,5 +142,9 @@ class IntervalRecorder:
             "writes": counts["writes"],
             "write_failures": counts["write_failures"],
             "cpu_percent": cpu_percent,
+            "exhausted": exhausted,
+            "exhausted_first_s": None if first_ns is None else epoch_offset_s + first_ns / 1e9,
+            "exhausted_last_s": None if first_ns is None else epoch_offset_s + last_ns / 1e9,
+            "in_flight_max": in_flight_max,
             "hist": {kind: encode_values(values[kind]) for kind in HDR_KINDS},
         }

@@ -53,6 +53,7 @@ METRICS: tuple[Metric, ...] = (
     timing("latency_us_max", Show(_CMP, "max (ms)", ms), at="latency_us.max"),
     timing("latency_us_raw_p99", Show(_CMP, "raw p99 (ms)", ms), at="latency_us_raw.p99"),
     timing("schedule_lag_us_p99", Show(_CMP, "lag p99 (ms)", ms), at="schedule_lag_us.p99"),
+    timing("generator_lag_us_p99", Show(_CMP, "generator lag p99 (ms)", ms), at="generator_lag_us.p99"),
     exact("client_commands_per_request", Show(_XC, "client cmds/req", count(3)),
           figure=per_request(lambda t: t.client.commands, 4)),
     exact("redis_commands_per_request", Show(_CMP, "Redis cmds/req", count(2)),

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 from bench.cache.refresher import REFRESH_INTERVAL_S
 from bench.errors import EXIT_USAGE
 from bench.keys import Keys
-from bench.run.options import REMOTE_WORKERS_WAIT_S, CompareOptions
+from bench.run.options import MAX_STALL_USERS, REMOTE_WORKERS_WAIT_S, STALL_USERS_MARGIN, CompareOptions
 from bench.run.writemodel import HOT_PLAYERS, HOT_WRITE_SHARE
 from bench.topology import PROVIDERS, TopologyOptions
 from bench.topology.containers.provider import DEFAULT_NETWORK_MODE, DEFAULT_SERVER_IMAGE, NETWORK_MODES
@@ -148,7 +148,10 @@ def load_parent() -> Parser:
         "--users",
         type=positive_int,
         default=20,
-        help="concurrent Locust users: in-flight requests at most (default 20)",
+        help="concurrent Locust users: in-flight requests at most (default 20). In open loop, fewer than"
+        " rate x timeout hide a stall as long as the timeout behind the limit (the due requests wait for a"
+        f" free user instead of reaching the stalled server); runs that look for stalls want rate x timeout x"
+        f" {STALL_USERS_MARGIN:g}, at most {MAX_STALL_USERS:,}",
     )
     p.add_argument(
         "--rps",

@@ -14,7 +14,7 @@ from bench.console import status
 from bench.errors import UsageError
 from bench.keys import Keys
 from bench.probes.meta import run_meta, utc_now
-from bench.run.options import CompareOptions
+from bench.run.options import CompareOptions, stall_cover_note
 from bench.run.phase import Phase
 from bench.run.swarm import MasterBind
 from bench.seeding.seed import clear, existing_keys, seed_with_progress
@@ -138,6 +138,8 @@ def compare(options: CompareOptions) -> Path:
             refuse_to_clobber(topology, options)
             status(f"topology: {topology.provider}, {len(topology.shards)} shards + cache, {topology.server}")
             remote_worker_notes(topology, options)
+            if note := stall_cover_note(options):
+                status(note)
             try:
                 seed_and_run(topology, options, files, run_id)
             finally:

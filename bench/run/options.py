@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,13 @@ from bench.strategies import get_strategy
 from bench.topology import PROVIDERS, TopologyOptions, get_provider
 
 MAX_WORKERS = 64
+# Users a fault run gets by default: enough in flight to hold every request due during a stall of the
+# socket timeout (rate x timeout), with headroom for the requests after it, so each one reaches the
+# stalled server and times out there instead of waiting unseen for a free user. Capped because each
+# user holds its own connections (one per node it reads): beyond a few thousand, connection set-up and
+# file descriptors cost more than the fault shows.
+STALL_USERS_MARGIN = 1.2
+MAX_STALL_USERS = 2000
 # Remote workers start on their own schedule (a container pulling its image, a host booting), and
 # between phases each needs a moment to start a fresh Locust worker.
 REMOTE_WORKERS_WAIT_S = 60.0
@@ -146,3 +154,27 @@ class CompareOptions:
         data["timeout_ms"] = self.topology.timeout_ms
         data["faults"] = [fault.as_json() for fault in self.fault_plan()]
         return data
+
+
+def users_for_stalls(rps: float, timeout_s: float, users: int = 1) -> int:
+    """Users for an open-loop run at ``rps`` that must see a stall as long as ``timeout_s``.
+
+    Args:
+        users: the least to return (the value asked for, when it is already larger).
+    """
+    needed = math.ceil(rps * timeout_s * STALL_USERS_MARGIN)
+    return max(users, min(needed, MAX_STALL_USERS))
+
+
+def stall_cover_note(options: CompareOptions) -> str | None:
+    """One line when an open-loop run's users cannot hold a stall of the timeout's length; else None."""
+    rps, timeout_s = options.rps, options.topology.timeout_ms / 1000
+    if not rps or options.users >= rps * timeout_s:
+        return None
+    covered_ms = options.users / rps * 1000
+    return (
+        f"note: {options.users} users cover {covered_ms:,.0f} ms of the {rps:,.0f} req/s schedule, less than"
+        f" the {timeout_s * 1000:,.0f} ms timeout: in a longer stall the due requests wait for a free user"
+        f" (corrected latency shows it) instead of reaching the servers; --users"
+        f" {users_for_stalls(rps, timeout_s)} covers it"
+    )

@@ -48,6 +48,7 @@ class Interval:
     write_failures: int = 0
     cpu_percent: float = 40.0
     requests: int | None = None  # default: one per corrected value
+    users: dict[str, Any] = field(default_factory=dict)  # exhausted, exhausted_first_s, ...: schema 4
 
     def record(self, worker: str) -> dict[str, Any]:
         """The intervals.jsonl line."""
@@ -60,6 +61,7 @@ class Interval:
             "writes": len(self.values_us.get("write", [])),
             "write_failures": self.write_failures,
             "cpu_percent": self.cpu_percent,
+            **self.users,
             "hist": {kind: encoded(values) for kind, values in self.values_us.items()},
         }
 

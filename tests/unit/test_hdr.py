@@ -164,6 +164,10 @@ def test_interval_and_worker_frames(two_worker_run: tuple[Path, list[int], list[
         "writes",
         "write_failures",
         "cpu_percent",
+        "exhausted",
+        "exhausted_first_s",
+        "exhausted_last_s",
+        "in_flight_max",
     ]
     assert len(intervals) == 10
     assert intervals.groupby("worker")["requests"].sum().to_dict() == {"w0": 15_000, "w1": 5_000}

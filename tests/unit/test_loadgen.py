@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from typing import Any
 
 import numpy as np
 import pytest
@@ -91,3 +92,28 @@ def test_interval_recorder_splits_corrected_raw_and_lag() -> None:
     assert recorder.errors == {"ConnectionError: down": 1}
     assert recorder.flush(101.0, 1.0, 0.0)["requests"] == 0
     assert recorder.totals["requests"] == 1
+
+
+def _holds(row: dict[str, Any], kind: str, values_us: list[int]) -> bool:
+    """Whether an interval row's histogram of ``kind`` holds exactly these µs values."""
+    return bool(row["hist"][kind] == encode_values(array("q", values_us)))
+
+
+def test_lag_splits_into_users_exhausted_and_the_generators_own() -> None:
+    ms = 1_000_000
+    recorder = IntervalRecorder("w0")
+    # Due at 10 ms, but every user was busy until 810 ms; sent 0.3 ms after a user took it.
+    recorder.add_read(10 * ms, 810 * ms + 300_000, 811 * ms, None, claimed_ns=810 * ms, in_flight=20)
+    # Taken 5 ms early by a free user that then woke 4 ms late: all the generator's.
+    recorder.add_read(900 * ms, 904 * ms, 905 * ms, None, claimed_ns=895 * ms, in_flight=3)
+    # Closed loop and callers that know no claim: the whole lag is the generator's.
+    recorder.add_read(0, 2 * ms, 3 * ms, None)
+    row = recorder.flush(t_s=100.0, dt_s=1.0, cpu_percent=8.8)
+    assert _holds(row, "lag", [800_300, 4000, 2000])
+    assert _holds(row, "gen_lag", [300, 4000, 2000])
+    assert row["exhausted"] == 1
+    assert row["in_flight_max"] == 20
+    # On the wall clock: due at 10 ms, given a user at 810 ms.
+    assert row["exhausted_last_s"] - row["exhausted_first_s"] == pytest.approx(0.8, abs=1e-6)
+    empty = recorder.flush(t_s=101.0, dt_s=1.0, cpu_percent=0.0)
+    assert (empty["exhausted"], empty["exhausted_first_s"], empty["in_flight_max"]) == (0, None, 0)

@@ -60,7 +60,8 @@ HEADERS_BEFORE = {
     "comparison": (
         COMPARISON_COLUMNS,
         "valid|requests|failures|target req/s|req/s|p50 (ms)|p90 (ms)|p99 (ms)|p99.9 (ms)|max (ms)"
-        "|raw p99 (ms)|lag p99 (ms)|Redis cmds/req|bytes out/req (kB)|bytes in/req (B)|client CPU µs/req"
+        "|raw p99 (ms)|lag p99 (ms)|generator lag p99 (ms)|Redis cmds/req|bytes out/req (kB)|bytes in/req (B)"
+        "|client CPU µs/req"
         "|generator CPU max %|Redis CPU µs/req|Redis ops/s|nodes/req",
     ),
     "cross_check": (
@@ -97,6 +98,9 @@ ENTRY_KEYS = [
     "latency_us",
     "latency_us_raw",
     "schedule_lag_us",
+    "generator_lag_us",
+    "users_exhausted",
+    "schedule_lag_cause",
     "redis_commands_per_request",
     "bytes_out_per_request",
     "bytes_in_per_request",
