@@ -11,7 +11,14 @@ from typing import Any, NoReturn
 from bench.cache.refresher import REFRESH_INTERVAL_S
 from bench.errors import EXIT_USAGE
 from bench.keys import Keys
-from bench.run.options import MAX_STALL_USERS, REMOTE_WORKERS_WAIT_S, STALL_USERS_MARGIN, CompareOptions
+from bench.run.options import (
+    DEFAULT_USERS,
+    MAX_STALL_USERS,
+    REMOTE_WORKERS_WAIT_S,
+    STALL_USERS_MARGIN,
+    CompareOptions,
+    users_for_stalls,
+)
 from bench.run.writemodel import HOT_PLAYERS, HOT_WRITE_SHARE
 from bench.topology import PROVIDERS, TopologyOptions
 from bench.topology.containers.provider import DEFAULT_NETWORK_MODE, DEFAULT_SERVER_IMAGE, NETWORK_MODES
@@ -147,11 +154,11 @@ def load_parent() -> Parser:
     p.add_argument(
         "--users",
         type=positive_int,
-        default=20,
-        help="concurrent Locust users: in-flight requests at most (default 20). In open loop, fewer than"
-        " rate x timeout hide a stall as long as the timeout behind the limit (the due requests wait for a"
-        f" free user instead of reaching the stalled server); runs that look for stalls want rate x timeout x"
-        f" {STALL_USERS_MARGIN:g}, at most {MAX_STALL_USERS:,}",
+        default=None,
+        help=f"concurrent Locust users: in-flight requests at most (default {DEFAULT_USERS}; with --fault in"
+        f" open loop, rate x timeout x {STALL_USERS_MARGIN:g}, at most {MAX_STALL_USERS:,}). In open loop,"
+        " fewer than rate x timeout hide a stall as long as the timeout behind the limit (the due requests"
+        " wait for a free user instead of reaching the stalled server)",
     )
     p.add_argument(
         "--rps",
@@ -235,6 +242,15 @@ def topology_options(args: argparse.Namespace) -> TopologyOptions:
     )
 
 
+def default_users(args: argparse.Namespace) -> int:
+    """--users as given; else 20, or for a fault run in open loop enough to hold a timeout-long stall."""
+    if args.users is not None:
+        return int(args.users)
+    if getattr(args, "fault", None) and args.rps:
+        return users_for_stalls(args.rps, args.timeout_ms / 1000, DEFAULT_USERS)
+    return DEFAULT_USERS
+
+
 def compare_options(args: argparse.Namespace, **overrides: Any) -> CompareOptions:
     """CompareOptions from parsed `load_parent` + topology + data arguments (``overrides`` win)."""
     from bench.strategies import parse_strategies
@@ -244,7 +260,7 @@ def compare_options(args: argparse.Namespace, **overrides: Any) -> CompareOption
         "players": args.players,
         "seed": args.seed,
         "duration_s": args.duration,
-        "users": args.users,
+        "users": default_users(args),
         "rps": args.rps or None,
         "workers": (0 if args.remote_workers else 1) if args.workers is None else args.workers,
         "remote_workers": args.remote_workers,

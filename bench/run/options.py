@@ -17,6 +17,7 @@ from bench.strategies import get_strategy
 from bench.topology import PROVIDERS, TopologyOptions, get_provider
 
 MAX_WORKERS = 64
+DEFAULT_USERS = 20
 # Users a fault run gets by default: enough in flight to hold every request due during a stall of the
 # socket timeout (rate x timeout), with headroom for the requests after it, so each one reaches the
 # stalled server and times out there instead of waiting unseen for a free user. Capped because each
@@ -37,7 +38,7 @@ class CompareOptions:
     players: int = 1_000_000
     seed: int = 42
     duration_s: float = 60.0
-    users: int = 20
+    users: int = DEFAULT_USERS
     rps: float | None = 500.0
     workers: int = 1  # Locust worker processes started here (1 and no remote workers: one process)
     remote_workers: int = 0  # workers the master expects from other hosts (lbbench-worker)
@@ -169,7 +170,8 @@ def users_for_stalls(rps: float, timeout_s: float, users: int = 1) -> int:
 def stall_cover_note(options: CompareOptions) -> str | None:
     """One line when an open-loop run's users cannot hold a stall of the timeout's length; else None."""
     rps, timeout_s = options.rps, options.topology.timeout_ms / 1000
-    if not rps or options.users >= rps * timeout_s:
+    # Only runs that inject faults look for stalls; a healthy run's users need cover no timeout.
+    if not options.faults or not rps or options.users >= rps * timeout_s:
         return None
     covered_ms = options.users / rps * 1000
     return (
