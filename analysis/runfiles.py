@@ -33,7 +33,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 # Bumped whenever a file below changes shape; meta.json and summary.json both carry it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 META = "meta.json"
 SUMMARY = "summary.json"
@@ -80,6 +80,7 @@ REFRESH_COLUMNS = (
     "bytes_received",  # from all nodes (= Redis's bytes out)
     "ok",
     "error",
+    "shards_missing",  # shards that did not answer; > 0 on an ok row: a partial refresh (absent before v4)
 )
 STALENESS_COLUMNS = (
     "t_s",
@@ -91,12 +92,18 @@ STALENESS_COLUMNS = (
     "error",
 )
 # One intervals.jsonl line; "hist" maps each of HDR_KINDS to an encoded histogram ("" when empty).
+# "requests" are answered reads, "partial" those of them answered without some shards; "fallbacks"
+# are reads (answered or failed) that took the strategy's fallback path; "error_kinds" maps the
+# exception class name of each failed read to a count. The last three are absent before v4 (read as 0).
 INTERVAL_FIELDS = (
     "worker",
     "t_s",
     "dt_s",
     "requests",
     "failures",
+    "partial",
+    "fallbacks",
+    "error_kinds",
     "writes",
     "write_failures",
     "cpu_percent",
@@ -109,6 +116,8 @@ WORKER_FIELDS = (
     "host",
     "requests",
     "failures",
+    "partial",
+    "fallbacks",
     "writes",
     "write_failures",
     "cpu_s",

@@ -69,18 +69,38 @@ class IntervalRecorder:
     def _new_buffers(self) -> None:
         self._values: dict[str, array[int]] = {kind: array("q") for kind in HDR_KINDS}
         self._counts = Counter[str]()
+        self._error_kinds = Counter[str]()
 
-    def add_read(self, intended_ns: int, sent_ns: int, done_ns: int, error: BaseException | None) -> None:
-        """Record one read; failed reads count, but only successful ones enter latency histograms."""
+    def add_read(
+        self,
+        intended_ns: int,
+        sent_ns: int,
+        done_ns: int,
+        error: BaseException | None,
+        *,
+        partial: bool = False,
+        fallback: bool = False,
+    ) -> None:
+        """Record one read; failed reads count, but only successful ones enter latency histograms.
+
+        Args:
+            partial: answered without some shards (counted as a request and as partial).
+            fallback: answered, or failed, by the strategy's fallback path (docs/failure-policies.md).
+        """
         values = self._values
         values["lag"].append((sent_ns - intended_ns) // 1000)
         if error is None:
             values["corrected"].append((done_ns - intended_ns) // 1000)
             values["raw"].append((done_ns - sent_ns) // 1000)
             self._counts["requests"] += 1
+            if partial:
+                self._counts["partial"] += 1
         else:
             self._counts["failures"] += 1
+            self._error_kinds[type(error).__name__] += 1
             self.errors[f"{type(error).__name__}: {error}"[:200]] += 1
+        if fallback:
+            self._counts["fallbacks"] += 1
 
     def add_write(self, sent_ns: int, done_ns: int, error: BaseException | None) -> None:
         if error is None:
@@ -92,7 +112,7 @@ class IntervalRecorder:
 
     def flush(self, t_s: float, dt_s: float, cpu_percent: float) -> dict[str, Any]:
         """The interval row for everything recorded since the last flush, and start a new interval."""
-        values, counts = self._values, self._counts
+        values, counts, kinds = self._values, self._counts, self._error_kinds
         self._new_buffers()
         self.totals.update(counts)
         return {
@@ -101,6 +121,9 @@ class IntervalRecorder:
             "dt_s": dt_s,
             "requests": counts["requests"],
             "failures": counts["failures"],
+            "partial": counts["partial"],
+            "fallbacks": counts["fallbacks"],
+            "error_kinds": dict(kinds),
             "writes": counts["writes"],
             "write_failures": counts["write_failures"],
             "cpu_percent": cpu_percent,

@@ -38,6 +38,8 @@ class Totals:
     redis_cpu_s: float
     client_cpu_s: float
     relay_cpu_s: float | None = None  # see Window.relay_cpu_s
+    partial: int = 0  # of the requests, those answered without some shards
+    fallbacks: int = 0  # requests (answered or failed) that took the strategy's fallback path
 
     @property
     def attempts(self) -> int:

@@ -15,6 +15,7 @@ from bench.run.options import REMOTE_WORKERS_WAIT_S, CompareOptions
 from bench.run.writemodel import HOT_PLAYERS, HOT_WRITE_SHARE
 from bench.topology import PROVIDERS, TopologyOptions
 from bench.topology.containers.provider import DEFAULT_NETWORK_MODE, DEFAULT_SERVER_IMAGE, NETWORK_MODES
+from bench.wire.failure import CACHED_FALLBACK, NAIVE_ON_SHARD_ERROR, REFRESHER_ON_SHARD_ERROR
 from bench.wire.policy import DEFAULT_TIMEOUT_MS
 
 # Both strategies stay valid at this rate on a 2-core machine with 1M players (naive's ceiling
@@ -199,6 +200,28 @@ def load_parent() -> Parser:
         help=f"seconds between cache refreshes (default {REFRESH_INTERVAL_S:g}, the seed's)",
     )
     p.add_argument("--top-n", type=positive_int, default=100, help="entries per request (default 100)")
+    faults = p.add_argument_group("when a part fails (docs/failure-policies.md)")
+    faults.add_argument(
+        "--naive-on-shard-error",
+        choices=NAIVE_ON_SHARD_ERROR,
+        default=NAIVE_ON_SHARD_ERROR[0],
+        help="naive request with a shard timing out or refusing: fail it, or answer the top of the "
+        "shards that answered, counted as partial (default %(default)s)",
+    )
+    faults.add_argument(
+        "--cached-fallback",
+        choices=CACHED_FALLBACK,
+        default=CACHED_FALLBACK[0],
+        help="cached request with the cache failing or empty: fail it, or scatter-gather the shards "
+        "instead, counted as a fallback (default %(default)s)",
+    )
+    faults.add_argument(
+        "--refresher-on-shard-error",
+        choices=REFRESHER_ON_SHARD_ERROR,
+        default=REFRESHER_ON_SHARD_ERROR[0],
+        help="cache refresh with a shard failing: keep the old cache (a failed refresh), or publish the "
+        "top of the shards that answered (a partial refresh) (default %(default)s)",
+    )
     p.add_argument("--out", type=Path, help="run directory (default results/<run-id>)")
     p.add_argument("--overwrite", action="store_true", help="external servers: replace existing harness keys")
     p.add_argument(
@@ -247,6 +270,9 @@ def compare_options(args: argparse.Namespace, **overrides: Any) -> CompareOption
         "out": args.out,
         "overwrite": args.overwrite,
         "keep_data": args.keep_data,
+        "naive_on_shard_error": args.naive_on_shard_error,
+        "cached_fallback": args.cached_fallback,
+        "refresher_on_shard_error": args.refresher_on_shard_error,
         "topology": topology_options(args),
     }
     fields.update(overrides)

@@ -13,6 +13,7 @@ from bench.run.swarm import MasterBind
 from bench.run.writemodel import HOT_WRITE_SHARE
 from bench.strategies import get_strategy
 from bench.topology import TopologyOptions, get_provider
+from bench.wire.failure import FAIL, KEEP, NONE, FailurePolicy
 
 MAX_WORKERS = 64
 # Remote workers start on their own schedule (a container pulling its image, a host booting), and
@@ -42,6 +43,10 @@ class CompareOptions:
     out: Path | None = None
     overwrite: bool = False
     keep_data: bool = False
+    # What a read or a refresh does when a part fails (bench/wire/failure.py, docs/failure-policies.md).
+    naive_on_shard_error: str = FAIL
+    cached_fallback: str = NONE
+    refresher_on_shard_error: str = KEEP
     topology: TopologyOptions = field(default_factory=TopologyOptions)
 
     def validate(self) -> None:
@@ -97,12 +102,17 @@ class CompareOptions:
                 f"--timeout-ms must be positive, got {self.topology.timeout_ms:g}",
             ),
         ]
+        checks += [(False, problem) for problem in self.failure_policy.problems()]
         for ok, message in checks:
             if not ok:
                 raise UsageError(message)
         if self.master_bind is not None:
             MasterBind.parse(self.master_bind).check_free()
         get_provider(self.topology)
+
+    @property
+    def failure_policy(self) -> FailurePolicy:
+        return FailurePolicy(self.naive_on_shard_error, self.cached_fallback, self.refresher_on_shard_error)
 
     @property
     def load_processes(self) -> int:

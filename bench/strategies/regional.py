@@ -25,6 +25,7 @@ from bench.keys import Keys
 from bench.strategies.cached import CachedStrategy
 from bench.topology import Topology
 from bench.wire.counting import ByteCounter
+from bench.wire.failure import FailurePolicy
 from bench.wire.link import NodeLink, SortedSetTop
 from bench.wire.merge import Ranking
 
@@ -36,8 +37,15 @@ class RegionalStrategy(CachedStrategy):
     cache_formats = (SORTED_SET, RANK_HISTOGRAM)
     rank_is_exact = False
 
-    def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
-        super().__init__(topology, keys, counter)
+    def __init__(
+        self,
+        topology: Topology,
+        keys: Keys,
+        counter: ByteCounter | None = None,
+        *,
+        policy: FailurePolicy | None = None,
+    ) -> None:
+        super().__init__(topology, keys, counter, policy=policy)
         self._regions = [
             SortedSetTop(NodeLink(e.connection(self.counter), self.counter), self.keys.shard_on(e))
             for e in topology.shards

@@ -93,7 +93,7 @@ def test_password_never_reaches_results_or_errors() -> None:
 
 def check_summary(run_dir: Path, shards: int) -> dict[str, dict[str, object]]:
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["schema_version"] == SCHEMA_VERSION == 3
+    assert summary["schema_version"] == SCHEMA_VERSION == 4
     assert summary["run_id"]
     strategies = summary["strategies"]
     assert list(strategies) == ["naive", "cached"]

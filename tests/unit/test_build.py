@@ -32,7 +32,7 @@ def test_build_report_writes_everything(tmp_path: Path) -> None:
     for png in files.plots:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = json.loads(files.summary.read_text())
-    assert summary["schema_version"] == SCHEMA_VERSION == 3
+    assert summary["schema_version"] == SCHEMA_VERSION == 4
     assert summary["strategies"]["naive"]["valid"] is True
     assert summary["strategies"]["cached"]["invalid_reason"] == (
         "achieved 100 req/s, below 95% of the 200 req/s target"

@@ -146,7 +146,7 @@ def test_guard_valid_otherwise(tmp_path: Path, workers: list[Worker], window: di
     assert naive["valid"] is True
     assert naive["invalid_reason"] is None
     assert summary["valid"] is True
-    assert summary["schema_version"] == SCHEMA_VERSION == 3
+    assert summary["schema_version"] == SCHEMA_VERSION == 4
 
 
 def test_lag_does_not_count_in_closed_loop(tmp_path: Path) -> None:
