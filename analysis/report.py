@@ -103,13 +103,8 @@ def _failure_sentences(scenario: dict[str, Any], strategies: dict[str, Strategy]
     policies: dict[str, Any] = scenario.get("failure_policies") or {}
     text = ""
     if any(policies.values()):
-        text += (
-            " When a part failed: a naive request with a shard down would"
-            f" {policies.get('naive_on_shard_error')} (--naive-on-shard-error), a cached request with the"
-            f" cache down or empty had fallback {policies.get('cached_fallback')} (--cached-fallback), and a"
-            f" refresh with a shard down would {policies.get('refresher_on_shard_error')}"
-            " (--refresher-on-shard-error; docs/failure-policies.md)."
-        )
+        named = ", ".join(f"--{key.replace('_', '-')} {value}" for key, value in policies.items())
+        text += f" Failure policies: {named} (docs/failure-policies.md)."
     failed = [
         f"{name} {kind} {fmt_count(counts.get('count'))} (peak {fmt_count(counts.get('peak_per_s'))}/s)"
         for name, entry in strategies.items()
