@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import heapq
+import json
 import os
 import signal
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import redis
 
+from analysis.runfiles import read_json
 from bench.cache.refresher import CacheRefresher
 from bench.keys import Keys
 from bench.seeding.seed import seed
@@ -18,7 +23,7 @@ from bench.strategies import get_strategy
 from bench.strategies.shards import true_top
 from bench.topology import Endpoint, Topology, TopologyOptions, open_topology
 from bench.wire.failure import NAIVE, PARTIAL, CacheEmptyError, FailurePolicy
-from tests.integration.test_failures import pid_listening_on, port_of
+from tests.integration.test_failures import LBBENCH, pid_listening_on, port_of
 
 PLAYERS = 3_000
 NAIVE_PARTIAL = FailurePolicy(naive_on_shard_error=PARTIAL)
@@ -210,3 +215,48 @@ def test_refresher_keep_leaves_the_old_cache_and_partial_publishes_the_rest(topo
         keep.close()
         partial.close()
         cache.close()
+
+
+def test_compare_records_the_policies_and_the_new_counts(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    policies = ["--naive-on-shard-error", "partial", "--cached-fallback", "naive"]
+    args = [
+        "--players",
+        "20000",
+        "--duration",
+        "3",
+        "--users",
+        "2",
+        "--shards",
+        "3",
+        "--refresh-interval",
+        "1",
+    ]
+    result = subprocess.run(
+        [*LBBENCH, "compare", *args, *policies, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    options = read_json(out / "meta.json")["options"]
+    assert (options["naive_on_shard_error"], options["cached_fallback"]) == ("partial", "naive")
+    assert options["refresher_on_shard_error"] == "keep"
+    for name in ("naive", "cached"):
+        rows = [
+            json.loads(line) for line in (out / "raw" / name / "intervals.jsonl").read_text().splitlines()
+        ]
+        assert rows
+        assert all({"partial", "fallbacks", "error_kinds"} <= row.keys() for row in rows)
+        assert sum(row["requests"] for row in rows) > 0
+    with (out / "raw" / "cached" / "refreshes.csv").open() as refreshes:
+        assert [row["shards_missing"] for row in csv.DictReader(refreshes)][:1] == ["0"]
+    summary = read_json(out / "summary.json")
+    assert summary["scenario"]["failure_policies"]["cached_fallback"] == "naive"
+    for entry in summary["strategies"].values():
+        assert (entry["partial"], entry["fallbacks"], entry["failures_by_kind"]) == (0, 0, {})
+    assert (
+        "Failure policies: --naive-on-shard-error partial, --cached-fallback naive"
+        in (out / "report.md").read_text()
+    )
