@@ -55,6 +55,11 @@ class Strategy(ABC):
         self.keys = keys.on(topology)  # the cache's names as this topology tags them (bench/keys.py)
         self.counter = counter if counter is not None else ByteCounter()
         self.shards = ShardAccess(topology, self.keys, self.counter)
+        self._open()
+
+    @abstractmethod
+    def _open(self) -> None:
+        """Set up the strategy's own connections and readers (called once, at the end of ``__init__``)."""
 
     @abstractmethod
     def top(self, n: int) -> Ranking:

@@ -5,12 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from bench.cache.formats import SORTED_SET, CacheFormat
-from bench.keys import Keys
 from bench.strategies.base import Strategy
 from bench.strategies.naive import NaiveStrategy
-from bench.topology import Topology
-from bench.wire.counting import ByteCounter
-from bench.wire.failure import NODE_FAULTS, CacheEmptyError, FailurePolicy
+from bench.wire.failure import NODE_FAULTS, CacheEmptyError
 from bench.wire.link import NodeLink
 from bench.wire.merge import Ranking
 
@@ -29,16 +26,8 @@ class CachedStrategy(Strategy):
     name = "cached"
     cache_formats: ClassVar[tuple[CacheFormat, ...]] = (SORTED_SET,)
 
-    def __init__(
-        self,
-        topology: Topology,
-        keys: Keys,
-        counter: ByteCounter | None = None,
-        *,
-        policy: FailurePolicy | None = None,
-    ) -> None:
-        super().__init__(topology, keys, counter, policy=policy)
-        self.cache = NodeLink(topology.cache.connection(self.counter), self.counter)
+    def _open(self) -> None:
+        self.cache = NodeLink(self.topology.cache.connection(self.counter), self.counter)
         top_list = next(f for f in self.cache_formats if f.serves_top)
         self._reader = top_list.reader(self.cache, self.keys)
         self._cache_key = top_list.key(self.keys)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from bench.keys import Keys
 from bench.strategies.base import Strategy
-from bench.topology import Topology
-from bench.wire.counting import ByteCounter
-from bench.wire.failure import FailurePolicy
 from bench.wire.merge import Ranking, merge_top
 from bench.wire.scatter import Scatter, zrange_rev
 
@@ -21,22 +17,14 @@ class NaiveStrategy(Strategy):
 
     name = "naive"
 
-    def __init__(
-        self,
-        topology: Topology,
-        keys: Keys,
-        counter: ByteCounter | None = None,
-        *,
-        policy: FailurePolicy | None = None,
-    ) -> None:
-        super().__init__(topology, keys, counter, policy=policy)
-        self._scatter = Scatter([e.connection(self.counter) for e in topology.shards], self.counter)
+    def _open(self) -> None:
+        self._scatter = Scatter([e.connection(self.counter) for e in self.topology.shards], self.counter)
         # Chosen once: the fail policy's hot path is gather_each as before, not a branch per request.
         # Under it ``missing`` stays 0.
         self._gather = (
             self._scatter.gather_available if self.policy.naive_partial else self._scatter.gather_each
         )
-        self._shard_keys = self.keys.shards_on(topology)
+        self._shard_keys = self.keys.shards_on(self.topology)
         self._packed: dict[int, list[list[bytes]]] = {}
 
     def top(self, n: int) -> Ranking:
