@@ -23,10 +23,13 @@ def window(run_dir: Path, strategy: str) -> Window:
     return RunFiles(run_dir).phase(strategy).read_window()
 
 
-# Per-interval fields copied from intervals.jsonl; the histograms are read by analysis.hdr.
-INTERVAL_FIELDS = [f for f in runfiles.INTERVAL_FIELDS if f not in ("worker", "t_s", "hist")]
-# exhausted and in_flight_max are missing (0) in runs before schema 4.
-INTERVAL_COUNTS = ["requests", "failures", "writes", "write_failures", "exhausted", "in_flight_max"]
+# Per-interval fields copied from intervals.jsonl; the histograms are read by analysis.hdr, the error
+# kinds by interval_errors. Counts absent from older run directories (before schema 4) read as 0.
+INTERVAL_FIELDS = [f for f in runfiles.INTERVAL_FIELDS if f not in ("worker", "t_s", "hist", "error_kinds")]
+INTERVAL_COUNTS = [
+    "requests", "failures", "partial", "fallbacks", "writes", "write_failures", "exhausted", "in_flight_max",
+]  # fmt: skip
+ERROR_COLUMNS = ["strategy", "worker", "t_s", "t_rel_s", "kind", "count"]
 WORKER_COLUMNS = ["strategy", *(f for f in runfiles.WORKER_FIELDS if f not in ("client", "gevent_backend"))]
 
 
@@ -60,6 +63,23 @@ def intervals(run_dir: Path) -> pd.DataFrame:
     floats = ["dt_s", "cpu_percent", "exhausted_first_s", "exhausted_last_s"]
     frame[floats] = frame[floats].astype("float64")
     return frame
+
+
+def interval_errors(run_dir: Path) -> pd.DataFrame:
+    """Failed reads per worker, 1-s interval and error kind (exception class name): ERROR_COLUMNS.
+
+    Long form, one row per kind that occurred, so failures per second by kind is a groupby away;
+    empty for run directories from before the kinds were recorded.
+    """
+    rows = []
+    for name in strategies(run_dir):
+        t0_s = window(run_dir, name).t_start_s
+        for record in interval_records(run_dir, name):
+            t_s = float(record["t_s"])
+            worker = str(record.get("worker", "local"))
+            for kind, count in (record.get("error_kinds") or {}).items():
+                rows.append([name, worker, t_s, t_s - t0_s, str(kind), int(count)])
+    return pd.DataFrame(rows, columns=ERROR_COLUMNS).astype({"count": "int64"})
 
 
 def workers(run_dir: Path) -> pd.DataFrame:
@@ -140,12 +160,15 @@ def _timed_rows(
 
 def refreshes(run_dir: Path) -> pd.DataFrame:
     """One row per background refresh, with t_rel_s since its strategy's window start."""
-    return _timed_rows(
+    frame = _timed_rows(
         run_dir,
         runfiles.REFRESHES,
         "t_start_s",
-        ["strategy", "t_start_s", "duration_s", "commands", "t_rel_s"],
+        ["strategy", "t_start_s", "duration_s", "commands", "ok", "shards_missing", "t_rel_s"],
     )
+    # refreshes.csv before schema 4 had no shards_missing column: every refresh was complete.
+    frame["shards_missing"] = frame.get("shards_missing", pd.Series(0, index=frame.index)).fillna(0)
+    return frame.astype({"shards_missing": "int64"})
 
 
 def faults(run_dir: Path) -> pd.DataFrame:

@@ -102,6 +102,23 @@ def _load_text(strategies: dict[str, Strategy], users: str) -> str:
     return f"{users} concurrent users (closed loop){by}"
 
 
+def _failure_sentences(scenario: dict[str, Any], strategies: dict[str, Strategy]) -> str:
+    """The failure policies in force, then the failed reads by kind where there were any."""
+    policies: dict[str, Any] = scenario.get("failure_policies") or {}
+    text = ""
+    if any(policies.values()):
+        named = ", ".join(f"--{key.replace('_', '-')} {value}" for key, value in policies.items())
+        text += f" Failure policies: {named} (docs/failure-policies.md)."
+    failed = [
+        f"{name} {kind} {fmt_count(counts.get('count'))} (peak {fmt_count(counts.get('peak_per_s'))}/s)"
+        for name, entry in strategies.items()
+        for kind, counts in (entry.get("failures_by_kind") or {}).items()
+    ]
+    if failed:
+        text += f" Failed reads by kind: {', '.join(failed)}."
+    return text
+
+
 def _scenario_paragraph(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     """Describe the workload, server, machine and code version in one paragraph."""
     scenario: dict[str, Any] = summary.get("scenario") or {}
@@ -117,6 +134,7 @@ def _scenario_paragraph(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         f" (provider: {scenario.get('provider', 'n/a')}). Machine: {machine.get('cpu_count', 'n/a')} CPUs,"
         f" {machine.get('cpu_model', 'unknown CPU')}, {machine.get('platform', 'unknown platform')}."
     )
+    text += _failure_sentences(scenario, summary.get("strategies") or {})
     containers: dict[str, Any] | None = scenario.get("containers")
     if containers:
         text += " " + _containers_sentence(containers)

@@ -34,6 +34,18 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
+from analysis.runcolumns import (  # the files' columns, declared apart to keep this module small
+    CLIENT_FIELDS as CLIENT_FIELDS,
+    COMMANDSTATS_COLUMNS as COMMANDSTATS_COLUMNS,
+    FAULT_COLUMNS as FAULT_COLUMNS,
+    INTERVAL_FIELDS as INTERVAL_FIELDS,
+    NODE_COLUMNS as NODE_COLUMNS,
+    RANK_FIELDS as RANK_FIELDS,
+    REFRESH_COLUMNS as REFRESH_COLUMNS,
+    STALENESS_COLUMNS as STALENESS_COLUMNS,
+    WORKER_FIELDS as WORKER_FIELDS,
+)
+
 # Bumped whenever a file below changes shape; meta.json and summary.json both carry it.
 SCHEMA_VERSION = 4
 
@@ -57,112 +69,6 @@ FAULTS = "faults.csv"
 LOAD_START = "load-start"
 LOCUST_LOG = "locust.log"
 LOCUST_CSV_PREFIX = "locust"  # Locust's own --csv files: <prefix>_stats.csv, ...
-
-# Cumulative counters per node and sample; any window's figures are last row minus first row.
-NODE_COLUMNS = (
-    "t_s",
-    "node",
-    "role",
-    "commands",
-    "workload_commands",
-    "bytes_in",
-    "bytes_out",
-    "workload_bytes_in",
-    "workload_bytes_out",
-    "refresher_commands",
-    "cpu_s",
-    "used_memory_bytes",
-    "instantaneous_ops_per_sec",
-)
-COMMANDSTATS_COLUMNS = ("t_s", "node", "command", "calls", "usec")
-REFRESH_COLUMNS = (
-    "t_start_s",  # wall clock (epoch s) when the scatter began
-    "duration_s",
-    "entries",
-    "commands",
-    "bytes_sent",  # by the refresher to all nodes (= Redis's bytes in)
-    "bytes_received",  # from all nodes (= Redis's bytes out)
-    "ok",
-    "error",
-)
-STALENESS_COLUMNS = (
-    "t_s",
-    "cache_age_s",
-    "entries_differ",
-    "missing_from_cache",
-    "max_rank_displacement",
-    "max_score_error",
-    "error",
-)
-# One fault action: a fault's start, its undo during the phase, or at the phase's end (heal).
-FAULT_COLUMNS = (
-    "t_s",  # wall clock (epoch s) when the action was taken
-    "offset_s",  # t_s minus the load window's start (load-start)
-    "fault",  # the spec as given
-    "kind",  # stall, kill, slow, cache-down, refresher-dead
-    "target",  # shard-3, cache, refresher
-    "action",  # pause, resume, kill, restart, restore, throttle, unthrottle, stop, skipped, failed
-    "detail",  # what was done (signal and pid, container call, ...) or why it failed
-)
-# One intervals.jsonl line; "hist" maps each of HDR_KINDS to an encoded histogram ("" when empty).
-# exhausted: reads whose slot was already due when a user became free to take it (every user was
-# busy); exhausted_first_s: when the first of them was due, exhausted_last_s: when the last of them got
-# a user (epoch s; None when there were none); in_flight_max: the most reads in flight at once in the
-# process. Runs before schema 4 lack these four.
-INTERVAL_FIELDS = (
-    "worker",
-    "t_s",
-    "dt_s",
-    "requests",
-    "failures",
-    "writes",
-    "write_failures",
-    "cpu_percent",
-    "exhausted",
-    "exhausted_first_s",
-    "exhausted_last_s",
-    "in_flight_max",
-    "hist",
-)
-# One workers.json entry; "client" holds CLIENT_FIELDS, counted on the process's own sockets.
-WORKER_FIELDS = (
-    "worker",
-    "pid",
-    "host",
-    "requests",
-    "failures",
-    "writes",
-    "write_failures",
-    "cpu_s",
-    "t_start_s",
-    "t_stop_s",
-    "intended",
-    "client",
-    "errors",
-    "gevent_backend",
-)
-CLIENT_FIELDS = (
-    "read_commands",
-    "read_bytes_sent",
-    "read_bytes_received",
-    "read_redirects",  # MOVED/ASK replies followed (a Redis Cluster only; absent in older runs)
-    "write_commands",
-    "write_bytes_sent",
-    "write_bytes_received",
-)
-RANK_FIELDS = (
-    "strategy",
-    "rank_is_exact",
-    "sample",
-    "queries",
-    "commands",
-    "bytes_sent",
-    "bytes_received",
-    "players",
-    "exact_rank",
-    "rank",
-    "query_us",
-)
 
 # Latency histograms in µs: corrected (from the intended start), raw (from the send), schedule lag
 # (send - intended start), the generator's own part of that lag (gen_lag: send - the later of the

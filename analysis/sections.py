@@ -85,6 +85,18 @@ def per_node_figures(
     return out
 
 
+def failures_by_kind(error_frame: pd.DataFrame | None) -> dict[str, dict[str, int]]:
+    """Failed reads per error kind: the total and the most in one second (all processes summed)."""
+    if error_frame is None or error_frame.empty:
+        return {}
+    per_second = error_frame.groupby(["kind", "t_s"])["count"].sum()
+    by_kind = per_second.groupby(level="kind")
+    return {
+        str(kind): {"count": int(total), "peak_per_s": int(peak)}
+        for kind, total, peak in zip(by_kind.sum().index, by_kind.sum(), by_kind.max(), strict=True)
+    }
+
+
 def refresher_section(refresh_frame: pd.DataFrame, interval_s: float | None) -> dict[str, Any] | None:
     if interval_s is None:
         return None
@@ -95,6 +107,8 @@ def refresher_section(refresh_frame: pd.DataFrame, interval_s: float | None) -> 
         "interval_s": interval_s,
         "refreshes": count,
         "failed_refreshes": len(refresh_frame) - count,
+        # Of the refreshes, those that published the top of only the shards that answered.
+        "partial_refreshes": int((ok["shards_missing"] > 0).sum()) if count and "shards_missing" in ok else 0,
         "commands": int(ok["commands"].sum()) if count else 0,
         "bytes_out": int(ok["bytes_received"].sum()) if count else 0,
         "bytes_in": int(ok["bytes_sent"].sum()) if count else 0,
@@ -179,6 +193,8 @@ def totals_of(
     return Totals(
         requests=int(_total(workers_frame, "requests")),
         failures=int(_total(workers_frame, "failures")),
+        partial=int(_total(workers_frame, "partial")),
+        fallbacks=int(_total(workers_frame, "fallbacks")),
         duration_s=duration_s,
         # The background writer's ZINCRBYs reach Redis too; its client-side counts take them out.
         redis=Traffic(

@@ -22,6 +22,7 @@ from analysis.scale import command_us_per_request, scale_model
 from analysis.sections import (
     cross_check,
     duration_s_of,
+    failures_by_kind,
     loadgen_cpu_percent,
     memory_figures,
     nodes_per_request,
@@ -33,6 +34,9 @@ from analysis.sections import (
 )
 from analysis.staleness import staleness_summary
 from analysis.underfaults import under_faults
+
+#: meta.json options that say what a read or refresh does when a part fails (bench/wire/failure.py).
+FAILURE_POLICY_OPTIONS = ("naive_on_shard_error", "cached_fallback", "refresher_on_shard_error")
 
 # Open loop: an achieved rate below this share of the target means the generator fell behind.
 MIN_RATE_FRACTION = 0.95
@@ -118,8 +122,12 @@ def strategy_summary(
     histograms: Mapping[str, HdrHistogram],
     staleness_frame: pd.DataFrame | None = None,
     commandstats_frame: pd.DataFrame | None = None,
+    error_frame: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """The summary.json entry of one strategy; histograms maps HDR_KINDS to merged HdrHistograms."""
+    """The summary.json entry of one strategy; histograms maps HDR_KINDS to merged HdrHistograms.
+
+    ``error_frame``: its rows of frames.interval_errors (failed reads per second and kind).
+    """
     duration_s = duration_s_of(workers_frame)
     per_node = per_node_figures(node_frame, duration_s, commandstats_frame)
     totals = totals_of(workers_frame, per_node, duration_s, window.relay_cpu_s)
@@ -137,7 +145,9 @@ def strategy_summary(
         else None
     )
     entry: dict[str, Any] = {
-        **_take(figures, "requests", "failures", "duration_s", "rps"),
+        **_take(figures, "requests", "failures", "partial", "fallbacks"),
+        "failures_by_kind": failures_by_kind(error_frame),
+        **_take(figures, "duration_s", "rps"),
         "target_rps": window.target_rps,
         "mode": window.mode,
         "workers": window.workers,
@@ -188,6 +198,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
     refresh_frame = frames.refreshes(run_dir)
     staleness_frame = frames.staleness(run_dir)
     commandstats_frame = frames.commandstats(run_dir)
+    error_frame = frames.interval_errors(run_dir)
     result: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "run_id": meta.get("run_id", run_dir.name),
@@ -204,6 +215,8 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
             "top_n": options.get("top_n"),
             "server": meta.get("server"),
             "provider": options.get("provider"),
+            # The failure policies in force (docs/failure-policies.md); None in runs from before them.
+            "failure_policies": {key: options.get(key) for key in FAILURE_POLICY_OPTIONS},
             "containers": _containers(meta.get("topology") or {}),
         },
         "strategies": {},
@@ -218,6 +231,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
             histograms={kind: hdr.merged(run_dir, name, kind) for kind in HDR_KINDS},
             staleness_frame=staleness_frame[staleness_frame["strategy"] == name],
             commandstats_frame=commandstats_frame[commandstats_frame["strategy"] == name],
+            error_frame=error_frame[error_frame["strategy"] == name],
         )
         result["strategies"][name]["rank"] = rank_section(run_dir, name)
     result["valid"] = all(s["valid"] for s in result["strategies"].values())

@@ -157,7 +157,9 @@ class LeaderboardUser(User):
             gevent.event.Event().wait()
             return
         self.process = process
-        self.strategy = phase.strategy_class(phase.topology, phase.keys, process.read_counter)
+        self.strategy = phase.strategy_class(
+            phase.topology, phase.keys, process.read_counter, policy=phase.config.failure_policy()
+        )
         self.top_n = phase.config.top_n
         self.request_name = phase.config.request_name
 
@@ -189,18 +191,28 @@ class LeaderboardUser(User):
             if wait_ns > 0:
                 gevent.sleep(wait_ns / 1e9)
             sent_ns = time.perf_counter_ns()
+        strategy = self.strategy
+        fallbacks = strategy.fallbacks
         error: BaseException | None = None
+        partial = False
         process.in_flight += 1
         in_flight = process.in_flight
         try:
-            self.strategy.read(self.top_n)
+            partial = strategy.read(self.top_n).missing > 0
         except Exception as exc:
             error = exc
         finally:
             process.in_flight -= 1
         done_ns = time.perf_counter_ns()
         process.recorder.add_read(
-            intended_ns, sent_ns, done_ns, error, claimed_ns=claimed_ns, in_flight=in_flight
+            intended_ns,
+            sent_ns,
+            done_ns,
+            error,
+            partial=partial,
+            fallback=strategy.fallbacks != fallbacks,
+            claimed_ns=claimed_ns,
+            in_flight=in_flight,
         )
         process.reads_done += 1
         if process.write_every and process.reads_done % process.write_every == 0:

@@ -192,6 +192,8 @@ class LoadProcess:
                 "host": socket.gethostname(),
                 "requests": totals["requests"],
                 "failures": totals["failures"],
+                "partial": totals["partial"],
+                "fallbacks": totals["fallbacks"],
                 "writes": totals["writes"],
                 "write_failures": totals["write_failures"],
                 "cpu_s": time.process_time() - self._cpu_start_s,

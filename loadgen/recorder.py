@@ -74,6 +74,7 @@ class IntervalRecorder:
         self._exhausted_first_ns: int | None = None
         self._exhausted_last_ns = 0
         self._in_flight_max = 0
+        self._error_kinds = Counter[str]()
 
     def add_read(
         self,
@@ -84,6 +85,8 @@ class IntervalRecorder:
         *,
         claimed_ns: int | None = None,
         in_flight: int = 0,
+        partial: bool = False,
+        fallback: bool = False,
     ) -> None:
         """Record one read; failed reads count, but only successful ones enter latency histograms.
 
@@ -93,6 +96,8 @@ class IntervalRecorder:
                 That wait is the system's (corrected latency carries it); only the rest of the lag,
                 from ``max(intended_ns, claimed_ns)`` to the send, is the generator's own.
             in_flight: reads in flight in this process once this one was sent, itself included.
+            partial: answered without some shards (counted as a request and as partial).
+            fallback: answered, or failed, by the strategy's fallback path (docs/failure-policies.md).
         """
         values = self._values
         lag_us = (sent_ns - intended_ns) // 1000
@@ -111,9 +116,14 @@ class IntervalRecorder:
             values["corrected"].append((done_ns - intended_ns) // 1000)
             values["raw"].append((done_ns - sent_ns) // 1000)
             self._counts["requests"] += 1
+            if partial:
+                self._counts["partial"] += 1
         else:
             self._counts["failures"] += 1
+            self._error_kinds[type(error).__name__] += 1
             self.errors[f"{type(error).__name__}: {error}"[:200]] += 1
+        if fallback:
+            self._counts["fallbacks"] += 1
 
     def add_write(self, sent_ns: int, done_ns: int, error: BaseException | None) -> None:
         if error is None:
@@ -125,7 +135,7 @@ class IntervalRecorder:
 
     def flush(self, t_s: float, dt_s: float, cpu_percent: float) -> dict[str, Any]:
         """The interval row for everything recorded since the last flush, and start a new interval."""
-        values, counts = self._values, self._counts
+        values, counts, kinds = self._values, self._counts, self._error_kinds
         exhausted, first_ns, last_ns = self._exhausted, self._exhausted_first_ns, self._exhausted_last_ns
         in_flight_max = self._in_flight_max
         self._new_buffers()
@@ -139,6 +149,9 @@ class IntervalRecorder:
             "dt_s": dt_s,
             "requests": counts["requests"],
             "failures": counts["failures"],
+            "partial": counts["partial"],
+            "fallbacks": counts["fallbacks"],
+            "error_kinds": dict(kinds),
             "writes": counts["writes"],
             "write_failures": counts["write_failures"],
             "cpu_percent": cpu_percent,

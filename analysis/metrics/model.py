@@ -39,6 +39,8 @@ class Totals:
     client_cpu_s: float
     relay_cpu_s: float | None = None  # see Window.relay_cpu_s
     redirects: float = 0.0  # MOVED/ASK the reads followed (a Redis Cluster resharding)
+    partial: int = 0  # of the requests, those answered without some shards
+    fallbacks: int = 0  # requests (answered or failed) that took the strategy's fallback path
 
     @property
     def attempts(self) -> int:

@@ -43,6 +43,8 @@ METRICS: tuple[Metric, ...] = (
     exact("valid", Show(_CMP, "valid", valid_cell, whole=True), better=HIGHER, sweep=True),
     timing("requests", Show(_CMP, "requests", count()), figure=Figure(lambda t: t.requests)),
     exact("failures", Show(_CMP, "failures", count()), better=LOWER, figure=Figure(lambda t: t.failures)),
+    exact("partial", Show(_CMP, "partial", count()), better=LOWER, figure=Figure(lambda t: t.partial)),
+    exact("fallbacks", Show(_CMP, "fallbacks", count()), better=LOWER, figure=Figure(lambda t: t.fallbacks)),
     timing("duration_s", figure=Figure(lambda t: t.duration_s, 3)),
     timing("rps", Show(_CMP, "req/s", count(1)), sweep=True, figure=per_second(lambda t: t.requests, 1)),
     timing("target_rps", Show(_CMP, "target req/s", target_rps, before="rps"), sweep=True),

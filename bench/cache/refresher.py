@@ -39,10 +39,17 @@ class RefreshRecord:
     bytes_received: int  # from all nodes (= Redis's bytes out)
     ok: bool
     error: str = ""
+    # Shards that did not answer; above 0 on an ok row, the refresh published the top of the others
+    # (--refresher-on-shard-error partial).
+    shards_missing: int = 0
 
 
 class CacheRefresher:
-    """Owns counted connections to every node and rebuilds the cache keys on demand."""
+    """Owns counted connections to every node and rebuilds the cache keys on demand.
+
+    A shard failing during a refresh fails the refresh, and the old cache stays (staleness grows);
+    with ``partial`` the refresh publishes the top of the shards that answered instead.
+    """
 
     def __init__(
         self,
@@ -50,12 +57,16 @@ class CacheRefresher:
         keys: Keys,
         formats: Sequence[CacheFormat] = (SORTED_SET,),
         top_n: int = CACHE_TOP_N,
+        *,
+        partial: bool = False,
     ) -> None:
         self.keys = keys.on(topology)  # the cache's names as this topology tags them (bench/keys.py)
         self.formats = tuple(formats)
         if not any(f.serves_top for f in self.formats):
             raise ValueError(f"a cache refresh must write a top list, not only {self.formats}")
         self.top_n = top_n
+        self.partial = partial
+        self._missing = 0  # shards the refresh under way lacks
         self.counters = {e.name: ByteCounter() for e in topology.nodes}
         self._scatter = Scatter([e.connection(self.counters[e.name]) for e in topology.shards])
         self._cache: CountingConnection = topology.cache.connection(self.counters[topology.cache.name])
@@ -77,8 +88,8 @@ class CacheRefresher:
         before = self._totals()
         t_start_s = time.time()
         started = time.perf_counter()
-        replies = self._scatter.gather_many_each(self._packed_reads, self._reads)
-        self._count_shard_commands(self._reads)
+        self._missing = 0
+        replies = self._gather_shards(self._packed_reads, self._reads)
         rows = merge_top((shard[0] for shard in replies), self.top_n)
         if not rows:
             raise RunError("the shards hold no players: run `lbbench seed` first")
@@ -97,7 +108,20 @@ class CacheRefresher:
             bytes_sent=after[1] - before[1],
             bytes_received=after[2] - before[2],
             ok=True,
+            shards_missing=self._missing,
         )
+
+    def _gather_shards(self, packed: list[list[bytes]], per_shard: int) -> list[list[Any]]:
+        """Every shard's replies, or under ``partial`` those of the shards that answered; counted."""
+        scatter = self._scatter
+        if not self.partial:
+            replies = scatter.gather_many_each(packed, per_shard)
+            self._count_shard_commands(per_shard)
+            return replies
+        replies = scatter.gather_many_available(packed, per_shard)
+        self._count_shard_commands(per_shard, skip=scatter.failed)
+        self._missing = max(self._missing, scatter.missing)
+        return replies
 
     def _split_extra(self, replies: list[list[Any]]) -> dict[str, list[list[Any]]]:
         """Each format's share of the shard replies after the top list."""
@@ -112,11 +136,9 @@ class CacheRefresher:
         """One more round trip to every shard, each sent ``commands(its key)``, counted as the refresher's."""
         built = {key: commands(key) for key in self._shard_keys}
         count = len(built[self._shard_keys[0]])
-        replies = self._scatter.gather_many_each(
+        return self._gather_shards(
             self._scatter.pack_pipeline_each(self._shard_keys, built.__getitem__), count
         )
-        self._count_shard_commands(count)
-        return replies
 
     def _meta(self, entries: int, t_start_s: float, started: float) -> tuple[Any, ...]:
         return (
@@ -130,9 +152,11 @@ class CacheRefresher:
             entries,
         )
 
-    def _count_shard_commands(self, per_shard: int) -> None:
-        for name in self._shard_names:
-            self.counters[name].commands += per_shard
+    def _count_shard_commands(self, per_shard: int, skip: int = 0) -> None:
+        """Count ``per_shard`` commands on each shard but those whose bit is set in ``skip``."""
+        for i, name in enumerate(self._shard_names):
+            if not skip >> i & 1:
+                self.counters[name].commands += per_shard
 
     def _write(self, commands: list[tuple[Any, ...]]) -> None:
         conn = self._cache

@@ -22,6 +22,7 @@ from bench.run.options import (
 from bench.run.writemodel import HOT_PLAYERS, HOT_WRITE_SHARE
 from bench.topology import PROVIDERS, TopologyOptions
 from bench.topology.containers.provider import DEFAULT_NETWORK_MODE, DEFAULT_SERVER_IMAGE, NETWORK_MODES
+from bench.wire.failure import CACHED_FALLBACK, NAIVE_ON_SHARD_ERROR, REFRESHER_ON_SHARD_ERROR
 from bench.wire.policy import DEFAULT_TIMEOUT_MS
 
 # Both strategies stay valid at this rate on a 2-core machine with 1M players (naive's ceiling
@@ -217,6 +218,28 @@ def load_parent() -> Parser:
         help="inject a fault into every strategy's phase, e.g. stall:shard=3,at=20s,for=5s or a preset "
         "(repeatable; `lbbench faults` lists the grammar and presets)",
     )
+    faults = p.add_argument_group("when a part fails (docs/failure-policies.md)")
+    faults.add_argument(
+        "--naive-on-shard-error",
+        choices=NAIVE_ON_SHARD_ERROR,
+        default=NAIVE_ON_SHARD_ERROR[0],
+        help="naive request with a shard timing out or refusing: fail it, or answer the top of the "
+        "shards that answered, counted as partial (default %(default)s)",
+    )
+    faults.add_argument(
+        "--cached-fallback",
+        choices=CACHED_FALLBACK,
+        default=CACHED_FALLBACK[0],
+        help="cached request with the cache failing or empty: fail it, or scatter-gather the shards "
+        "instead, counted as a fallback (default %(default)s)",
+    )
+    faults.add_argument(
+        "--refresher-on-shard-error",
+        choices=REFRESHER_ON_SHARD_ERROR,
+        default=REFRESHER_ON_SHARD_ERROR[0],
+        help="cache refresh with a shard failing: keep the old cache (a failed refresh), or publish the "
+        "top of the shards that answered (a partial refresh) (default %(default)s)",
+    )
     p.add_argument("--out", type=Path, help="run directory (default results/<run-id>)")
     p.add_argument("--overwrite", action="store_true", help="external servers: replace existing harness keys")
     p.add_argument(
@@ -275,6 +298,9 @@ def compare_options(args: argparse.Namespace, **overrides: Any) -> CompareOption
         "overwrite": args.overwrite,
         "keep_data": args.keep_data,
         "faults": tuple(args.fault),
+        "naive_on_shard_error": args.naive_on_shard_error,
+        "cached_fallback": args.cached_fallback,
+        "refresher_on_shard_error": args.refresher_on_shard_error,
         "topology": topology_options(args),
     }
     fields.update(overrides)

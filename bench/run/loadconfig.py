@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.keys import Keys
 from bench.topology import Topology
+from bench.wire.failure import FAIL, NONE, FailurePolicy
 
 LOAD_CONFIG_ENV = "LBBENCH_LOAD_CONFIG"
 # A Locust process logs why a phase could not run after this marker; bench quotes the text after it.
@@ -38,6 +39,9 @@ class LoadConfig:
     # The write model (bench/run/writemodel.py): the top players at phase start, and their share of writes.
     hot_players: list[tuple[int, float]] = field(default_factory=list)
     hot_write_share: float = 0.0
+    # The read paths' failure policies (bench/wire/failure.py); the refresher's stays with bench.
+    naive_on_shard_error: str = FAIL
+    cached_fallback: str = NONE
 
     @property
     def request_name(self) -> str:
@@ -46,6 +50,11 @@ class LoadConfig:
     def open_topology(self) -> Topology:
         """The run's topology as seen from a load-generator process (closing it stops nothing)."""
         return Topology.from_load_config(self.topology)
+
+    def failure_policy(self) -> FailurePolicy:
+        return FailurePolicy(
+            naive_on_shard_error=self.naive_on_shard_error, cached_fallback=self.cached_fallback
+        )
 
     def keys(self) -> Keys:
         return Keys(self.key_prefix)

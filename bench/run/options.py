@@ -15,6 +15,7 @@ from bench.run.swarm import MasterBind
 from bench.run.writemodel import HOT_WRITE_SHARE
 from bench.strategies import get_strategy
 from bench.topology import PROVIDERS, TopologyOptions, get_provider
+from bench.wire.failure import FAIL, KEEP, NONE, FailurePolicy
 
 MAX_WORKERS = 64
 DEFAULT_USERS = 20
@@ -53,6 +54,10 @@ class CompareOptions:
     overwrite: bool = False
     keep_data: bool = False
     faults: tuple[str, ...] = ()  # --fault specs or preset names, as given (bench/faults/spec.py)
+    # What a read or a refresh does when a part fails (bench/wire/failure.py, docs/failure-policies.md).
+    naive_on_shard_error: str = FAIL
+    cached_fallback: str = NONE
+    refresher_on_shard_error: str = KEEP
     topology: TopologyOptions = field(default_factory=TopologyOptions)
 
     def validate(self) -> None:
@@ -108,6 +113,7 @@ class CompareOptions:
                 f"--timeout-ms must be positive, got {self.topology.timeout_ms:g}",
             ),
         ]
+        checks += [(False, problem) for problem in self.failure_policy.problems()]
         for ok, message in checks:
             if not ok:
                 raise UsageError(message)
@@ -137,6 +143,10 @@ class CompareOptions:
                 )
             raise UsageError(f"--fault {kind} applies to --provider {'/'.join(able)}, not {provider.name}")
         return resolve(self.faults, self.duration_s, provider.shard_count)
+
+    @property
+    def failure_policy(self) -> FailurePolicy:
+        return FailurePolicy(self.naive_on_shard_error, self.cached_fallback, self.refresher_on_shard_error)
 
     @property
     def load_processes(self) -> int:

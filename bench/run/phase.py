@@ -63,7 +63,9 @@ class Background:
         self.probe: StalenessProbe | None = None
         try:
             if strategy.needs_refresher:
-                self.refresher = CacheRefresher(topology, keys, strategy.cache_formats)
+                self.refresher = CacheRefresher(
+                    topology, keys, strategy.cache_formats, partial=options.failure_policy.refresh_partial
+                )
                 first = self.refresher.refresh()  # readers start with a full cache; outside the window
                 ms = first.duration_s * 1000
                 status(f"{name}: cache primed with {first.entries} entries in {ms:.1f} ms")
@@ -160,6 +162,8 @@ class Phase:
             top_n=options.top_n,
             hot_players=hot,
             hot_write_share=options.hot_write_share if hot else 0.0,
+            naive_on_shard_error=options.naive_on_shard_error,
+            cached_fallback=options.cached_fallback,
         )
 
     def _swarm(self, config: LoadConfig) -> LocustResult:

@@ -10,6 +10,7 @@ from bench.keys import Keys
 from bench.strategies.shards import ShardAccess
 from bench.topology import Topology
 from bench.wire.counting import ByteCounter
+from bench.wire.failure import FailurePolicy
 from bench.wire.merge import Ranking
 
 
@@ -33,15 +34,32 @@ class Strategy(ABC):
         super().__init_subclass__(**kwargs)
         cls.needs_refresher = bool(cls.cache_formats)
 
-    def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
+    def __init__(
+        self,
+        topology: Topology,
+        keys: Keys,
+        counter: ByteCounter | None = None,
+        *,
+        policy: FailurePolicy | None = None,
+    ) -> None:
         """Args:
         counter: where this instance's connections count commands and bytes (shared by all
             users of a load-generator process, for the client-side cross-check).
+        policy: what a read does when a part fails (bench/wire/failure.py; default: it fails).
         """
+        self.policy = policy if policy is not None else FailurePolicy()
+        #: Requests this instance answered (or tried to) another way than its own: the load
+        #: generator counts them per interval (``--cached-fallback naive``).
+        self.fallbacks = 0
         self.topology = topology
         self.keys = keys.on(topology)  # the cache's names as this topology tags them (bench/keys.py)
         self.counter = counter if counter is not None else ByteCounter()
         self.shards = ShardAccess(topology, self.keys, self.counter)
+        self._open()
+
+    @abstractmethod
+    def _open(self) -> None:
+        """Set up the strategy's own connections and readers (called once, at the end of ``__init__``)."""
 
     @abstractmethod
     def top(self, n: int) -> Ranking:

@@ -5,29 +5,54 @@ from __future__ import annotations
 from typing import ClassVar
 
 from bench.cache.formats import SORTED_SET, CacheFormat
-from bench.keys import Keys
 from bench.strategies.base import Strategy
-from bench.topology import Topology
-from bench.wire.counting import ByteCounter
+from bench.strategies.naive import NaiveStrategy
+from bench.wire.failure import NODE_FAULTS, CacheEmptyError
 from bench.wire.link import NodeLink
 from bench.wire.merge import Ranking
 
+# What the fallback answers for: the cache node failing, or holding no top list.
+CACHE_FAULTS: tuple[type[Exception], ...] = (*NODE_FAULTS, CacheEmptyError)
+
 
 class CachedStrategy(Strategy):
-    """The top n from the cached top list on the cache node (``ZRANGE ... REV WITHSCORES``); nothing else."""
+    """The top n from the cached top list on the cache node (``ZRANGE ... REV WITHSCORES``); nothing else.
+
+    A missing or empty cache key is an error (``CacheEmptyError``), not an empty leaderboard. With
+    ``--cached-fallback naive`` a cache that fails or is empty is answered by the naive scatter-gather
+    over the shards instead (N shard commands: the stampede), and counted in ``fallbacks``.
+    """
 
     name = "cached"
     cache_formats: ClassVar[tuple[CacheFormat, ...]] = (SORTED_SET,)
 
-    def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
-        super().__init__(topology, keys, counter)
-        self.cache = NodeLink(topology.cache.connection(self.counter), self.counter)
+    def _open(self) -> None:
+        self.cache = NodeLink(self.topology.cache.connection(self.counter), self.counter)
         top_list = next(f for f in self.cache_formats if f.serves_top)
         self._reader = top_list.reader(self.cache, self.keys)
+        self._cache_key = top_list.key(self.keys)
+        self._fallback: NaiveStrategy | None = None  # opened on the first fallback
+
+    def cached_top(self, n: int) -> Ranking:
+        """The top n as the cache holds it; CacheEmptyError when the cache has none."""
+        ranking = self._reader.top(n)
+        if not len(ranking):
+            raise CacheEmptyError(self._cache_key)
+        return ranking
 
     def top(self, n: int) -> Ranking:
-        return self._reader.top(n)
+        if not self.policy.cached_falls_back:
+            return self.cached_top(n)
+        try:
+            return self.cached_top(n)
+        except CACHE_FAULTS:
+            self.fallbacks += 1
+            if self._fallback is None:
+                self._fallback = NaiveStrategy(self.topology, self.keys, self.counter, policy=self.policy)
+            return self._fallback.top(n)
 
     def close(self) -> None:
         self.cache.close()
+        if self._fallback is not None:
+            self._fallback.close()
         super().close()

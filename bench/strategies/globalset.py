@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from bench.keys import Keys
 from bench.strategies.base import Strategy
-from bench.topology import Topology
-from bench.wire.counting import ByteCounter
 from bench.wire.link import NodeLink, SortedSetTop
 from bench.wire.merge import Ranking
 
@@ -19,9 +16,8 @@ class GlobalStrategy(Strategy):
     name = "global"
     needs_global_set = True
 
-    def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
-        super().__init__(topology, keys, counter)
-        self.node = NodeLink(topology.cache.connection(self.counter), self.counter)
+    def _open(self) -> None:
+        self.node = NodeLink(self.topology.cache.connection(self.counter), self.counter)
         self._reader = SortedSetTop(self.node, self.keys.global_set)
 
     def top(self, n: int) -> Ranking:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from bench.keys import Keys
 from bench.strategies.base import Strategy
-from bench.topology import Topology
-from bench.wire.counting import ByteCounter
 from bench.wire.merge import Ranking, merge_top
 from bench.wire.scatter import Scatter, zrange_rev
 
@@ -14,14 +11,20 @@ class NaiveStrategy(Strategy):
     """N shard queries per request (``ZRANGE <shard key> 0 n-1 REV WITHSCORES``), merged client-side.
 
     The shards' commands are packed once per n; all shard keys the same (no cluster), one for all.
+    With ``--naive-on-shard-error partial`` a request some shards fail answers with the merged top of
+    the others, its Ranking's ``missing`` counting the shards it lacks.
     """
 
     name = "naive"
 
-    def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
-        super().__init__(topology, keys, counter)
-        self._scatter = Scatter([e.connection(self.counter) for e in topology.shards], self.counter)
-        self._shard_keys = self.keys.shards_on(topology)
+    def _open(self) -> None:
+        self._scatter = Scatter([e.connection(self.counter) for e in self.topology.shards], self.counter)
+        # Chosen once: the fail policy's hot path is gather_each as before, not a branch per request.
+        # Under it ``missing`` stays 0.
+        self._gather = (
+            self._scatter.gather_available if self.policy.naive_partial else self._scatter.gather_each
+        )
+        self._shard_keys = self.keys.shards_on(self.topology)
         self._packed: dict[int, list[list[bytes]]] = {}
 
     def top(self, n: int) -> Ranking:
@@ -30,7 +33,7 @@ class NaiveStrategy(Strategy):
             packed = self._packed[n] = self._scatter.pack_each(
                 self._shard_keys, lambda key: zrange_rev(key, n)
             )
-        return Ranking(scored=merge_top(self._scatter.gather_each(packed), n))
+        return Ranking(scored=merge_top(self._gather(packed), n), missing=self._scatter.missing)
 
     def close(self) -> None:
         self._scatter.disconnect()

@@ -21,10 +21,7 @@ from itertools import cycle
 from bench.cache.formats import RANK_HISTOGRAM, SORTED_SET
 from bench.cache.rankhist import RankHistogram
 from bench.errors import RunError
-from bench.keys import Keys
 from bench.strategies.cached import CachedStrategy
-from bench.topology import Topology
-from bench.wire.counting import ByteCounter
 from bench.wire.link import NodeLink, SortedSetTop
 from bench.wire.merge import Ranking
 
@@ -36,11 +33,11 @@ class RegionalStrategy(CachedStrategy):
     cache_formats = (SORTED_SET, RANK_HISTOGRAM)
     rank_is_exact = False
 
-    def __init__(self, topology: Topology, keys: Keys, counter: ByteCounter | None = None) -> None:
-        super().__init__(topology, keys, counter)
+    def _open(self) -> None:
+        super()._open()
         self._regions = [
             SortedSetTop(NodeLink(e.connection(self.counter), self.counter), self.keys.shard_on(e))
-            for e in topology.shards
+            for e in self.topology.shards
         ]
         self._next_region = cycle(range(len(self._regions)))
         self._histogram: RankHistogram | None = None

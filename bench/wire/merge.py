@@ -20,13 +20,28 @@ Row = tuple[bytes, float]  # (member, score)
 
 
 class Ranking:
-    """A top-n answer kept in the shape it arrived in; decoded only when someone reads it."""
+    """A top-n answer kept in the shape it arrived in; decoded only when someone reads it.
 
-    __slots__ = ("_flat", "_scored")
+    ``missing``: shards that did not answer (timed out, refused); above 0 the answer is partial, the
+    top of the shards that did (``--naive-on-shard-error partial``, docs/failure-policies.md).
+    """
 
-    def __init__(self, flat: Sequence[bytes] | None = None, scored: list[tuple[float, bytes]] | None = None):
+    __slots__ = ("_flat", "_scored", "missing")
+
+    def __init__(
+        self,
+        flat: Sequence[bytes] | None = None,
+        scored: list[tuple[float, bytes]] | None = None,
+        missing: int = 0,
+    ):
         self._flat = flat
         self._scored = scored
+        self.missing = missing
+
+    @property
+    def partial(self) -> bool:
+        """Whether shards were missing from this answer."""
+        return self.missing > 0
 
     def __len__(self) -> int:
         if self._scored is not None:

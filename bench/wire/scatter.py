@@ -19,9 +19,18 @@ from typing import Any
 from redis.connection import AbstractConnection
 
 from bench.wire.counting import ByteCounter
+from bench.wire.failure import NODE_FAULTS
 from bench.wire.redirect import REDIRECTS, follow, read_pipeline
 
 Command = tuple[Any, ...]
+
+
+def _read_one(conn: AbstractConnection, command: list[bytes]) -> Any:
+    """The reply to ``command``, sent on ``conn``; a cluster's MOVED or ASK followed."""
+    try:
+        return conn.read_response()
+    except REDIRECTS as redirect:
+        return follow(conn, command, 1, redirect)[0]
 
 
 class Scatter:
@@ -30,6 +39,10 @@ class Scatter:
     def __init__(self, connections: Sequence[AbstractConnection], counter: ByteCounter | None = None) -> None:
         self.connections = list(connections)
         self.counter = counter
+        #: Connections the last ``gather_available`` / ``gather_many_available`` got no reply from,
+        #: and which: bit i set for ``connections[i]``.
+        self.missing = 0
+        self.failed = 0
 
     def gather_each(self, packed: Sequence[list[bytes]]) -> list[Any]:
         """Send connection i its command ``packed[i]`` (from ``pack_each``); each one's reply."""
@@ -38,13 +51,7 @@ class Scatter:
                 conn.send_packed_command(command, check_health=False)
             if self.counter is not None:
                 self.counter.commands += len(self.connections)
-            replies = []
-            for conn, command in zip(self.connections, packed, strict=True):
-                try:
-                    replies.append(conn.read_response())
-                except REDIRECTS as redirect:
-                    replies.append(follow(conn, command, 1, redirect)[0])
-            return replies
+            return [_read_one(conn, command) for conn, command in zip(self.connections, packed, strict=True)]
         except BaseException:
             # A reply left unread would be taken as the answer to the next request: drop the sockets.
             self.disconnect()
@@ -64,6 +71,54 @@ class Scatter:
         except BaseException:
             self.disconnect()
             raise
+
+    def gather_available(self, packed: Sequence[list[bytes]]) -> list[Any]:
+        """Like ``gather_each``, but only the replies of the connections that answered.
+
+        ``missing`` and ``failed`` then say how many and which did not.
+
+        A connection that fails (timeout, refused, reset) is dropped alone; every other reply is
+        read, so the healthy sockets stay in step. Raises the first failure when none answered.
+        """
+        return self._gather_available(packed, 1, single=True)
+
+    def gather_many_available(self, packed: Sequence[list[bytes]], commands: int) -> list[list[Any]]:
+        """Like ``gather_many_each``, but only the connections that answered (see ``gather_available``)."""
+        return self._gather_available(packed, commands, single=False)
+
+    def _gather_available(self, packed: Sequence[list[bytes]], commands: int, *, single: bool) -> list[Any]:
+        first: Exception | None = None
+        failed = 0  # a bit per connection that failed: no per-request list on the happy path
+        try:
+            for i, (conn, command) in enumerate(zip(self.connections, packed, strict=True)):
+                try:
+                    conn.send_packed_command(command, check_health=False)
+                except NODE_FAULTS as exc:
+                    conn.disconnect()
+                    failed |= 1 << i
+                    first = first or exc
+            replies: list[Any] = []
+            for i, (conn, command) in enumerate(zip(self.connections, packed, strict=True)):
+                if failed >> i & 1:
+                    continue
+                if self.counter is not None:
+                    self.counter.commands += commands
+                try:
+                    replies.append(
+                        _read_one(conn, command) if single else read_pipeline(conn, command, commands)
+                    )
+                except NODE_FAULTS as exc:
+                    conn.disconnect()
+                    failed |= 1 << i
+                    first = first or exc
+        except BaseException:
+            self.disconnect()  # anything but a failed node (a reply error, a kill): as gather_each
+            raise
+        self.missing = len(self.connections) - len(replies)
+        self.failed = failed
+        if not replies and first is not None:
+            raise first
+        return replies
 
     def pack_each(self, keys: Sequence[str], command: Callable[[str], Command]) -> list[list[bytes]]:
         """``command(key)`` packed for each connection's key, once per distinct key."""

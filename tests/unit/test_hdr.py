@@ -161,6 +161,8 @@ def test_interval_and_worker_frames(two_worker_run: tuple[Path, list[int], list[
         "dt_s",
         "requests",
         "failures",
+        "partial",
+        "fallbacks",
         "writes",
         "write_failures",
         "cpu_percent",
@@ -169,6 +171,9 @@ def test_interval_and_worker_frames(two_worker_run: tuple[Path, list[int], list[
         "exhausted_last_s",
         "in_flight_max",
     ]
+    # Written before failure policies existed: the new counts read as 0, no error kinds.
+    assert intervals[["partial", "fallbacks"]].sum().sum() == 0
+    assert frames.interval_errors(run_dir).empty
     assert len(intervals) == 10
     assert intervals.groupby("worker")["requests"].sum().to_dict() == {"w0": 15_000, "w1": 5_000}
     assert sorted(intervals["t_rel_s"].unique()) == [0.0, 1.0, 2.0, 3.0, 4.0]

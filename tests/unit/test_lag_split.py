@@ -160,11 +160,12 @@ def test_users_for_stalls_hold_a_timeout_long_stall() -> None:
 
 
 def test_the_note_when_users_cannot_hold_the_timeout() -> None:
-    note = stall_cover_note(CompareOptions(users=20, rps=1000.0))
+    note = stall_cover_note(CompareOptions(users=20, rps=1000.0, faults=("shard-stall",)))
     assert note == (
         "note: 20 users cover 20 ms of the 1,000 req/s schedule, less than the 1,000 ms timeout: in a longer"
         " stall the due requests wait for a free user (corrected latency shows it) instead of reaching the"
         " servers; --users 1200 covers it"
     )
-    assert stall_cover_note(CompareOptions(users=1000, rps=1000.0)) is None
+    assert stall_cover_note(CompareOptions(users=20, rps=1000.0)) is None  # no fault, no stall to hold
+    assert stall_cover_note(CompareOptions(users=1000, rps=1000.0, faults=("shard-stall",))) is None
     assert stall_cover_note(CompareOptions(users=20, rps=None)) is None

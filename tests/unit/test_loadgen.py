@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from analysis.runfiles import HDR_HIGHEST_US as HIGHEST_US
-from analysis.runfiles import new_histogram
+from analysis.runfiles import HDR_HIGHEST_US as HIGHEST_US, new_histogram
 from loadgen.pacing import Pacer, Schedule
 from loadgen.recorder import IntervalRecorder, encode_values, record_bulk
 

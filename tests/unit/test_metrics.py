@@ -31,6 +31,8 @@ EXACT_KEYS_BEFORE = {
     "client_bytes_in_per_request",
     "nodes_per_request",
     "failures",
+    "partial",
+    "fallbacks",
     "valid",
     "agree",
     "commands_per_refresh",
@@ -59,10 +61,9 @@ TIDY_FIELDS_BEFORE = (
 HEADERS_BEFORE = {
     "comparison": (
         COMPARISON_COLUMNS,
-        "valid|requests|failures|target req/s|req/s|p50 (ms)|p90 (ms)|p99 (ms)|p99.9 (ms)|max (ms)"
-        "|raw p99 (ms)|lag p99 (ms)|generator lag p99 (ms)|Redis cmds/req|bytes out/req (kB)|bytes in/req (B)"
-        "|client CPU µs/req"
-        "|generator CPU max %|Redis CPU µs/req|Redis ops/s|nodes/req",
+        "valid|requests|failures|partial|fallbacks|target req/s|req/s|p50 (ms)|p90 (ms)|p99 (ms)|p99.9 (ms)"
+        "|max (ms)|raw p99 (ms)|lag p99 (ms)|generator lag p99 (ms)|Redis cmds/req|bytes out/req (kB)"
+        "|bytes in/req (B)|client CPU µs/req|generator CPU max %|Redis CPU µs/req|Redis ops/s|nodes/req",
     ),
     "cross_check": (
         CROSS_CHECK_COLUMNS,
@@ -90,6 +91,9 @@ HEADERS_BEFORE = {
 ENTRY_KEYS = [
     "requests",
     "failures",
+    "partial",
+    "fallbacks",
+    "failures_by_kind",
     "duration_s",
     "rps",
     "target_rps",
@@ -177,6 +181,8 @@ def test_default_checks_name_exact_and_timing_metrics() -> None:
     assert "naive.valid >= baseline" in checks
     assert "naive.cross_check.agree >= baseline" in checks
     assert "naive.failures <= baseline" in checks
+    assert "naive.partial <= baseline" in checks
+    assert "naive.fallbacks <= baseline" in checks
     assert "naive.latency_us.p50 <= baseline" in checks
     assert "naive.latency_us.p99 <= baseline" in checks
     assert "naive.client_cpu_us_per_request <= baseline" in checks
@@ -198,6 +204,8 @@ def test_figures_from_totals_round_like_the_summary() -> None:
     assert metrics.figures(totals) == {
         "requests": 599,
         "failures": 1,
+        "partial": 0,
+        "fallbacks": 0,
         "duration_s": 3.0,
         "rps": 199.6,
         "client_commands_per_request": 10.0,
