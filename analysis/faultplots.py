@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
-import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from analysis import frames, hdr
+from analysis import frames
+from analysis.hdr import hdr_stats
 from analysis.plots import DPI, FIGSIZE_IN, save_figure
-from analysis.underfaults import seconds_frame
+from analysis.underfaults import PhaseView, phase_view, run_frames
 
 OUTCOMES = (
     ("ok", "tab:green", "ok"),
@@ -38,47 +38,40 @@ def _shade(ax: Axes, windows: list[dict[str, Any]], phase_s: float, *, label: bo
             )
 
 
-def faults_timeline_figure(
-    seconds: dict[str, pd.DataFrame],
-    latency: pd.DataFrame,
-    staleness: pd.DataFrame,
-    rows: list[dict[str, Any]],
-    phase_s: dict[str, float],
-) -> Figure:
+def faults_timeline_figure(views: list[PhaseView], rows: list[dict[str, Any]]) -> Figure:
     """Two panels per strategy: requests/s by outcome; corrected p99 (ms) with the cache age (s)."""
-    strategies = list(seconds) or ["(none)"]
     fig, axes = plt.subplots(
-        2 * len(strategies),
+        2 * max(len(views), 1),
         1,
         sharex=True,
         squeeze=False,
         dpi=DPI,
-        figsize=(FIGSIZE_IN[0], max(FIGSIZE_IN[1], PANEL_HEIGHT_IN * 2 * len(strategies))),
+        figsize=(FIGSIZE_IN[0], max(FIGSIZE_IN[1], PANEL_HEIGHT_IN * 2 * len(views))),
     )
-    for i, strategy in enumerate(strategies):
+    for i, view in enumerate(views):
         counts_ax, latency_ax = axes[2 * i, 0], axes[2 * i + 1, 0]
-        windows = [r for r in rows if r["strategy"] == strategy]
-        mine = seconds.get(strategy, pd.DataFrame())
+        mine = view.seconds
         for column, color, label in OUTCOMES:
-            if column in mine.columns and (column == "ok" or mine[column].any()):
+            if column == "ok" or mine[column].any():
                 counts_ax.step(mine["second"], mine[column], where="post", color=color, label=label)
         counts_ax.set_ylabel("req/s")
-        counts_ax.set_title(strategy, loc="left", fontweight="bold")
+        counts_ax.set_title(view.strategy, loc="left", fontweight="bold")
         counts_ax.legend(loc="lower left", fontsize="x-small")
-        per_second = latency[latency["strategy"] == strategy]
-        if not per_second.empty:
-            latency_ax.plot(per_second["t_rel_s"], per_second["p99_us"] / 1000, color="black", label="p99")
+        p99 = [(t_s, hdr_stats(h)["p99"] / 1000) for t_s, h in view.histograms if h.get_total_count()]
+        if p99:
+            latency_ax.plot([t for t, _ in p99], [v for _, v in p99], color="black", label="p99")
             latency_ax.set_yscale("log")
         latency_ax.set_ylabel("p99 (ms)")
-        ages = staleness[staleness["strategy"] == strategy] if not staleness.empty else staleness
+        ages = view.staleness
         if not ages.empty and ages["cache_age_s"].notna().any():
             age_ax = latency_ax.twinx()
             age_ax.plot(ages["t_rel_s"], ages["cache_age_s"], color="tab:purple", linestyle="--")
             age_ax.set_ylabel("cache age (s)", color="tab:purple")
+        windows = [r for r in rows if r["strategy"] == view.strategy]
         for ax in (counts_ax, latency_ax):
-            _shade(ax, windows, phase_s.get(strategy, 0.0), label=ax is counts_ax)
+            _shade(ax, windows, view.phase_s, label=ax is counts_ax)
             ax.grid(True, alpha=0.3)
-    axes[-1, 0].set_xlabel("time since the strategy's load start (s); shaded = fault in effect")
+    axes[-1, 0].set_xlabel("time since the strategy's first request (s); shaded = fault in effect")
     fig.suptitle("Under faults: requests by outcome, corrected p99 and cache age, second by second")
     fig.tight_layout()
     return fig
@@ -86,11 +79,6 @@ def faults_timeline_figure(
 
 def plot_faults_timeline(run_dir: Path, rows: list[dict[str, Any]], path: Path) -> Path:
     """Write the faults timeline of ``run_dir`` (its summary's ``under_faults`` rows) to path."""
-    intervals = frames.intervals(run_dir)
-    names = frames.strategies(run_dir)
-    seconds = {name: seconds_frame(intervals, name) for name in names}
-    phase_s = {name: frames.window(run_dir, name).duration_s for name in names}
-    figure = faults_timeline_figure(
-        seconds, hdr.latency_per_second(run_dir), frames.staleness(run_dir), rows, phase_s
-    )
-    return save_figure(figure, path)
+    of_run = run_frames(run_dir)
+    views = [phase_view(run_dir, name, of_run) for name in frames.strategies(run_dir)]
+    return save_figure(faults_timeline_figure(views, rows), path)

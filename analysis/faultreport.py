@@ -43,16 +43,26 @@ def _recovery(row: Row) -> str:
 
 def _table(rows: list[Row]) -> str:
     header = [
-        "strategy", "fault", "window (s)", "availability", "partial", "fallbacks", "p99 before (ms)",
+        "strategy", "fault", "window (s)", "availability", "failed outside", "partial", "fallbacks",
+        "p99 before (ms)",
         "p99 during (ms)", "max cache age (s)", "recovery (s)", "other nodes ops/s before → during",
     ]  # fmt: skip
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join([":--", ":--", ":--"] + ["--:"] * 8) + "|"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join([":--", ":--", ":--"] + ["--:"] * 9) + "|"]
     for row in rows:
         cells = [
-            row["strategy"], f"`{row['fault']}`", _window(row), _pct(row["availability"], 2),
-            _pct(row["partial_share"]), f"{row['fallbacks']:,}", _ms(row["latency_us_p99_before"]),
-            _ms(row["latency_us_p99_during"]), _s(row["cache_age_s_max"]), _recovery(row), _load(row),
-        ]  # fmt: skip
+            row["strategy"],
+            f"`{row['fault']}`",
+            _window(row),
+            _pct(row["availability"], 2),
+            f"{row.get('failures_outside', 0):,}",
+            _pct(row["partial_share"]),
+            f"{row['fallbacks']:,}",
+            _ms(row["latency_us_p99_before"]),
+            _ms(row["latency_us_p99_during"]),
+            _s(row["cache_age_s_max"]),
+            _recovery(row),
+            _load(row),
+        ]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
 
@@ -142,9 +152,11 @@ def faults_section(summary: dict[str, Any]) -> list[str]:
         "## Under faults",
         "Each strategy's phase met the same faults at the same offsets from its first request"
         f" (docs/faults.md); policies in force: {policy_text}. Availability = answered / attempted"
-        " requests in the fault's window; recovery = seconds from the fault's undo until three seconds in a"
-        " row fail nothing, answer nothing partially and have p99 within 2x (or +1 ms of) the p99 before"
-        " it; the last column is the Redis load on every node but the faulted one.",
+        " requests from the fault's start to one --timeout-ms after its end (a request sent just before"
+        " the end fails that much later); failed outside = failed requests anywhere else in the phase;"
+        " recovery = seconds from the fault's undo until three seconds in a row fail nothing, answer"
+        " nothing partially and have p99 within 2x (or +1 ms of) the p99 before it; the last column is"
+        " the Redis load on every node but the faulted one.",
         _table(rows),
         *(["\n".join(verdicts)] if verdicts else []),
     ]

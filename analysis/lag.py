@@ -31,6 +31,23 @@ def generator_lag_us(histograms: dict[str, HdrHistogram]) -> dict[str, float] | 
     return hdr.hdr_stats(gen_lag)
 
 
+def split_generator_lag(records: list[dict[str, Any]]) -> tuple[HdrHistogram, HdrHistogram]:
+    """The generator's own lag in the process-seconds without exhausted users, and in those with some.
+
+    When a stall ends, every user is free at once with a backlog of overdue slots: the generator
+    sends that backlog as fast as it can, and the free users' sends queue behind it for a moment.
+    That catch-up is the stall's wake, not a generator too slow for the rate, so the guard limits the
+    lag outside those seconds (a generator short of CPU still fails the CPU check); the catch-up is
+    reported apart.
+    """
+    calm: list[HdrHistogram] = []
+    catch_up: list[HdrHistogram] = []
+    for record in records:
+        encoded = (record.get("hist") or {}).get("gen_lag")
+        (catch_up if record.get("exhausted") else calm).append(hdr.decode(encoded))
+    return hdr.merge(calm), hdr.merge(catch_up)
+
+
 def guarded_lag(entry: dict[str, Any]) -> tuple[str, float]:
     """The lag the guard limits, and its name: the generator's own, or the whole lag for older runs."""
     own = entry.get("generator_lag_us")
@@ -137,7 +154,14 @@ def exhausted_line(name: str, section: Strategy) -> str | None:
             f"{said} The strategy is not valid (see the warning above), so the users may have been"
             f" kept busy by the generator itself ({figures})."
         )
+    catch_up_us = num(exhausted, "catch_up_lag_us_p99")
+    after = (
+        f" When the users came free, the generator sent the backlog of overdue requests with its own lag"
+        f" p99 {fmt_ms(catch_up_us)} ms in those seconds, which the lag guard leaves out (the stall's wake)."
+        if catch_up_us
+        else ""
+    )
     return (
         f"{said} That is the system being slow, not the generator: corrected latency carries the wait"
-        f" ({figures})."
+        f" ({figures}).{after}"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from hdrh.histogram import HdrHistogram
 
 from analysis import frames
 from analysis.hdr import hdr_stats, merge, per_interval
+from analysis.runfiles import RunFiles
 
 START_ACTIONS = ("pause", "kill", "throttle", "stop")
 END_ACTIONS = ("resume", "restart", "unthrottle")
@@ -59,12 +61,12 @@ def fault_windows(rows: pd.DataFrame, phase_s: float) -> list[FaultWindow]:
 def seconds_frame(intervals: pd.DataFrame, strategy: str) -> pd.DataFrame:
     """Per second of one strategy: ok, failed, partial and fallback counts, all workers merged."""
     mine = intervals[intervals["strategy"] == strategy].copy()
-    columns = ["requests", "failures", *(c for c in ("partial", "fallbacks") if c in mine.columns)]
+    for column in ("partial", "fallbacks"):
+        if column not in mine.columns:
+            mine[column] = 0
+    columns = ["requests", "failures", "partial", "fallbacks"]
     mine["second"] = np.floor(mine["t_rel_s"].astype(float)).astype("int64")
     per_second = mine.groupby("second")[columns].sum().reset_index()
-    for column in ("partial", "fallbacks"):
-        if column not in per_second.columns:
-            per_second[column] = 0
     per_second["ok"] = per_second["requests"] - per_second["partial"]
     return per_second
 
@@ -109,11 +111,9 @@ def _recovery_s(
     return None
 
 
-def _ops_per_s(
-    nodes: pd.DataFrame, strategy: str, exclude: str, start_s: float, end_s: float
-) -> float | None:
+def _ops_per_s(nodes: pd.DataFrame, exclude: str, start_s: float, end_s: float) -> float | None:
     """Workload ops/s of the nodes other than ``exclude`` over [start_s, end_s), None without samples."""
-    mine = nodes[(nodes["strategy"] == strategy) & (nodes["node"] != exclude)]
+    mine = nodes[nodes["node"] != exclude]
     # A sample's rate covers the second before it: its midpoint must fall inside the window.
     middle = mine["t_rel_s"] - 0.5
     mine = mine[(middle > start_s) & (middle < end_s)]
@@ -121,31 +121,77 @@ def _ops_per_s(
     return float(per_sample.mean()) if not per_sample.empty else None
 
 
-def fault_row(
-    strategy: str,
-    window: FaultWindow,
-    *,
-    phase_s: float,
-    seconds: pd.DataFrame,
-    histograms: list[tuple[float, HdrHistogram]],
-    staleness: pd.DataFrame,
-    nodes: pd.DataFrame,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PhaseView:
+    """One strategy's frames, every time in seconds since its first request (the faults' clock)."""
+
+    strategy: str
+    phase_s: float
+    timeout_s: float  # a request sent during a fault fails up to this long after it
+    seconds: pd.DataFrame  # seconds_frame
+    histograms: list[tuple[float, HdrHistogram]]  # corrected latency per interval
+    staleness: pd.DataFrame
+    nodes: pd.DataFrame
+    faults: pd.DataFrame
+
+
+def _shifted(frame: pd.DataFrame, strategy: str, shift_s: float) -> pd.DataFrame:
+    mine = frame[frame["strategy"] == strategy].copy() if "strategy" in frame.columns else frame.copy()
+    if "t_rel_s" in mine.columns:
+        mine["t_rel_s"] = mine["t_rel_s"].astype(float) - shift_s
+    return mine
+
+
+def phase_view(run_dir: Path, strategy: str, frames_of_run: dict[str, pd.DataFrame]) -> PhaseView:
+    """``strategy``'s part of the run's frames (intervals, staleness, nodes, faults), re-timed."""
+    window = frames.window(run_dir, strategy)
+    marker = RunFiles(run_dir).phase(strategy).load_start
+    # The telemetry window opens before the first request (Locust starting, users connecting);
+    # faults are scheduled from the first request, and so is everything here.
+    shift_s = float(marker.read_text()) - window.t_start_s if marker.exists() else 0.0
+    t0_s = window.t_start_s + shift_s
+    options = frames.read_json(RunFiles(run_dir).meta).get("options") or {}
+    return PhaseView(
+        strategy=strategy,
+        phase_s=window.duration_s,
+        timeout_s=float(options.get("timeout_ms") or 0.0) / 1000,
+        seconds=seconds_frame(_shifted(frames_of_run["intervals"], strategy, shift_s), strategy),
+        histograms=[(t_s - t0_s, h) for t_s, h in per_interval(run_dir, strategy, "corrected")],
+        staleness=_shifted(frames_of_run["staleness"], strategy, shift_s),
+        nodes=_shifted(frames_of_run["nodes"], strategy, shift_s),
+        faults=_shifted(frames_of_run["faults"], strategy, shift_s),
+    )
+
+
+def run_frames(run_dir: Path) -> dict[str, pd.DataFrame]:
+    """The run's frames the fault analysis reads (each read once for every strategy)."""
+    return {
+        "intervals": frames.intervals(run_dir),
+        "staleness": frames.staleness(run_dir),
+        "nodes": frames.nodes(run_dir),
+        "faults": frames.faults(run_dir),
+    }
+
+
+def fault_row(view: PhaseView, window: FaultWindow) -> dict[str, Any]:
     """One line of the strategy x fault table (docs/faults.md, "Under faults")."""
-    end_s = window.end_s if window.end_s is not None else phase_s
-    during = seconds[_in(seconds["second"], window.start_s, end_s)]
+    seconds, histograms = view.seconds, view.histograms
+    end_s = window.end_s if window.end_s is not None else view.phase_s
+    # What the fault did lands up to one timeout after it: a request sent at its end fails then.
+    affected = _in(seconds["second"], window.start_s, end_s + view.timeout_s)
+    during = seconds[affected]
     attempts = int(during["requests"].sum() + during["failures"].sum())
     p99_before_us = _p99_us(histograms, 0.0, window.start_s)
-    mine = staleness[(staleness["strategy"] == strategy) & (staleness["t_rel_s"] >= window.start_s)]
-    ages = mine["cache_age_s"].dropna().tolist() if "cache_age_s" in mine.columns else []
+    mine = view.staleness[view.staleness["t_rel_s"] >= window.start_s] if not view.staleness.empty else None
+    ages = mine["cache_age_s"].dropna().tolist() if mine is not None else []
     # When a reader would notice: the first sample after the fault began whose top n differs.
-    differing = mine[mine["entries_differ"].fillna(0) > 0] if "entries_differ" in mine.columns else mine[:0]
-    noticed = differing.iloc[0] if not differing.empty else None
-    target = "cache" if window.target == "cache" else window.target
-    before = _ops_per_s(nodes, strategy, target, 0.0, window.start_s) if not nodes.empty else None
-    under = _ops_per_s(nodes, strategy, target, window.start_s, end_s) if not nodes.empty else None
+    differing = mine[mine["entries_differ"].fillna(0) > 0] if mine is not None else None
+    noticed = differing.iloc[0] if differing is not None and not differing.empty else None
+    nodes = view.nodes
+    before = _ops_per_s(nodes, window.target, 0.0, window.start_s) if not nodes.empty else None
+    under = _ops_per_s(nodes, window.target, window.start_s, end_s) if not nodes.empty else None
     return {
-        "strategy": strategy,
+        "strategy": view.strategy,
         "fault": window.fault,
         "kind": window.kind,
         "target": window.target,
@@ -155,6 +201,7 @@ def fault_row(
         "availability": None if not attempts else float(during["requests"].sum()) / attempts,
         "partial_share": None if not attempts else float(during["partial"].sum()) / attempts,
         "fallbacks": int(during["fallbacks"].sum()),
+        "failures_outside": int(seconds.loc[~affected, "failures"].sum()),
         "latency_us_p99_before": p99_before_us,
         "latency_us_p99_during": _p99_us(histograms, window.start_s, end_s),
         "cache_age_s_max": float(max(ages)) if ages else None,
@@ -166,31 +213,13 @@ def fault_row(
     }
 
 
-def under_faults(run_dir: Any) -> list[dict[str, Any]] | None:
+def under_faults(run_dir: Path) -> list[dict[str, Any]] | None:
     """summary.json's ``under_faults``: a row per strategy and fault; None for a run without faults."""
-    faults = frames.faults(run_dir)
-    if faults.empty:
+    of_run = run_frames(run_dir)
+    if of_run["faults"].empty:
         return None
-    intervals = frames.intervals(run_dir)
-    staleness = frames.staleness(run_dir)
-    nodes = frames.nodes(run_dir)
     rows = []
     for strategy in frames.strategies(run_dir):
-        window = frames.window(run_dir, strategy)
-        phase_s = window.duration_s
-        histograms = [(t_s - window.t_start_s, h) for t_s, h in per_interval(run_dir, strategy, "corrected")]
-        seconds = seconds_frame(intervals, strategy)
-        mine = faults[faults["strategy"] == strategy]
-        for fault in fault_windows(mine, phase_s):
-            rows.append(
-                fault_row(
-                    strategy,
-                    fault,
-                    phase_s=phase_s,
-                    seconds=seconds,
-                    histograms=histograms,
-                    staleness=staleness,
-                    nodes=nodes,
-                )
-            )
+        view = phase_view(run_dir, strategy, of_run)
+        rows += [fault_row(view, fault) for fault in fault_windows(view.faults, view.phase_s)]
     return rows

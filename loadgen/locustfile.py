@@ -29,10 +29,13 @@ from locust.runners import MasterRunner, WorkerRunner
 from analysis.runfiles import PhaseFiles
 from bench.run.loadconfig import LOAD_CONFIG_ENV, PHASE_ERROR_MARKER
 from bench.strategies import Strategy
-from loadgen.process import MSG_FINAL, MSG_INTERVAL, Collector, LoadProcess, report_to_locust
+from bench.wire.failure import forget_frames
+from loadgen.process import MSG_FINAL, MSG_INTERVAL, MSG_WINDOW, Collector, LoadProcess, report_to_locust
 from loadgen.roles import CONFIG_ARG, LoadPhase, MasterSide, watch_master, worker_slot
 
 STOP_GRACE_S = 1.0
+# Users wait this long at most for the others to connect before the window opens regardless.
+READY_WAIT_S = 30.0
 AFTER_WINDOW_S = 0.1
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class _State:
     collector: Collector | None = None
     process: LoadProcess | None = None
     master: MasterSide | None = None
+    finishing: gevent.Greenlet | None = None  # the count-down to the end of the run, once started
 
 
 STATE = _State()
@@ -84,6 +88,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
     if isinstance(runner, MasterRunner):
         runner.register_message(MSG_INTERVAL, collector.on_interval)
         runner.register_message(MSG_FINAL, collector.on_final)
+        runner.register_message(MSG_WINDOW, collector.on_window_message)
         STATE.master = MasterSide(environment, runner, STATE.phase.config, _fail)
 
 
@@ -125,8 +130,31 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         STATE.process = LoadProcess(environment, STATE.collector, STATE.phase.config)
         STATE.process.start()
     if environment.parsed_options and environment.parsed_options.headless:
-        # Users stop sending when their window closes; the grace lets the last replies arrive.
-        gevent.spawn_later(STATE.phase.config.duration_s + STOP_GRACE_S, _finish, environment)
+        # The count-down starts once every process's window is open (their users all connected),
+        # or after READY_WAIT_S whatever happened; users stop sending when their own window closes,
+        # and the grace lets the last replies arrive.
+        processes = len(STATE.master.slots or {}) if STATE.master is not None else 1
+        assert STATE.collector is not None
+
+        def on_window(opened: int) -> None:
+            if opened >= processes:
+                _count_down(environment)
+
+        STATE.collector.on_window = on_window
+        gevent.spawn_later(READY_WAIT_S, _count_down, environment)
+
+
+def _count_down(environment: Environment) -> None:
+    if STATE.finishing is None:
+        assert STATE.phase is not None
+        STATE.finishing = gevent.spawn_later(
+            STATE.phase.config.duration_s + STOP_GRACE_S, _finish, environment
+        )
+
+
+def _on_spawning_complete(**_: Any) -> None:
+    if STATE.process is not None:
+        STATE.process.spawning_complete()
 
 
 def _on_test_stop(environment: Environment, **_: Any) -> None:
@@ -142,6 +170,7 @@ events.init_command_line_parser.add_listener(_add_arguments)
 events.init.add_listener(_on_init)
 events.test_start.add_listener(_on_test_start)
 events.test_stop.add_listener(_on_test_stop)
+events.spawning_complete.add_listener(_on_spawning_complete)
 
 
 class LeaderboardUser(User):
@@ -157,9 +186,12 @@ class LeaderboardUser(User):
             gevent.event.Event().wait()
             return
         self.process = process
-        self.strategy = phase.strategy_class(
-            phase.topology, phase.keys, process.read_counter, policy=phase.config.failure_policy()
-        )
+        try:
+            self.strategy = phase.strategy_class(
+                phase.topology, phase.keys, process.read_counter, policy=phase.config.failure_policy()
+            )
+        finally:
+            process.user_ready()
         self.top_n = phase.config.top_n
         self.request_name = phase.config.request_name
 
@@ -174,7 +206,9 @@ class LeaderboardUser(User):
         process = self.process
         pacer = process.pacer
         if process.t_first_request_s is None:
-            process.open_window()
+            process.ready.wait(READY_WAIT_S)
+            if process.t_first_request_s is None:  # the first user through opens it for all
+                process.open_window()
         if pacer is None:
             intended_ns = claimed_ns = sent_ns = time.perf_counter_ns()
         else:
@@ -200,6 +234,7 @@ class LeaderboardUser(User):
         try:
             partial = strategy.read(self.top_n).missing > 0
         except Exception as exc:
+            forget_frames(exc)  # else each failure is a reference cycle the GC pauses the loop for
             error = exc
         finally:
             process.in_flight -= 1

@@ -8,11 +8,13 @@ when it is the only process (``Collector``); the master writes ``intervals.jsonl
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import os
 import random
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +29,13 @@ from bench.run.loadconfig import LoadConfig
 from bench.run.writemodel import WriteModel
 from bench.strategies import get_strategy
 from bench.wire.counting import ByteCounter
+from bench.wire.failure import forget_frames
 from loadgen.pacing import Pacer, Schedule
 from loadgen.recorder import IntervalRecorder
 
 MSG_INTERVAL = "lbbench_interval"
 MSG_FINAL = "lbbench_final"
+MSG_WINDOW = "lbbench_window"  # a process opened its load window (every user connected)
 
 
 def report_to_locust(
@@ -54,6 +58,16 @@ class Collector:
     def __init__(self) -> None:
         self.intervals: list[dict[str, Any]] = []
         self.finals: list[dict[str, Any]] = []
+        self.windows: set[str] = set()  # processes whose load window has opened
+        #: Called with the number of open windows each time one more opens.
+        self.on_window: Callable[[int], None] = lambda _: None
+
+    def on_window_message(self, msg: Any, **_: Any) -> None:
+        self.window_opened(str(msg.data["worker"]))
+
+    def window_opened(self, worker: str) -> None:
+        self.windows.add(worker)
+        self.on_window(len(self.windows))
 
     def on_interval(self, msg: Any, **_: Any) -> None:
         self.intervals.append(msg.data)
@@ -102,6 +116,10 @@ class LoadProcess:
         self.t_start_s = self.t_stop_s = 0.0
         self._intended: int | None = None
         self.t_first_request_s: float | None = None
+        # The window opens once every user of this process has its connections (see user_ready).
+        self.users_ready = 0
+        self.users_spawned: int | None = None  # this process's users, once Locust spawned them all
+        self.ready = gevent.event.Event()
         self.deadline_ns = 0
         self._cpu_start_s = 0.0
         self._interval_start_s = 0.0
@@ -112,6 +130,8 @@ class LoadProcess:
             self.environment.runner.send_message(kind, data)
         elif kind == MSG_INTERVAL:
             self.collector.intervals.append(data)
+        elif kind == MSG_WINDOW:
+            self.collector.window_opened(data["worker"])
         else:
             self.collector.finals.append(data)
 
@@ -157,6 +177,7 @@ class LoadProcess:
                 try:
                     self.write_model.observe(player, writer.submit(player, delta))
                 except Exception as exc:
+                    forget_frames(exc)  # see the reads (locustfile): no cycle for the GC per failure
                     error = exc
                 done_ns = time.perf_counter_ns()
                 self.recorder.add_write(sent_ns, done_ns, error)
@@ -164,8 +185,29 @@ class LoadProcess:
         finally:
             writer.close()
 
+    def user_ready(self) -> None:
+        """A user finished connecting (or failed to): the window may open once all have."""
+        self.users_ready += 1
+        self._check_ready()
+
+    def spawning_complete(self) -> None:
+        """Locust spawned every user (their on_start may still be connecting)."""
+        runner = self.environment.runner
+        self.users_spawned = runner.user_count if runner is not None else 0
+        self._check_ready()
+
+    def _check_ready(self) -> None:
+        # Hundreds of users (a fault run's default) connect to every node as they start: a second or
+        # more of generator CPU. Inside the window that would be generator lag, not the system's.
+        if self.users_spawned is not None and self.users_ready >= self.users_spawned:
+            self.ready.set()
+
     def open_window(self) -> None:
         """The first request opens this process's load window of exactly ``duration_s``."""
+        # Every user's connections exist now: out of the cyclic GC's way, a full collection of
+        # hundreds of users' objects would stop the event loop for 50-100 ms inside the window.
+        gc.collect()
+        gc.freeze()
         self.t_first_request_s = time.time()
         # The fault scheduler's clock (bench/faults/schedule.py): the first local process to start.
         with (
@@ -177,6 +219,7 @@ class LoadProcess:
         if self.pacer is not None:
             self.pacer.start()
             self._intended = self.pacer.schedule.slots_due(self.config.duration_s)
+        self._send(MSG_WINDOW, {"worker": self.name})
 
     def stop(self) -> None:
         """Stop background work, send the last partial interval and this process's final report."""

@@ -58,6 +58,11 @@ def encode_values(values: array[int]) -> str:
     return encoded.decode("ascii")
 
 
+# A slot claimed this long after it was due found every user busy. Not 0: the first slot is due the
+# instant the pacer starts, so its claim always comes a few µs "late" with users to spare.
+EXHAUSTED_AFTER_NS = 200_000
+
+
 class IntervalRecorder:
     """Collects one process's reads and writes and cuts them into interval rows."""
 
@@ -102,7 +107,7 @@ class IntervalRecorder:
         values = self._values
         lag_us = (sent_ns - intended_ns) // 1000
         values["lag"].append(lag_us)
-        if claimed_ns is not None and claimed_ns > intended_ns:
+        if claimed_ns is not None and claimed_ns - intended_ns > EXHAUSTED_AFTER_NS:
             values["gen_lag"].append((sent_ns - claimed_ns) // 1000)
             self._exhausted += 1
             # From when the first such slot was due (all users busy since) to when the last one got a user.

@@ -46,7 +46,9 @@ class TimeoutPolicy:
         """
         return {
             "socket_timeout": max(BULK_TIMEOUT_S, self.timeout_s) if bulk else self.timeout_s,
-            "socket_connect_timeout": CONNECT_TIMEOUT_S,
+            # Never longer than a command may take: a node that stopped accepting (a stalled server's
+            # listen backlog full) would otherwise hold a request 3 s where a stalled reply holds it 1 s.
+            "socket_connect_timeout": min(CONNECT_TIMEOUT_S, self.timeout_s),
             "retry": Retry(NoBackoff(), 0),
             "retry_on_error": [],
         }

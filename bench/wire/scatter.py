@@ -19,7 +19,7 @@ from typing import Any
 from redis.connection import AbstractConnection
 
 from bench.wire.counting import ByteCounter
-from bench.wire.failure import NODE_FAULTS
+from bench.wire.failure import NODE_FAULTS, forget_frames
 from bench.wire.redirect import REDIRECTS, follow, read_pipeline
 
 Command = tuple[Any, ...]
@@ -43,19 +43,19 @@ class Scatter:
         #: and which: bit i set for ``connections[i]``.
         self.missing = 0
         self.failed = 0
+        self.error: Exception | None = None  # the first node failure of the last gather, if any
 
     def gather_each(self, packed: Sequence[list[bytes]]) -> list[Any]:
-        """Send connection i its command ``packed[i]`` (from ``pack_each``); each one's reply."""
-        try:
-            for conn, command in zip(self.connections, packed, strict=True):
-                conn.send_packed_command(command, check_health=False)
-            if self.counter is not None:
-                self.counter.commands += len(self.connections)
-            return [_read_one(conn, command) for conn, command in zip(self.connections, packed, strict=True)]
-        except BaseException:
-            # A reply left unread would be taken as the answer to the next request: drop the sockets.
-            self.disconnect()
-            raise
+        """Send connection i its command ``packed[i]`` (from ``pack_each``); each one's reply.
+
+        A node that fails (timeout, refused, reset) fails the call with its error, but only its own
+        socket is dropped: the other replies are read, so a stalled or dead shard does not make every
+        request reconnect to every shard (a reconnect storm that would load the generator, not Redis).
+        """
+        replies = self._gather_available(packed, 1, single=True)
+        if self.error is not None:
+            raise self.error
+        return replies
 
     def gather_many_each(self, packed: Sequence[list[bytes]], commands: int) -> list[list[Any]]:
         """Send connection i its pipeline ``packed[i]`` of ``commands`` commands; each one's replies."""
@@ -96,13 +96,16 @@ class Scatter:
                 except NODE_FAULTS as exc:
                     conn.disconnect()
                     failed |= 1 << i
+                    forget_frames(exc)
                     first = first or exc
+                    continue
+                # Counted once sent, as Redis counts it once it runs (a stalled node runs it later).
+                if self.counter is not None:
+                    self.counter.commands += commands
             replies: list[Any] = []
             for i, (conn, command) in enumerate(zip(self.connections, packed, strict=True)):
                 if failed >> i & 1:
                     continue
-                if self.counter is not None:
-                    self.counter.commands += commands
                 try:
                     replies.append(
                         _read_one(conn, command) if single else read_pipeline(conn, command, commands)
@@ -110,12 +113,14 @@ class Scatter:
                 except NODE_FAULTS as exc:
                     conn.disconnect()
                     failed |= 1 << i
+                    forget_frames(exc)
                     first = first or exc
         except BaseException:
-            self.disconnect()  # anything but a failed node (a reply error, a kill): as gather_each
+            self.disconnect()  # anything but a failed node (a reply error, a kill): drop every socket
             raise
         self.missing = len(self.connections) - len(replies)
         self.failed = failed
+        self.error = first
         if not replies and first is not None:
             raise first
         return replies

@@ -35,10 +35,10 @@ def test_build_report_writes_everything(tmp_path: Path) -> None:
     assert summary["schema_version"] == SCHEMA_VERSION == 4
     assert summary["strategies"]["naive"]["valid"] is True
     assert summary["strategies"]["cached"]["invalid_reason"] == (
-        "achieved 100 req/s, below 95% of the 200 req/s target"
+        "sent 100 req/s, below 95% of the 200 req/s target"
     )
     assert summary["valid"] is False
     report = files.report.read_text()
-    assert "> **Warning: results not valid for cached**: achieved 100 req/s" in report
+    assert "> **Warning: results not valid for cached**: sent 100 req/s" in report
     assert "Warning: results not valid for naive" not in report
     assert "![Achieved request rate](rate.png)" in report

@@ -16,7 +16,7 @@ def _invalidate(summary: dict[str, Any], name: str, reason: str) -> None:
     summary["valid"] = False
 
 
-LOW_RATE = "achieved 1,800 req/s, below 95% of the 2,000 req/s target"
+LOW_RATE = "sent 1,800 req/s, below 95% of the 2,000 req/s target"
 CPU = "load-generator CPU 97.0% above 90%: latencies include queueing inside the generator"
 
 

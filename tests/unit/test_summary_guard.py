@@ -77,13 +77,13 @@ def test_stall_shows_in_corrected_latency_but_not_raw(tmp_path: Path) -> None:
         pytest.param(
             [steady_worker("w0", 10, 30), steady_worker("w1", 10, 30)],
             OPEN_100,
-            "achieved 60 req/s, below 95% of the 100 req/s target",
+            "sent 60 req/s, below 95% of the 100 req/s target",
             id="low-rate",
         ),
         pytest.param(
             [steady_worker("local", 10, 94)],
             OPEN_100,
-            "achieved 94 req/s, below 95% of the 100",
+            "sent 94 req/s, below 95% of the 100",
             id="just-below",
         ),
         pytest.param(
@@ -129,7 +129,7 @@ def test_guard_joins_several_reasons(tmp_path: Path) -> None:
         interval.values_us["lag"] = [80_000] * 50
     reason = _summary(tmp_path, [worker], OPEN_100)["strategies"]["naive"]["invalid_reason"]
     parts = reason.split("; ")
-    assert [p.split(" ")[0] for p in parts] == ["achieved", "schedule", "load-generator"]
+    assert [p.split(" ")[0] for p in parts] == ["sent", "schedule", "load-generator"]
 
 
 @pytest.mark.parametrize(

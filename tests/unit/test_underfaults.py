@@ -7,7 +7,7 @@ from hdrh.histogram import HdrHistogram
 
 from analysis.faultreport import faults_section
 from analysis.runfiles import new_histogram
-from analysis.underfaults import FaultWindow, fault_row, fault_windows, seconds_frame
+from analysis.underfaults import FaultWindow, PhaseView, fault_row, fault_windows, seconds_frame
 
 PHASE_S = 20.0
 
@@ -70,22 +70,24 @@ def _nodes(before_ops: float, during_ops: float, start_s: float, end_s: float) -
     return pd.DataFrame(rows)
 
 
+def _view(
+    seconds: pd.DataFrame, histograms: list[tuple[float, HdrHistogram]], nodes: pd.DataFrame
+) -> PhaseView:
+    staleness = pd.DataFrame(columns=["strategy", "t_rel_s", "cache_age_s", "entries_differ"])
+    return PhaseView("naive", PHASE_S, 1.0, seconds, histograms, staleness, nodes, pd.DataFrame())
+
+
 def test_a_row_measures_the_window_and_the_recovery_after_it() -> None:
     window = FaultWindow("stall:shard=1,at=5s,for=3s", "stall", "shard-1", 5.0, 8.0)
     seconds = seconds_frame(_intervals(failing=range(5, 8)), "naive")
     assert list(seconds["requests"][:2]) == [200, 200]
     # Slow through the window and two seconds past it: recovered 2 s after the undo.
-    row = fault_row(
-        "naive",
-        window,
-        phase_s=PHASE_S,
-        seconds=seconds,
-        histograms=_histograms(slow=range(5, 10)),
-        staleness=pd.DataFrame(columns=["strategy", "t_rel_s", "cache_age_s", "entries_differ"]),
-        nodes=_nodes(100.0, 150.0, 5.0, 8.0),
-    )
-    assert row["attempts"] == 600
-    assert row["availability"] == 0.5
+    view = _view(seconds, _histograms(slow=range(5, 10)), _nodes(100.0, 150.0, 5.0, 8.0))
+    row = fault_row(view, window)
+    # Seconds 5..8 (the window plus the 1 s timeout after it): 800 attempts, 5..7 half failed.
+    assert row["attempts"] == 800
+    assert row["availability"] == 0.625
+    assert row["failures_outside"] == 0
     assert (row["latency_us_p99_before"] or 0) < 1000
     assert (row["latency_us_p99_during"] or 0) > 800_000
     assert row["recovery_s"] == 2.0
@@ -98,15 +100,7 @@ def test_a_row_measures_the_window_and_the_recovery_after_it() -> None:
 def test_a_fault_never_undone_has_no_recovery() -> None:
     window = FaultWindow("kill:shard=0,at=10s", "kill", "shard-0", 10.0, None)
     seconds = seconds_frame(_intervals(failing=range(10, 20)), "naive")
-    row = fault_row(
-        "naive",
-        window,
-        phase_s=PHASE_S,
-        seconds=seconds,
-        histograms=_histograms(slow=range(0)),
-        staleness=pd.DataFrame(columns=["strategy", "t_rel_s", "cache_age_s", "entries_differ"]),
-        nodes=pd.DataFrame(),
-    )
+    row = fault_row(_view(seconds, _histograms(slow=range(0)), pd.DataFrame()), window)
     assert row["recovery_s"] is None
     assert row["availability"] == 0.5
     assert row["other_nodes_ops_per_s_during"] is None
