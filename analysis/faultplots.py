@@ -8,6 +8,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from analysis import frames
 from analysis.hdr import hdr_stats
@@ -53,7 +54,7 @@ def faults_timeline_figure(views: list[PhaseView], rows: list[dict[str, Any]]) -
         mine = view.seconds
         for column, color, label in OUTCOMES:
             if column == "ok" or mine[column].any():
-                counts_ax.step(mine["second"], mine[column], where="post", color=color, label=label)
+                counts_ax.step(mine["start_s"], mine[column], where="post", color=color, label=label)
         counts_ax.set_ylabel("req/s")
         counts_ax.set_title(view.strategy, loc="left", fontweight="bold")
         counts_ax.legend(loc="lower left", fontsize="x-small")
@@ -61,6 +62,7 @@ def faults_timeline_figure(views: list[PhaseView], rows: list[dict[str, Any]]) -
         if p99:
             latency_ax.plot([t for t, _ in p99], [v for _, v in p99], color="black", label="p99")
             latency_ax.set_yscale("log")
+            latency_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         latency_ax.set_ylabel("p99 (ms)")
         ages = view.staleness
         if not ages.empty and ages["cache_age_s"].notna().any():

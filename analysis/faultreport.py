@@ -31,7 +31,7 @@ def _load(row: Row) -> str:
     before, during = row["other_nodes_ops_per_s_before"], row["other_nodes_ops_per_s_during"]
     if before is None or during is None:
         return "n/a"
-    ratio = f" (x{during / before:.1f})" if before > 0 else ""
+    ratio = f" (x{during / before:.1f})" if before >= 1 else ""
     return f"{before:,.0f} → {during:,.0f}{ratio}"
 
 
@@ -115,6 +115,26 @@ def _naive_verdict(rows: list[Row], strategies: dict[str, Strategy], phase_s: fl
     )
 
 
+def _stampede_verdict(rows: list[Row]) -> str | None:
+    picked = [r for r in rows if r["kind"] == "cache-down" and r["fallbacks"]]
+    if not picked:
+        return None
+    row = max(picked, key=lambda r: r["fallbacks"])
+    before, during = row["other_nodes_ops_per_s_before"], row["other_nodes_ops_per_s_during"]
+    load = (
+        ""
+        if before is None or during is None
+        else f": the shards went from {before:,.0f} to {during:,.0f} ops/s"
+    )
+    return (
+        f"- **The cache down, with a fallback to the shards:** {row['strategy']} answered"
+        f" {_pct(row['availability'], 2)} of its requests, {row['fallbacks']:,} of them by scatter-gather,"
+        f" each a read of every shard at once (the stampede the cache exists to prevent){load}. The cache"
+        f" came back empty, so requests kept falling back until the next refresh: recovery"
+        f" {_recovery(row)} s after the node returned."
+    )
+
+
 def _refresher_verdict(rows: list[Row]) -> str | None:
     picked = [r for r in rows if r["kind"] == "refresher-dead" and r["cache_age_s_max"] is not None]
     if not picked:
@@ -145,7 +165,12 @@ def faults_section(summary: dict[str, Any]) -> list[str]:
     strategies: dict[str, Strategy] = summary.get("strategies") or {}
     verdicts = [
         v
-        for v in (_cached_verdict(rows), _naive_verdict(rows, strategies, phase_s), _refresher_verdict(rows))
+        for v in (
+            _cached_verdict(rows),
+            _naive_verdict(rows, strategies, phase_s),
+            _stampede_verdict(rows),
+            _refresher_verdict(rows),
+        )
         if v
     ]
     return [

@@ -23,7 +23,8 @@ from analysis.runfiles import RunFiles
 
 START_ACTIONS = ("pause", "kill", "throttle", "stop")
 END_ACTIONS = ("resume", "restart", "unthrottle")
-# A second counts as recovered when it fails nothing, answers nothing partially, and its p99 is
+# A second counts as recovered when it fails nothing, answers nothing partially or by a fallback, and
+# its p99 is
 # back within this factor of the p99 before the fault (or within RECOVERED_SLACK_US of it).
 RECOVERED_P99_FACTOR = 2.0
 RECOVERED_SLACK_US = 1_000.0
@@ -66,14 +67,17 @@ def seconds_frame(intervals: pd.DataFrame, strategy: str) -> pd.DataFrame:
             mine[column] = 0
     columns = ["requests", "failures", "partial", "fallbacks"]
     mine["second"] = np.floor(mine["t_rel_s"].astype(float)).astype("int64")
-    per_second = mine.groupby("second")[columns].sum().reset_index()
+    per_second = mine.groupby("second")[columns].sum()
+    # Where each interval starts (the processes' seconds are not aligned to the faults' clock).
+    per_second["start_s"] = mine.groupby("second")["t_rel_s"].min()
+    per_second = per_second.reset_index()
     per_second["ok"] = per_second["requests"] - per_second["partial"]
     return per_second
 
 
-def _in(second: pd.Series, start_s: float, end_s: float) -> pd.Series:
-    """Seconds [s, s+1) that overlap [start_s, end_s)."""
-    return (second + 1 > start_s) & (second < end_s)
+def _in(interval_start_s: pd.Series, start_s: float, end_s: float) -> pd.Series:
+    """Intervals [t, t+1) that overlap [start_s, end_s)."""
+    return (interval_start_s + 1 > start_s) & (interval_start_s < end_s)
 
 
 def _p99_us(histograms: list[tuple[float, HdrHistogram]], start_s: float, end_s: float) -> float | None:
@@ -95,19 +99,24 @@ def _recovery_s(
     limit_us = None
     if p99_before_us is not None:
         limit_us = max(p99_before_us * RECOVERED_P99_FACTOR, p99_before_us + RECOVERED_SLACK_US)
-    after = seconds[seconds["second"] + 1 > window.end_s].sort_values("second")
+    after = seconds[seconds["start_s"] + 1 > window.end_s].sort_values("second")
     rows = list(
-        zip(after["second"].tolist(), after["failures"].tolist(), after["partial"].tolist(), strict=True)
+        zip(
+            after["second"].tolist(),
+            after["start_s"].tolist(),
+            # A fallback answers, but it is the outage still going on (the cache empty until a refresh).
+            (after["failures"] + after["partial"] + after["fallbacks"]).tolist(),
+            after["requests"].tolist(),
+            strict=True,
+        )
     )
     healthy = [
-        failures == 0
-        and partial == 0
-        and (limit_us is None or p99_by_second.get(int(second), 0.0) <= limit_us)
-        for second, failures, partial in rows
+        bad == 0 and ok > 0 and (limit_us is None or p99_by_second.get(int(second), 0.0) <= limit_us)
+        for second, _, bad, ok in rows
     ]
-    for i, (second, _, _) in enumerate(rows):
+    for i, (_, start_s, _, _) in enumerate(rows):
         if all(healthy[i : i + RECOVERED_SECONDS]):
-            return max(0.0, float(second) - window.end_s)
+            return round(max(0.0, float(start_s) - window.end_s), 1)
     return None
 
 
@@ -178,7 +187,7 @@ def fault_row(view: PhaseView, window: FaultWindow) -> dict[str, Any]:
     seconds, histograms = view.seconds, view.histograms
     end_s = window.end_s if window.end_s is not None else view.phase_s
     # What the fault did lands up to one timeout after it: a request sent at its end fails then.
-    affected = _in(seconds["second"], window.start_s, end_s + view.timeout_s)
+    affected = _in(seconds["start_s"], window.start_s, end_s + view.timeout_s)
     during = seconds[affected]
     attempts = int(during["requests"].sum() + during["failures"].sum())
     p99_before_us = _p99_us(histograms, 0.0, window.start_s)

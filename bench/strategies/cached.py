@@ -7,7 +7,7 @@ from typing import ClassVar
 from bench.cache.formats import SORTED_SET, CacheFormat
 from bench.strategies.base import Strategy
 from bench.strategies.naive import NaiveStrategy
-from bench.wire.failure import NODE_FAULTS, CacheEmptyError
+from bench.wire.failure import NODE_FAULTS, CacheEmptyError, forget_frames
 from bench.wire.link import NodeLink
 from bench.wire.merge import Ranking
 
@@ -31,7 +31,13 @@ class CachedStrategy(Strategy):
         top_list = next(f for f in self.cache_formats if f.serves_top)
         self._reader = top_list.reader(self.cache, self.keys)
         self._cache_key = top_list.key(self.keys)
-        self._fallback: NaiveStrategy | None = None  # opened on the first fallback
+        # Connected up front, as an application server keeps its shard pool: opened on the first
+        # fallback, every user would connect to every shard at the moment the cache fails.
+        self._fallback = (
+            NaiveStrategy(self.topology, self.keys, self.counter, policy=self.policy)
+            if self.policy.cached_falls_back
+            else None
+        )
 
     def cached_top(self, n: int) -> Ranking:
         """The top n as the cache holds it; CacheEmptyError when the cache has none."""
@@ -41,15 +47,14 @@ class CachedStrategy(Strategy):
         return ranking
 
     def top(self, n: int) -> Ranking:
-        if not self.policy.cached_falls_back:
+        if self._fallback is None:
             return self.cached_top(n)
         try:
             return self.cached_top(n)
-        except CACHE_FAULTS:
+        except CACHE_FAULTS as exc:
+            forget_frames(exc)
             self.fallbacks += 1
-            if self._fallback is None:
-                self._fallback = NaiveStrategy(self.topology, self.keys, self.counter, policy=self.policy)
-            return self._fallback.top(n)
+        return self._fallback.top(n)
 
     def close(self) -> None:
         self.cache.close()

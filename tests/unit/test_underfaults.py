@@ -84,13 +84,14 @@ def test_a_row_measures_the_window_and_the_recovery_after_it() -> None:
     # Slow through the window and two seconds past it: recovered 2 s after the undo.
     view = _view(seconds, _histograms(slow=range(5, 10)), _nodes(100.0, 150.0, 5.0, 8.0))
     row = fault_row(view, window)
-    # Seconds 5..8 (the window plus the 1 s timeout after it): 800 attempts, 5..7 half failed.
-    assert row["attempts"] == 800
-    assert row["availability"] == 0.625
+    # The intervals overlapping 5..9 s (the window plus the 1 s timeout after it) start at 4.01 ..
+    # 8.01: 1,000 attempts, of which 5..7 failed half.
+    assert row["attempts"] == 1000
+    assert row["availability"] == 0.7
     assert row["failures_outside"] == 0
     assert (row["latency_us_p99_before"] or 0) < 1000
     assert (row["latency_us_p99_during"] or 0) > 800_000
-    assert row["recovery_s"] == 2.0
+    assert row["recovery_s"] == 2.0  # the first healthy interval starts at 10.01
     # The two surviving shards: 2 x 100 ops/s before, 2 x 150 during.
     assert row["other_nodes_ops_per_s_before"] == 200.0
     assert row["other_nodes_ops_per_s_during"] == 300.0
@@ -102,7 +103,7 @@ def test_a_fault_never_undone_has_no_recovery() -> None:
     seconds = seconds_frame(_intervals(failing=range(10, 20)), "naive")
     row = fault_row(_view(seconds, _histograms(slow=range(0)), pd.DataFrame()), window)
     assert row["recovery_s"] is None
-    assert row["availability"] == 0.5
+    assert row["availability"] == 1200 / 2200  # the intervals from 9.01 on: 10 half failed
     assert row["other_nodes_ops_per_s_during"] is None
 
 
