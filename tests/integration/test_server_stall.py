@@ -70,7 +70,6 @@ def test_a_server_stall_is_the_systems_lag_not_the_generators(servers: LocalServ
                 run.communicate()
         cache.close()
     assert run.returncode == 0, stderr
-    assert "note: 20 users cover 20 ms of the 1,000 req/s schedule, less than the 3,000 ms timeout" in stderr
     summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
     cached = summary["strategies"]["cached"]
     assert cached["failures"] == 0
