@@ -147,9 +147,10 @@ def strategy_summary(
         if own_lag_us is not None and window.mode == "open"
         else None
     )
-    catch_up = histograms.get(CATCH_UP)
-    if exhausted is not None and catch_up is not None and catch_up.get_total_count():
-        exhausted["catch_up_lag_us_p99"] = hdr.hdr_stats(catch_up)["p99"]
+    if exhausted is not None:
+        catch_up = histograms.get(CATCH_UP)
+        counted = catch_up is not None and catch_up.get_total_count()
+        exhausted["catch_up_lag_us_p99"] = hdr.hdr_stats(catch_up)["p99"] if counted else None
     entry: dict[str, Any] = {
         **_take(figures, "requests", "failures", "partial", "fallbacks"),
         "failures_by_kind": failures_by_kind(error_frame),
