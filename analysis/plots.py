@@ -144,6 +144,19 @@ def _node_sort_key(node: str) -> tuple[int, str, int]:
     return (1, node[: match.start()], int(match[1]))
 
 
+# Telemetry samples once a second; a longer gap is a node that did not answer (stalled, killed).
+SAMPLE_GAP_S = 1.5
+
+
+def _with_gaps(
+    t_s: npt.NDArray[np.float64], values: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The series with a NaN wherever samples are missing, so the line breaks there instead of
+    bridging an outage (a restarted node's first rate is NaN already: its counters restarted)."""
+    gaps = np.flatnonzero(np.diff(t_s) > SAMPLE_GAP_S) + 1
+    return np.insert(t_s, gaps, np.nan), np.insert(values, gaps, np.nan)
+
+
 def _plot_strategy_nodes(ax: Axes, frame: pd.DataFrame, refresh_t_s: npt.NDArray[np.float64]) -> None:
     """Draw one line per node (grey shards, bold cache) and dotted refresh markers."""
     if "role" in frame.columns:
@@ -155,13 +168,14 @@ def _plot_strategy_nodes(ax: Axes, frame: pd.DataFrame, refresh_t_s: npt.NDArray
     shard_count = sum(1 for node in node_names if roles[node] != "cache")
     greys = iter(plt.get_cmap("Greys")(np.linspace(0.4, 0.8, max(1, shard_count))))
     for node in node_names:
-        series = frame.loc[frame["node"] == node].sort_values("t_rel_s").dropna(subset=["workload_ops_per_s"])
+        series = frame.loc[frame["node"] == node].sort_values("t_rel_s")
+        t_s, ops = _with_gaps(series["t_rel_s"].to_numpy(float), series["workload_ops_per_s"].to_numpy(float))
         style: dict[str, Any] = (
             {"color": CACHE_COLOR, "linewidth": 2.4, "zorder": 3}
             if roles[node] == "cache"
             else {"color": next(greys), "linewidth": 0.9, "zorder": 2}
         )
-        ax.plot(series["t_rel_s"].to_numpy(), series["workload_ops_per_s"].to_numpy(), label=node, **style)
+        ax.plot(t_s, ops, label=node, **style)
     t_min, t_max = float(frame["t_rel_s"].min()), float(frame["t_rel_s"].max())
     # A priming refresh before load start would otherwise stretch the shared x axis.
     in_window = refresh_t_s[(refresh_t_s >= t_min) & (refresh_t_s <= t_max)]

@@ -182,7 +182,8 @@ def test_ops_figure_subplot_per_strategy_with_bold_cache_and_refresh_marks() -> 
             assert set(node_lines) == set(NODE_NAMES)
             assert node_lines["cache"].get_linewidth() > 2 * node_lines["shard-0"].get_linewidth()
             assert node_lines["cache"].get_color() == CACHE_COLOR
-            assert np.asarray(node_lines["shard-3"].get_xdata()).size == 19  # NaN first sample dropped
+            # The first sample has no rate (NaN): kept, as a gap in the line, not bridged.
+            assert np.isnan(np.asarray(node_lines["shard-3"].get_ydata())[0])
         refresh_lines = [line for line in cached_ax.get_lines() if line.get_linestyle() == ":"]
         assert [float(np.asarray(line.get_xdata())[0]) for line in refresh_lines] == [
             5.0,
@@ -206,3 +207,14 @@ def test_plot_ops_per_node_writes_png(tmp_path: Path) -> None:
 def test_ops_figure_rejects_frames_missing_columns() -> None:
     with pytest.raises(ValueError, match="workload_ops_per_s"):
         ops_per_node_figure(_nodes().drop(columns=["workload_ops_per_s"]))
+
+
+def test_a_node_missing_samples_breaks_its_line_instead_of_bridging_the_outage() -> None:
+    from analysis.plots import _with_gaps
+
+    t_s = np.array([1.0, 2.0, 3.0, 8.0, 9.0])
+    ops = np.array([500.0, 500.0, 500.0, np.nan, 500.0])
+    gapped_t, gapped_ops = _with_gaps(t_s, ops)
+    assert np.isnan(gapped_t[3])
+    assert np.isnan(gapped_ops[3])
+    assert list(gapped_t[~np.isnan(gapped_t)]) == list(t_s)
