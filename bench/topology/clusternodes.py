@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -126,9 +126,13 @@ def discover(seed_url: str, policy: TimeoutPolicy) -> list[Master]:
                 f"cluster at {redact_url(seed_url)} is not ok: cluster_state:{state['cluster_state']}"
             )
         try:
-            return _masters_from_shards(client.execute_command("CLUSTER", "SHARDS"), seed_url)
+            masters = _masters_from_shards(client.execute_command("CLUSTER", "SHARDS"), seed_url)
         except redis.ResponseError:
-            return _masters_from_slots(client.execute_command("CLUSTER", "SLOTS"), seed_url)
+            masters = _masters_from_slots(client.execute_command("CLUSTER", "SLOTS"), seed_url)
+        # CLUSTER SHARDS groups a replica by its shard id, which other nodes learn by gossip a while
+        # after they know whom it replicates: read the replicas from CLUSTER NODES instead.
+        replicas = _replicas_by_master(client, seed_url)
+        return [replace(m, replicas=replicas.get(m.node_id, ())) for m in masters]
     except redis.ResponseError as exc:
         raise UsageError(f"{redact_url(seed_url)} is not a cluster node: {exc}") from None
     except redis.RedisError as exc:
@@ -151,6 +155,19 @@ def coverage_settings(url: str, policy: TimeoutPolicy) -> dict[str, bool | None]
     finally:
         client.close()
     return settings
+
+
+def _replicas_by_master(client: redis.Redis, seed_url: str) -> dict[str, tuple[str, ...]]:
+    """The URLs of each master's replicas (by master id), in URL order, from CLUSTER NODES."""
+    found: dict[str, list[str]] = {}
+    for line in _text(client.execute_command("CLUSTER", "NODES")).splitlines():
+        _node_id, addr, flags, master, *_rest = line.split()
+        if "slave" not in flags.split(",") or {"fail", "handshake", "noaddr"} & set(flags.split(",")):
+            continue
+        host_port = addr.split("@", 1)[0]
+        host, port = host_port.rsplit(":", 1)
+        found.setdefault(master, []).append(_node_url(seed_url, host, int(port)))
+    return {master: tuple(sorted(urls)) for master, urls in found.items()}
 
 
 def _nodes_view(client: redis.Redis) -> frozenset[tuple[str, str, str, SlotRanges]]:
