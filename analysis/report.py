@@ -6,8 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from analysis import metrics
+from analysis.capacity import CAPACITY_HEADER, capacity_rows, headroom_line, naive_line
 from analysis.claims import SEED_RPS, cache_format_comparison, seed_claims
 from analysis.clusterview import cluster_section
+from analysis.costplots import HEADROOM_PNG
 from analysis.faultreport import faults_section
 from analysis.fmt import Strategy, fmt_count, fmt_ms, invalid_reason, num
 from analysis.lag import exhausted_line
@@ -46,6 +48,7 @@ SCALE_COLUMNS: list[Column] = [
     ("app cores (Python)", lambda p: fmt_count(num(p, "app_cores"), 2)),
     ("RAM per shard (GB)", lambda p: fmt_count(num(p, "ram_per_shard_gb"), 2)),
     ("global set node RAM (GB)", lambda p: fmt_count(num(p, "global_node_ram_gb"), 2)),
+    ("read nodes at measured capacity", lambda p: fmt_count(num(p, "read_nodes_at_capacity"))),
 ]
 SCALE_ASSUMPTIONS = (
     "Per-request costs measured in this run, multiplied out to the seed's scenario: {players} players on"
@@ -56,7 +59,9 @@ SCALE_ASSUMPTIONS = (
     " compiled client needs less. Assumed: per-request costs do not grow with players (sorted-set reads"
     " are O(log N + n)) or with rate (the model projects work, not latency or queueing); reads spread"
     " evenly over the nodes that serve them; network round trips, absent on loopback, add latency but no"
-    " work. RAM: bytes per player from MEMORY USAGE x players / shards."
+    " work. RAM: bytes per player from MEMORY USAGE x players / shards. Read nodes: the strategy's Redis"
+    " reads/s divided by what one node served of its read command at p99 ≤ 1 ms (Per-node capacity"
+    " below; n/a without that probe)."
 )
 CROSS_CHECK_TEXT = (
     "The same traffic counted twice: by the load generator on its own sockets (reads only) and by"
@@ -256,6 +261,33 @@ def _scale_section(summary: dict[str, Any]) -> list[str]:
     return ["## Scale model: the seed's scenario", assumptions, _columns(SCALE_COLUMNS, scale["strategies"])]
 
 
+CAPACITY_TEXT = (
+    "Each read path's exact command sent straight at the node that serves it by a compiled client"
+    " ({tool}) against {server}, on this machine's {cpus} cores shared by client and server: {method}."
+    " Per node is that throughput (a lower bound where client and server share cores); per server core"
+    " is requests / the node's CPU seconds over the same point (INFO cpu); per client core is requests"
+    " / redis-benchmark's own CPU seconds. docs/capacity.md."
+)
+
+
+def _capacity_section(summary: dict[str, Any]) -> list[str]:
+    """Per-node capacity of each read command (capacity.json), naive's node count and the headroom."""
+    section: dict[str, Any] | None = summary.get("capacity")
+    if section is None:
+        return []
+    title = "## Per-node capacity (compiled client)"
+    if not section.get("available"):
+        return [title, f"Not measured here: {section.get('reason')}. Claims g, q and v stay not measurable."]
+    text = CAPACITY_TEXT.format(
+        tool=section.get("tool"),
+        server=section.get("server"),
+        cpus=fmt_count(num(section, "cpu_count")),
+        method=section.get("method"),
+    )
+    table = _table(CAPACITY_HEADER, capacity_rows(section))
+    return [title, text, table, naive_line(section), f"{headroom_line(section)} Plot: {HEADROOM_PNG}."]
+
+
 def _claims_section(summary: dict[str, Any]) -> list[str]:
     """Every seed claim next to what this run measured, with its verdict."""
     claims = [*seed_claims(summary), *tradeoff_claims(summary)]
@@ -295,6 +327,7 @@ def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str
         *_measured_sections(strategies, plots),
         *faults_section(summary),
         *_scale_section(summary),
+        *_capacity_section(summary),
         *(["## Cache format: sorted set vs blob", formats] if formats else []),
         *_section("## A player's global rank", RANK_TEXT, RANK_COLUMNS, _sections_of(strategies, "rank")),
         *_claims_section(summary),
