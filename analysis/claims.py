@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
+from analysis.capacityclaims import scalable_verdict, why_not
 from analysis.fmt import Strategy, fmt_count, fmt_kb, fmt_ms, invalid_reason, num, ratio
+from analysis.verdict import Verdict as Verdict  # noqa: PLC0414 (re-exported: its old home)
 
 SEED_RPS = 10_000
 SEED_NAIVE_P50_US = (10_000.0, 20_000.0)
@@ -32,15 +33,6 @@ CLAIMS = {
     "g": 'Cached: "Scalable: 100k+ requests/sec (reads from one node)"',
     "h": 'Cached: "Low Resource Usage: Scatter-gather happens once/minute, not per request"',
 }
-
-
-class Verdict(StrEnum):
-    """Outcome of checking one seed claim against this run."""
-
-    HOLDS = "holds"
-    DOES_NOT_HOLD = "does not hold"
-    HOLDS_ONLY_IF = "holds only if"
-    NOT_MEASURABLE = "not measurable here"
 
 
 @dataclass(frozen=True)
@@ -171,44 +163,13 @@ def _claim_f(cached: Strategy | None) -> Claim:
     return _claim("f", measured, f"{fmt_count(cmds * SEED_RPS)} Redis commands/s", holds, reason)
 
 
-def _probed(capacity: dict[str, Any] | None, command: str) -> Strategy | None:
-    """One command's figures from summary.json ``capacity`` (None: not probed, or unavailable)."""
-    commands: dict[str, Strategy] = (capacity or {}).get("commands") or {}
-    return commands.get(command)
-
-
-def capacity_text(figures: Strategy | None) -> str:
-    """What one node served of a command at p99 within the limit, and per server core."""
-    return (
-        f"one node: {fmt_count(num(figures, 'rps_per_node'))} req/s at p99"
-        f" {fmt_count(num(figures, 'latency_ms_p99'), 3)} ms (redis-benchmark -c"
-        f" {fmt_count(num(figures, 'clients'))}); {fmt_count(num(figures, 'rps_per_server_core'))} req/s per"
-        " server core"
-    )
-
-
 def _claim_g(cached: Strategy | None, capacity: dict[str, Any] | None = None) -> Claim:
     """Cached throughput of one node: measured with a compiled client, else projected from Redis CPU."""
     if cached is None:
         return _unmeasurable("g")
-    zset = _probed(capacity, "zset")
-    node_rps, core_rps = num(zset, "rps_per_node"), num(zset, "rps_per_server_core")
-    if node_rps is not None:
-        nodes = math.ceil(SEED_SCALABLE_RPS / node_rps)
-        projected = f"{nodes} node(s) for 100k req/s at the per-node figure"
-        if node_rps >= SEED_SCALABLE_RPS:
-            return _claim(
-                "g", capacity_text(zset), projected, True, "one node served 100k+ req/s at p99 ≤ 1 ms"
-            )
-        cores = fmt_count(num(capacity, "cpu_count"))
-        if core_rps is not None and core_rps >= SEED_SCALABLE_RPS:
-            reason = (
-                f"the node has a core of its own: here the client shared the {cores} cores with it, and one"
-                f" server core's worth of CPU serves {fmt_count(core_rps)} req/s"
-            )
-            return Claim("g", CLAIMS["g"], capacity_text(zset), projected, Verdict.HOLDS_ONLY_IF, reason)
-        reason = f"below 100k req/s per node and per server core on this machine ({cores} cores shared)"
-        return _claim("g", capacity_text(zset), projected, False, reason)
+    found = scalable_verdict(capacity, SEED_SCALABLE_RPS)
+    if found is not None:
+        return Claim("g", CLAIMS["g"], *found)
     rps, cpu_us = num(cached, "rps"), num(cached, "redis_cpu_us_per_request")
     per_core_rps = ratio(1e6, cpu_us)
     projected = "n/a" if per_core_rps is None else f"~{fmt_count(per_core_rps)} req/s per Redis core"
@@ -220,7 +181,7 @@ def _claim_g(cached: Strategy | None, capacity: dict[str, Any] | None = None) ->
         else f"projected as 1e6 / {cpu_us:,.1f} Redis CPU µs/request (all nodes, so a pessimistic cost),"
         f" {'above' if per_core_rps >= SEED_SCALABLE_RPS else 'below'} 100k req/s on one core"
     )
-    why = (capacity or {}).get("reason") or "no capacity probe in this run"
+    why = why_not(capacity, "zset")
     reason = f"the Python load generator did not reach 100k req/s; {headroom}; per-node capacity: {why}"
     return _claim("g", f"{fmt_count(rps)} req/s", projected, None, reason)
 

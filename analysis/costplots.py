@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from analysis.capacity import HEADROOM_PNG
 from analysis.fmt import num
 from analysis.plots import CACHE_COLOR, DPI, FIGSIZE_IN, save_figure
 
@@ -90,9 +91,6 @@ def memory_figure(summary: dict[str, Any]) -> Figure | None:
     )
     fig.tight_layout()
     return fig
-
-
-HEADROOM_PNG = "headroom.png"
 
 
 def headroom_figure(summary: dict[str, Any]) -> Figure | None:

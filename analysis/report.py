@@ -6,10 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from analysis import metrics
-from analysis.capacity import CAPACITY_HEADER, capacity_rows, headroom_line, naive_line
+from analysis.capacity import capacity_report
 from analysis.claims import SEED_RPS, cache_format_comparison, seed_claims
 from analysis.clusterview import cluster_section
-from analysis.costplots import HEADROOM_PNG
 from analysis.faultreport import faults_section
 from analysis.fmt import Strategy, fmt_count, fmt_ms, invalid_reason, num
 from analysis.lag import exhausted_line
@@ -261,33 +260,6 @@ def _scale_section(summary: dict[str, Any]) -> list[str]:
     return ["## Scale model: the seed's scenario", assumptions, _columns(SCALE_COLUMNS, scale["strategies"])]
 
 
-CAPACITY_TEXT = (
-    "Each read path's exact command sent straight at the node that serves it by a compiled client"
-    " ({tool}) against {server}, on this machine's {cpus} cores shared by client and server: {method}."
-    " Per node is that throughput (a lower bound where client and server share cores); per server core"
-    " is requests / the node's CPU seconds over the same point (INFO cpu); per client core is requests"
-    " / redis-benchmark's own CPU seconds. docs/capacity.md."
-)
-
-
-def _capacity_section(summary: dict[str, Any]) -> list[str]:
-    """Per-node capacity of each read command (capacity.json), naive's node count and the headroom."""
-    section: dict[str, Any] | None = summary.get("capacity")
-    if section is None:
-        return []
-    title = "## Per-node capacity (compiled client)"
-    if not section.get("available"):
-        return [title, f"Not measured here: {section.get('reason')}. Claims g, q and v stay not measurable."]
-    text = CAPACITY_TEXT.format(
-        tool=section.get("tool"),
-        server=section.get("server"),
-        cpus=fmt_count(num(section, "cpu_count")),
-        method=section.get("method"),
-    )
-    table = _table(CAPACITY_HEADER, capacity_rows(section))
-    return [title, text, table, naive_line(section), f"{headroom_line(section)} Plot: {HEADROOM_PNG}."]
-
-
 def _claims_section(summary: dict[str, Any]) -> list[str]:
     """Every seed claim next to what this run measured, with its verdict."""
     claims = [*seed_claims(summary), *tradeoff_claims(summary)]
@@ -327,7 +299,7 @@ def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str
         *_measured_sections(strategies, plots),
         *faults_section(summary),
         *_scale_section(summary),
-        *_capacity_section(summary),
+        *capacity_report(summary, _table),
         *(["## Cache format: sorted set vs blob", formats] if formats else []),
         *_section("## A player's global rank", RANK_TEXT, RANK_COLUMNS, _sections_of(strategies, "rank")),
         *_claims_section(summary),

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.claims import SEED_REFRESH_INTERVAL_S, SEED_RPS, Claim, Verdict, capacity_text
+from analysis.capacityclaims import OVERLOAD_CLAIM, overload_verdict, peak_verdict, why_not
+from analysis.claims import SEED_REFRESH_INTERVAL_S, SEED_RPS, Claim, Verdict
 from analysis.fmt import Strategy, fmt_count, fmt_kb, invalid_reason, num, ratio
 
 SHORT_REFRESH_S = 5.0
@@ -28,7 +29,7 @@ TRADEOFFS = {
     "s": 'Alternative: "Incremental updates: Only update cache when top 1000 changes"',
     "t": 'Alternative: "Single global key: Accept RAM limit (~100M players max on one node)"',
     "u": 'Alternative: "Different data model: Show regional ranks (real-time) + global rank (cached)"',
-    "v": 'Scale issues: "Redis cluster overload during peak hours"',
+    "v": OVERLOAD_CLAIM,
 }
 
 
@@ -183,11 +184,6 @@ def _top_heavy(naive: Strategy | None, regional: Strategy | None, shards: float 
     )
 
 
-def _commands(capacity: dict[str, Any] | None) -> dict[str, Strategy]:
-    commands: dict[str, Strategy] = (capacity or {}).get("commands") or {}
-    return commands
-
-
 def _peak(cached: Strategy, scale: Strategy | None, capacity: dict[str, Any] | None) -> Claim:
     rps = num(cached, "rps") or 0.0
     valid = invalid_reason(cached) is None
@@ -197,20 +193,11 @@ def _peak(cached: Strategy, scale: Strategy | None, capacity: dict[str, Any] | N
         return _claim(
             "q", f"{fmt_count(rps)} req/s valid", projected, Verdict.HOLDS, "measured at 10k+ req/s"
         )
-    zset = _commands(capacity).get("zset")
-    node_rps = num(zset, "rps_per_node")
     here = f"the Python generator ran {fmt_count(rps)} req/s ({'valid' if valid else 'not valid'})"
-    if node_rps is not None:
-        times = node_rps / SEED_RPS
-        return _claim(
-            "q",
-            capacity_text(zset),
-            projected,
-            _holds(node_rps >= SEED_RPS),
-            f"one cache node serves {times:,.1f}x the 10k req/s peak with p99 ≤ 1 ms (compiled client);"
-            f" {here}",
-        )
-    why = (capacity or {}).get("reason") or "no capacity probe in this run"
+    found = peak_verdict(capacity, SEED_RPS, here)
+    if found is not None:
+        return _claim("q", found[0], projected, *found[2:])
+    why = why_not(capacity, "zset")
     return _claim(
         "q",
         f"{fmt_count(rps)} req/s {'valid' if valid else 'not valid'} in this run",
@@ -218,37 +205,6 @@ def _peak(cached: Strategy, scale: Strategy | None, capacity: dict[str, Any] | N
         Verdict.NOT_MEASURABLE,
         f"this run stayed below 10k req/s and has no per-node capacity ({why}); run with --rps 10000"
         " --workers 2 (docs/methodology.md) or where redis-benchmark is installed (docs/capacity.md)",
-    )
-
-
-def _overload(capacity: dict[str, Any] | None) -> Claim:
-    """Naive's shards at the seed's peak against what one shard serves at p99 <= 1 ms."""
-    shard = _commands(capacity).get("shard")
-    shard_rps = num(shard, "rps_per_node")
-    peak: Strategy | None = (capacity or {}).get("naive_at_seed_peak")
-    share = num(peak, "shard_share_of_capacity")
-    if shard_rps is None or share is None:
-        why = (capacity or {}).get("reason") or "no capacity probe in this run"
-        return _claim("v", "n/a", "n/a", Verdict.NOT_MEASURABLE, f"no per-shard capacity: {why}")
-    projected = (
-        f"at 10k req/s every shard takes 10,000 reads/s = {share:.0%} of its capacity;"
-        f" {fmt_count(num(peak, 'nodes_needed'))} nodes for the 100k shard reads/s"
-    )
-    if share >= 1:
-        return _claim(
-            "v",
-            capacity_text(shard),
-            projected,
-            Verdict.HOLDS,
-            "the seed's peak is more than a shard serves with p99 ≤ 1 ms: every request reads every shard",
-        )
-    return _claim(
-        "v",
-        capacity_text(shard),
-        projected,
-        Verdict.HOLDS_ONLY_IF,
-        f"peak traffic passes {fmt_count(shard_rps)} req/s ({1 / share:,.1f}x the seed's 10k): each user"
-        " request reads every shard, so adding shards adds no read capacity (the cached read uses one node)",
     )
 
 
@@ -349,5 +305,5 @@ def tradeoff_claims(summary: dict[str, Any]) -> list[Claim]:
         ]
     claims = [*cached_claims, _top_heavy(naive, strategies.get("regional"), shards), _incremental(strategies)]
     claims += [_global_key(strategies, scale), _regional(strategies.get("regional"))]
-    claims.append(_overload(summary.get("capacity")))
+    claims.append(Claim("v", TRADEOFFS["v"], *overload_verdict(summary.get("capacity"), SEED_RPS)))
     return sorted(claims, key=lambda c: c.key)

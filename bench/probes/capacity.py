@@ -10,7 +10,7 @@ Three commands, each against the node that serves it:
 redis-benchmark has no rate limit, so the probe sweeps the concurrency (``-c`` 1, 2, 4, ...) and keeps
 the highest throughput whose p99 stayed at or below the limit: each step roughly doubles the load
 in flight until the node saturates, after which more clients only queue. The sweep of a command
-stops at the first point over the limit, or when its share of the time budget is spent.
+stops after two points in a row over the limit, or when its share of the time budget is spent.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ CONCURRENCY_LEVELS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 POINT_S = 0.5  # aimed length of one point; the first point's count is fixed (no rate known yet)
 FIRST_POINT_REQUESTS = 5_000
 MIN_REQUESTS = 2_000
+# Past the knee p99 only grows with concurrency; two points over the limit in a row say it is passed,
+# where one alone can be a stall of the shared machine.
+STOP_AFTER_OVER = 2
 #: `lbbench capacity` default budget; compare's probe gets less (--capacity-s).
 DEFAULT_BUDGET_S = 60.0
 
@@ -98,7 +101,7 @@ def sweep(
     levels: Sequence[int] = CONCURRENCY_LEVELS,
     clock: Callable[[], float] = time.perf_counter,
 ) -> list[BenchPoint]:
-    """Points at rising concurrency until one exceeds the p99 limit or the budget would be overrun.
+    """Points at rising concurrency until two in a row exceed the p99 limit or the budget would run out.
 
     Args:
         run: runs one point, ``run(clients, requests)``.
@@ -111,7 +114,9 @@ def sweep(
         if previous is not None and clock() + requests / max(previous.rps, 1.0) > deadline:
             break
         points.append(run(clients, requests))
-        if points[-1].latency_ms_p99 > p99_limit_ms:
+        if all(p.latency_ms_p99 > p99_limit_ms for p in points[-STOP_AFTER_OVER:]) and (
+            len(points) >= STOP_AFTER_OVER
+        ):
             break
     return points
 
@@ -187,8 +192,9 @@ def probe(topology: Topology, keys: Keys, budget_s: float, top_n: int = 100) -> 
         "top_n": top_n,
         "method": (
             "closed loop (redis-benchmark has no rate limit): -c swept over"
-            f" {', '.join(map(str, CONCURRENCY_LEVELS))} (-n ~{POINT_S:g} s of requests each) until p99"
-            f" passed {P99_LIMIT_MS:g} ms; capacity = the highest throughput whose p99 stayed at or below it"
+            f" {', '.join(map(str, CONCURRENCY_LEVELS))} (-n ~{POINT_S:g} s of requests each) until two"
+            f" in a row passed p99 {P99_LIMIT_MS:g} ms; capacity = the highest throughput whose p99 stayed"
+            " at or below it"
         ),
         "commands": commands,
     }
