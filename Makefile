@@ -10,7 +10,7 @@ PERF_ARGS ?= --players 50000 --duration 5 --rps 300
 PERF_DIR  ?= results/perf-gate
 PERF_GATE ?= .ci/perf-gate.toml
 
-.PHONY: run test lint typecheck unit integration bench perf-gate perf-baseline image venv clean
+.PHONY: run test tools lint typecheck unit integration bench perf-gate perf-baseline image venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,24 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 ## The main job: naive vs cached on 10 spawned shards + cache node, report under results/<run-id>/
-run: $(STAMP)
+run: $(STAMP) tools
 	$(BIN)/lbbench compare $(RUN_ARGS)
 
+## redis-benchmark for the per-node capacity probe (docs/capacity.md): Debian's redis-tools, installed as
+## root with apt where it is missing; elsewhere the probe and its tests skip with that reason
+tools:
+	@command -v redis-benchmark >/dev/null || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        echo "installing redis-tools (redis-benchmark) from Debian"; \
+	        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools >/dev/null; } \
+	            || echo "could not install redis-tools: the capacity probe and its tests skip"; \
+	    else \
+	        echo "no redis-benchmark, and no root apt to install it: the capacity probe and its tests skip"; \
+	    fi; }
+
 ## Lint (ruff, import layers), type-check, unit tests, integration tests on real spawned servers, then the performance gate
-test: lint typecheck
-	$(BIN)/python -m pytest tests
+test: lint typecheck tools
+	LBBENCH_REQUIRE_REDIS_BENCHMARK=$$(command -v redis-benchmark >/dev/null && echo 1) $(BIN)/python -m pytest tests
 	$(MAKE) --no-print-directory perf-gate
 
 ## Ruff, then the import layers (pyproject [tool.importlinter]): analysis imports neither bench nor
@@ -42,7 +54,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) tools
 	$(BIN)/python -m pytest tests/integration
 
 ## Hot-path micro-benchmarks (pytest-benchmark); compare runs with --benchmark-compare

@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from analysis.capacity import HEADROOM_PNG
 from analysis.fmt import num
 from analysis.plots import CACHE_COLOR, DPI, FIGSIZE_IN, save_figure
 
@@ -92,12 +93,37 @@ def memory_figure(summary: dict[str, Any]) -> Figure | None:
     return fig
 
 
+def headroom_figure(summary: dict[str, Any]) -> Figure | None:
+    """Cached reads per client core in one run: this harness's generator against redis-benchmark."""
+    head = (summary.get("capacity") or {}).get("headroom")
+    harness, compiled = num(head, "harness_rps_per_generator_core"), num(head, "compiled_rps_per_client_core")
+    if harness is None or compiled is None:
+        return None
+    fig, ax = plt.subplots(figsize=FIGSIZE_IN, dpi=DPI)
+    labels = ["this harness (Python generator)", "redis-benchmark (compiled)"]
+    bars = ax.barh(labels, [harness, compiled], color=["0.5", CACHE_COLOR])
+    ax.bar_label(bars, labels=[f"{v:,.0f}" for v in (harness, compiled)], fontsize="small")
+    ax.set_xlim(right=max(harness, compiled) * 1.2)
+    ax.set_xlabel("cached reads (ZRANGE top 100) per second of client CPU")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.set_title(
+        f"Client headroom: the compiled client does {compiled / harness:,.1f}x the reads per core", loc="left"
+    )
+    fig.tight_layout()
+    return fig
+
+
 def plot_costs(summary: dict[str, Any], run_dir: Path) -> dict[str, str]:
-    """Write spikes.png and memory.png when the run has the figures; caption -> file name."""
+    """Write spikes.png, memory.png and headroom.png when the run has the figures; caption -> file name."""
     written = {}
     for caption, name, fig in (
         ("Refresh spikes against the steady read load", "spikes.png", spike_figure(summary)),
         ("Memory of the harness's keys", "memory.png", memory_figure(summary)),
+        (
+            "Cached reads per client core: this harness vs a compiled client",
+            HEADROOM_PNG,
+            headroom_figure(summary),
+        ),
     ):
         if fig is not None:
             written[caption] = save_figure(fig, run_dir / name).name

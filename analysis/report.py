@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from analysis import metrics
+from analysis.capacity import capacity_report
 from analysis.claims import SEED_RPS, cache_format_comparison, seed_claims
 from analysis.clusterview import cluster_section
 from analysis.faultreport import faults_section
@@ -46,6 +47,7 @@ SCALE_COLUMNS: list[Column] = [
     ("app cores (Python)", lambda p: fmt_count(num(p, "app_cores"), 2)),
     ("RAM per shard (GB)", lambda p: fmt_count(num(p, "ram_per_shard_gb"), 2)),
     ("global set node RAM (GB)", lambda p: fmt_count(num(p, "global_node_ram_gb"), 2)),
+    ("read nodes at measured capacity", lambda p: fmt_count(num(p, "read_nodes_at_capacity"))),
 ]
 SCALE_ASSUMPTIONS = (
     "Per-request costs measured in this run, multiplied out to the seed's scenario: {players} players on"
@@ -56,7 +58,9 @@ SCALE_ASSUMPTIONS = (
     " compiled client needs less. Assumed: per-request costs do not grow with players (sorted-set reads"
     " are O(log N + n)) or with rate (the model projects work, not latency or queueing); reads spread"
     " evenly over the nodes that serve them; network round trips, absent on loopback, add latency but no"
-    " work. RAM: bytes per player from MEMORY USAGE x players / shards."
+    " work. RAM: bytes per player from MEMORY USAGE x players / shards. Read nodes: the strategy's Redis"
+    " reads/s divided by what one node served of its read command at p99 ≤ 1 ms (Per-node capacity"
+    " below; n/a without that probe)."
 )
 CROSS_CHECK_TEXT = (
     "The same traffic counted twice: by the load generator on its own sockets (reads only) and by"
@@ -295,6 +299,7 @@ def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str
         *_measured_sections(strategies, plots),
         *faults_section(summary),
         *_scale_section(summary),
+        *capacity_report(summary, _table),
         *(["## Cache format: sorted set vs blob", formats] if formats else []),
         *_section("## A player's global rank", RANK_TEXT, RANK_COLUMNS, _sections_of(strategies, "rank")),
         *_claims_section(summary),

@@ -5,6 +5,7 @@ Layout of a run directory (docs/run-directory.md)::
     meta.json                  how and where the run was made (bench)
     summary.json, report.md    built from raw/ by analysis (and rebuilt by `lbbench report`)
     gate.json                  `lbbench gate`'s verdict, when a gate ran
+    capacity.json              what one node serves of each read command (bench/probes/capacity.py)
     raw/<strategy>/            one load phase:
         window.json            the phase's settings and window (Window)
         intervals.jsonl        one line per load-generator process and second (loadgen)
@@ -53,6 +54,7 @@ META = "meta.json"
 SUMMARY = "summary.json"
 REPORT = "report.md"
 GATE = "gate.json"
+CAPACITY = "capacity.json"
 SWEEP = "sweep.json"
 SWEEP_POINTS = "points"
 RAW = "raw"
@@ -185,6 +187,7 @@ class RunFiles(_Dir):
     summary = _File(SUMMARY)
     report = _File(REPORT)
     gate = _File(GATE)
+    capacity = _File(CAPACITY)
     raw = _File(RAW)
 
     def phase(self, strategy: str) -> PhaseFiles:

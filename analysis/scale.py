@@ -10,7 +10,9 @@ reads. For each strategy, from what this run measured per request:
   node per request (an upper bound: it includes idle servers' housekeeping);
 - application CPU cores = load-generator CPU µs/request (a Python client; a compiled one costs less);
 - RAM per shard = bytes/player x players / shards; the `global` strategy's node also holds every
-  player once more.
+  player once more;
+- read nodes = the strategy's Redis reads/s / what one node served of its read command at p99 <= 1 ms
+  (capacity.json, redis-benchmark), where the run has that probe.
 
 Assumptions: costs per request do not change with players (sorted-set reads are O(log N + n)) or
 with rate (no queueing: projections are of work, not of latency); reads are spread evenly over the
@@ -19,6 +21,7 @@ shards that serve them; network RTT, absent on loopback, adds latency but not wo
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -30,6 +33,13 @@ SCALE_PLAYERS = 100_000_000
 SCALE_SHARDS = 10
 SCALE_READS_PER_S = 10_000
 SCALE_READ_WRITE_RATIO = 1000
+#: The read command each strategy sends (the capacity probe's names: bench/probes/capacity.py).
+STRATEGY_COMMAND = {"cached": "zset", "blob": "blob", "naive": "shard"}
+
+
+def nodes_needed(reads_per_s: float, per_node: float | None) -> int | None:
+    """Nodes to serve ``reads_per_s`` at ``per_node`` each (None without a capacity)."""
+    return None if not per_node else math.ceil(reads_per_s / per_node)
 
 
 def command_us_per_request(commandstats: pd.DataFrame, nodes: pd.DataFrame, attempts: int) -> float | None:
@@ -61,8 +71,14 @@ def _per_s(value: float | None, rate: float) -> float | None:
     return None if value is None else value * rate
 
 
-def project(section: Strategy, players: float | None, run_shards: float | None) -> dict[str, Any]:
-    """One strategy's figures at the seed's scenario (None where this run lacks the input)."""
+def project(
+    section: Strategy, players: float | None, run_shards: float | None, node_rps: float | None = None
+) -> dict[str, Any]:
+    """One strategy's figures at the seed's scenario (None where this run lacks the input).
+
+    Args:
+        node_rps: what one node serves of this strategy's read command (capacity.json), if probed.
+    """
     reads, writes = SCALE_READS_PER_S, SCALE_READS_PER_S / SCALE_READ_WRITE_RATIO
     refresher: Strategy | None = section.get("refresher")
     interval_s = num(refresher, "interval_s")
@@ -99,6 +115,7 @@ def project(section: Strategy, players: float | None, run_shards: float | None) 
         "app_cores": _round(_per_s(num(section, "client_cpu_us_per_request"), reads / 1e6)),
         "ram_per_shard_gb": _round(None if shard_ram is None else shard_ram / 1e9),
         "global_node_ram_gb": _round(None if global_ram is None else global_ram / 1e9),
+        "read_nodes_at_capacity": None if read_cmds is None else nodes_needed(read_cmds * reads, node_rps),
         "measured_with_shards": run_shards,
     }
 
@@ -111,6 +128,11 @@ def scale_model(summary: dict[str, Any]) -> dict[str, Any]:
     """summary.json ``scale_model``: the scenario and each strategy's projection."""
     scenario = summary.get("scenario") or {}
     strategies: dict[str, Strategy] = summary.get("strategies") or {}
+    commands: dict[str, Strategy] = (summary.get("capacity") or {}).get("commands") or {}
+
+    def node_rps(name: str) -> float | None:
+        return num(commands.get(STRATEGY_COMMAND.get(name, "")), "rps_per_node")
+
     return {
         "scenario": {
             "players": SCALE_PLAYERS,
@@ -119,7 +141,7 @@ def scale_model(summary: dict[str, Any]) -> dict[str, Any]:
             "read_write_ratio": SCALE_READ_WRITE_RATIO,
         },
         "strategies": {
-            name: project(section, num(scenario, "players"), num(scenario, "shards"))
+            name: project(section, num(scenario, "players"), num(scenario, "shards"), node_rps(name))
             for name, section in strategies.items()
         },
     }

@@ -10,6 +10,7 @@ import pandas as pd
 from hdrh.histogram import HdrHistogram
 
 from analysis import frames, hdr, metrics
+from analysis.capacity import capacity_section, read_capacity
 from analysis.lag import generator_lag_us, guarded_lag, lag_cause, split_generator_lag, users_exhausted
 from analysis.rank import rank_section
 from analysis.runfiles import (
@@ -251,6 +252,9 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
         )
         result["strategies"][name]["rank"] = rank_section(run_dir, name)
     result["valid"] = all(s["valid"] for s in result["strategies"].values())
+    capacity = capacity_section(read_capacity(run_dir), result["strategies"].get("cached"))
+    if capacity is not None:  # runs from before the probe have no capacity.json
+        result["capacity"] = capacity
     result["scale_model"] = scale_model(result)
     faults = under_faults(run_dir)
     if faults is not None:  # runs with --fault only (docs/faults.md)

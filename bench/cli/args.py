@@ -28,6 +28,8 @@ from bench.wire.policy import DEFAULT_TIMEOUT_MS
 # Both strategies stay valid at this rate on a 2-core machine with 1M players (naive's ceiling
 # there was 750-1,000 req/s; docs/methodology.md "The load generator").
 DEFAULT_RPS = 500.0
+# ~5 s per read command: enough for the concurrency sweep to pass p99 1 ms on a small box.
+COMPARE_CAPACITY_S = 15.0
 
 
 class Parser(argparse.ArgumentParser):
@@ -240,6 +242,13 @@ def load_parent() -> Parser:
         help="cache refresh with a shard failing: keep the old cache (a failed refresh), or publish the "
         "top of the shards that answered (a partial refresh) (default %(default)s)",
     )
+    p.add_argument(
+        "--capacity-s",
+        type=float,
+        default=COMPARE_CAPACITY_S,
+        help="seconds for the per-node capacity probe after the load (redis-benchmark; docs/capacity.md;"
+        f" default {COMPARE_CAPACITY_S:g}, 0 = none)",
+    )
     p.add_argument("--out", type=Path, help="run directory (default results/<run-id>)")
     p.add_argument("--overwrite", action="store_true", help="external servers: replace existing harness keys")
     p.add_argument(
@@ -294,6 +303,7 @@ def compare_options(args: argparse.Namespace, **overrides: Any) -> CompareOption
         "refresh_interval_s": args.refresh_interval,
         "top_n": args.top_n,
         "key_prefix": args.key_prefix,
+        "capacity_s": args.capacity_s,
         "out": args.out,
         "overwrite": args.overwrite,
         "keep_data": args.keep_data,

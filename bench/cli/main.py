@@ -10,6 +10,7 @@ from typing import NoReturn
 
 from bench.cache.refresher import REFRESH_INTERVAL_S
 from bench.cli.args import Parser, data_parent, load_parent, positive_int, topology_parent
+from bench.cli.capacity import add_capacity_parser, cmd_capacity
 from bench.cli.commands import cmd_faults, cmd_refresh, cmd_seed, cmd_top, cmd_up
 from bench.cli.gate import GATE_COMMANDS, add_gate_parsers
 from bench.cli.image import add_image_parser, cmd_image
@@ -38,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("param", choices=sorted(SWEEP_PARAMS), help="the parameter to vary")
     p.add_argument("--values", required=True, help="comma-separated values, e.g. 5,10,30,60")
-    p.set_defaults(strategies=None, duration=30.0)
+    # Capacity does not vary with the swept parameter: one `lbbench capacity` covers the sweep.
+    p.set_defaults(strategies=None, duration=30.0, capacity_s=0.0)
 
     p = sub.add_parser(
         "report", help="rebuild summary.json, plots and report.md from a run's raw data (or a sweep's table)"
@@ -61,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--refresh-interval", type=float, default=REFRESH_INTERVAL_S)
     sub.add_parser("faults", help="list the --fault grammar, kinds and presets")
+    add_capacity_parser(sub, [topo, data])
     add_gate_parsers(sub)
     add_image_parser(sub)
     return parser
@@ -76,6 +79,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "up": cmd_up,
     "image": cmd_image,
     "faults": cmd_faults,
+    "capacity": cmd_capacity,
     **GATE_COMMANDS,
 }
 

@@ -6,13 +6,15 @@ import contextlib
 import ipaddress
 import shutil
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from analysis.runfiles import SCHEMA_VERSION, RunFiles, write_json
 from bench.cache.formats import CACHE_TOP_N
 from bench.console import status
-from bench.errors import UsageError
+from bench.errors import RunError, UsageError
 from bench.keys import Keys
+from bench.probes.capacity import probe
 from bench.probes.meta import run_meta, utc_now
 from bench.run.options import CompareOptions, stall_cover_note
 from bench.run.phase import Phase
@@ -125,6 +127,24 @@ def seed_and_run(topology: Topology, options: CompareOptions, files: RunFiles, r
     write_json(files.meta, meta)
     for name in order:
         Phase(topology, options, name, files.phase(name)).run()
+    write_json(files.capacity, capacity_probe(topology, keys, options))
+
+
+def capacity_probe(topology: Topology, keys: Keys, options: CompareOptions) -> dict[str, Any]:
+    """capacity.json after the load: the probe, or why there is none (the run goes on either way)."""
+    if options.capacity_s <= 0:
+        found: dict[str, Any] = {
+            "available": False,
+            "reason": "--capacity-s 0: no capacity probe in this run",
+        }
+    else:
+        try:
+            found = probe(topology, keys, options.capacity_s, options.top_n)
+        except RunError as exc:
+            found = {"available": False, "reason": f"the capacity probe failed: {exc}"}
+    if not found["available"]:
+        status(f"capacity: not measured ({found['reason']})")
+    return found
 
 
 def compare(options: CompareOptions) -> Path:

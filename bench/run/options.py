@@ -50,6 +50,7 @@ class CompareOptions:
     top_n: int = 100
     hot_write_share: float = HOT_WRITE_SHARE
     key_prefix: str = Keys().prefix
+    capacity_s: float = 0.0  # the capacity probe after the load (0: none); the CLI's default is not 0
     out: Path | None = None
     overwrite: bool = False
     keep_data: bool = False
@@ -67,6 +68,7 @@ class CompareOptions:
             (self.players >= 1, f"--players must be at least 1, got {self.players}"),
             (self.duration_s >= 1, f"--duration must be at least 1 second, got {self.duration_s:g}"),
             (self.users >= 1, f"--users must be at least 1, got {self.users}"),
+            (self.capacity_s >= 0, f"--capacity-s must be at least 0, got {self.capacity_s:g}"),
             (self.rps is None or self.rps > 0, f"--rps must be positive (0 = closed loop), got {self.rps}"),
             (
                 (0 if self.remote_workers else 1) <= self.workers <= MAX_WORKERS,

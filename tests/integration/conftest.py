@@ -51,6 +51,24 @@ def topology(server_bin: str) -> Iterator[Topology]:
         yield topo
 
 
+#: Set by `make test` where it could install redis-tools: a capacity test that finds no redis-benchmark
+#: fails instead of skipping.
+REQUIRE_REDIS_BENCHMARK_ENV = "LBBENCH_REQUIRE_REDIS_BENCHMARK"
+
+
+@pytest.fixture(scope="session")
+def redis_benchmark() -> str:
+    """redis-benchmark's path; capacity tests skip with the reason where it cannot be had."""
+    from bench.probes.rbench import find_tool
+
+    tool, why = find_tool()
+    if tool is None:
+        if os.environ.get(REQUIRE_REDIS_BENCHMARK_ENV) == "1":
+            pytest.fail(f"{REQUIRE_REDIS_BENCHMARK_ENV}=1 but {why}")
+        pytest.skip(why)
+    return tool
+
+
 #: Set by .ci/run after it started an engine: a docker test that cannot reach one fails instead of skipping.
 REQUIRE_DOCKER_ENV = "LBBENCH_REQUIRE_DOCKER"
 

@@ -152,12 +152,18 @@ def test_compare_local_end_to_end(tmp_path: Path) -> None:
         "4",
         "--refresh-interval",
         "1",
+        "--capacity-s",
+        "3",
         "--out",
         str(out),
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("report.md")
     check_summary(out, shards=4)
+    # The capacity probe's file is there either way: measured, or why not (docs/capacity.md).
+    capacity = json.loads((out / "capacity.json").read_text())
+    assert capacity["available"] or capacity["reason"]
+    assert "## Per-node capacity" in (out / "report.md").read_text()
     meta = json.loads((out / "meta.json").read_text())
     assert meta["server"].split()[0] in {"redis-server", "valkey-server"}
     assert meta["git"].keys() == {"commit", "dirty"}

@@ -150,7 +150,7 @@ def test_report_sections_plots_scenario_and_claims(summary: dict[str, Any]) -> N
     assert "425.0 MB/s" in claims_section
     assert "**not measurable here**" in claims_section
     table = [line for line in claims_section.splitlines() if line.startswith("|")]
-    assert len(table) == 2 + 8 + 13  # claims a-h, then the qualitative lines i-u
+    assert len(table) == 2 + 8 + 14  # claims a-h, then the qualitative lines i-v
     # Escaped pipes aside, every row must have the header's column count.
     assert {line.replace("\\|", "").count("|") for line in table} == {5}
 

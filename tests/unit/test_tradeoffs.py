@@ -20,7 +20,7 @@ def verdicts(summary: dict[str, Any]) -> dict[str, Verdict]:
 
 def test_every_qualitative_line_gets_a_verdict(summary: dict[str, Any]) -> None:
     claims = tradeoff_claims(summary)
-    assert [c.key for c in claims] == list("ijklmnopqrstu")
+    assert [c.key for c in claims] == list("ijklmnopqrstuv")
     assert all(c.measured for c in claims)
 
 
