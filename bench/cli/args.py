@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
 from bench.cache.refresher import REFRESH_INTERVAL_S
+from bench.cli.faultargs import add_fault_arguments
 from bench.errors import EXIT_USAGE
 from bench.keys import Keys
 from bench.run.options import (
@@ -22,7 +24,6 @@ from bench.run.options import (
 from bench.run.writemodel import HOT_PLAYERS, HOT_WRITE_SHARE
 from bench.topology import PROVIDERS, TopologyOptions
 from bench.topology.containers.provider import DEFAULT_NETWORK_MODE, DEFAULT_SERVER_IMAGE, NETWORK_MODES
-from bench.wire.failure import CACHED_FALLBACK, NAIVE_ON_SHARD_ERROR, REFRESHER_ON_SHARD_ERROR
 from bench.wire.policy import DEFAULT_TIMEOUT_MS
 
 # Both strategies stay valid at this rate on a 2-core machine with 1M players (naive's ceiling
@@ -212,42 +213,13 @@ def load_parent() -> Parser:
         help=f"seconds between cache refreshes (default {REFRESH_INTERVAL_S:g}, the seed's)",
     )
     p.add_argument("--top-n", type=positive_int, default=100, help="entries per request (default 100)")
-    p.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="SPEC",
-        help="inject a fault into every strategy's phase, e.g. stall:shard=3,at=20s,for=5s or a preset "
-        "(repeatable; `lbbench faults` lists the grammar and presets)",
-    )
-    faults = p.add_argument_group("when a part fails (docs/failure-policies.md)")
-    faults.add_argument(
-        "--naive-on-shard-error",
-        choices=NAIVE_ON_SHARD_ERROR,
-        default=NAIVE_ON_SHARD_ERROR[0],
-        help="naive request with a shard timing out or refusing: fail it, or answer the top of the "
-        "shards that answered, counted as partial (default %(default)s)",
-    )
-    faults.add_argument(
-        "--cached-fallback",
-        choices=CACHED_FALLBACK,
-        default=CACHED_FALLBACK[0],
-        help="cached request with the cache failing or empty: fail it, or scatter-gather the shards "
-        "instead, counted as a fallback (default %(default)s)",
-    )
-    faults.add_argument(
-        "--refresher-on-shard-error",
-        choices=REFRESHER_ON_SHARD_ERROR,
-        default=REFRESHER_ON_SHARD_ERROR[0],
-        help="cache refresh with a shard failing: keep the old cache (a failed refresh), or publish the "
-        "top of the shards that answered (a partial refresh) (default %(default)s)",
-    )
+    add_fault_arguments(p)
     p.add_argument(
         "--capacity-s",
         type=float,
-        default=COMPARE_CAPACITY_S,
+        default=float(os.environ.get(CAPACITY_ENV, COMPARE_CAPACITY_S)),
         help="seconds for the per-node capacity probe after the load (redis-benchmark; docs/capacity.md;"
-        f" default {COMPARE_CAPACITY_S:g}, 0 = none)",
+        f" default ${CAPACITY_ENV} or {COMPARE_CAPACITY_S:g}, 0 = none)",
     )
     p.add_argument("--out", type=Path, help="run directory (default results/<run-id>)")
     p.add_argument("--overwrite", action="store_true", help="external servers: replace existing harness keys")
@@ -272,6 +244,11 @@ def topology_options(args: argparse.Namespace) -> TopologyOptions:
         replicas=args.replicas,
         cluster_urls=tuple(args.cluster_url),
     )
+
+
+# The probe's default length; the integration tests set it to 0 (each of their compares would
+# otherwise spend it), and the tests of the probe pass --capacity-s themselves.
+CAPACITY_ENV = "LBBENCH_CAPACITY_S"
 
 
 def default_users(args: argparse.Namespace) -> int:

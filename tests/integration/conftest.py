@@ -20,6 +20,10 @@ from bench.topology.containers.engine import engine, prepare_testcontainers
 from bench.topology.processes import find_server_binary
 from tests.helpers import alive, started_processes
 
+# No capacity probe after each compare a test starts (seconds each); test_capacity and test_cli's
+# end-to-end compare ask for it with --capacity-s.
+os.environ.setdefault("LBBENCH_CAPACITY_S", "0")
+
 PLAYERS = 20_000
 SEED = 7
 SHARDS = 10
