@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bench.cache.refresher import REFRESH_INTERVAL_S
+from bench.cli.netargs import add_network_arguments
 from bench.errors import EXIT_USAGE
 from bench.keys import Keys
 from bench.run.options import (
@@ -210,6 +211,7 @@ def load_parent() -> Parser:
         help=f"seconds between cache refreshes (default {REFRESH_INTERVAL_S:g}, the seed's)",
     )
     p.add_argument("--top-n", type=positive_int, default=100, help="entries per request (default 100)")
+    add_network_arguments(p)
     p.add_argument(
         "--fault",
         action="append",
@@ -293,6 +295,7 @@ def compare_options(args: argparse.Namespace, **overrides: Any) -> CompareOption
         "hot_write_share": args.hot_write_share,
         "refresh_interval_s": args.refresh_interval,
         "top_n": args.top_n,
+        "sample_every": args.sample_every,
         "key_prefix": args.key_prefix,
         "out": args.out,
         "overwrite": args.overwrite,
