@@ -7,8 +7,9 @@ By Monte Carlo, per draw:
 - cached = rtt + service (the cached read's send-to-reply time).
 
 Each rtt is drawn independently from the profile. For fewer shards than the run had, a draw keeps
-the first k sockets of a sampled fan-out; for more, the extra sockets draw from the run's last
-socket (the one read last, so the slowest client side) -- an extrapolation, said in the report.
+the first k sockets of a sampled fan-out; for more, each extra socket completes one measured client
+step (the mean gap between successive sockets) after the one before it -- a linear extrapolation of
+the client's serial reading, said in the report.
 """
 
 from __future__ import annotations
@@ -82,11 +83,20 @@ def naive_draws(parts: Parts, profile: RttProfile, shards: int, rng: np.random.G
     if shards <= measured:
         local = local[:, :shards]
     else:
-        last = parts.send_us[:, -1] + parts.reply_us[:, -1]
-        extra = last[rng.integers(0, len(last), (DRAWS, shards - measured))]
-        local = np.concatenate([local, extra], axis=1)
+        # Each extra socket is read after the last one: the fan-out's last socket plus, per extra
+        # socket, the measured client step (mean completion gap between successive sockets).
+        steps = np.arange(1, shards - measured + 1, dtype=np.float64) * client_step_us(parts)
+        local = np.concatenate([local, local[:, -1:] + steps], axis=1)
     total: Floats = (local + profile.draw_us(rng, local.shape)).max(axis=1) + parts.merge_us[rows]
     return total
+
+
+def client_step_us(parts: Parts) -> float:
+    """How much later, on average, each next socket of a fan-out completes (send offset + reply)."""
+    if parts.shards < 2:
+        return 0.0
+    done = parts.send_us + parts.reply_us
+    return float(np.mean(done[:, -1] - done[:, 0]) / (parts.shards - 1))
 
 
 def cached_draws(parts: Parts, profile: RttProfile, rng: np.random.Generator) -> Floats:

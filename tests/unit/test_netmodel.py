@@ -31,10 +31,11 @@ def test_naive_is_the_slowest_socket_plus_the_round_trip_plus_the_merge() -> Non
     assert np.allclose(draws, 1240.0)
 
 
-def test_fewer_shards_keep_the_first_sockets_and_more_repeat_the_last() -> None:
+def test_fewer_shards_keep_the_first_sockets_and_more_add_the_client_step() -> None:
     rng = np.random.default_rng(0)
     assert np.allclose(naive_draws(parts(), LOOPBACK, 2, rng), 5 + 100 + 30)
-    assert np.allclose(naive_draws(parts(), LOOPBACK, 6, rng), 10 + 200 + 30)
+    # Sockets complete at 100, 105, 210 µs: a step of 55 µs; three more sockets end 165 µs later.
+    assert np.allclose(naive_draws(parts(), LOOPBACK, 6, rng), 210 + 3 * 55 + 30)
 
 
 def test_cached_is_the_round_trip_plus_the_service_time() -> None:
