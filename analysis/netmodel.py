@@ -131,7 +131,9 @@ def project(parts: Parts, profile: RttProfile, seed: int = SEED) -> dict[str, An
     return entry
 
 
-def network_summary(run_dir: Path, extra: tuple[RttProfile, ...] = ()) -> dict[str, Any] | None:
+def network_summary(
+    run_dir: Path, extra: tuple[RttProfile, ...] = (), sample_every: int | None = None
+) -> dict[str, Any] | None:
     """summary.json's ``network``: every profile's projection from this run's sampled parts.
 
     None when the run sampled nothing (runs from before the sampling, or no naive and no cached).
@@ -143,6 +145,7 @@ def network_summary(run_dir: Path, extra: tuple[RttProfile, ...] = ()) -> dict[s
     return {
         "model": "naive = max_i(send_i + rtt_i + reply_i) + merge; cached = rtt + service",
         "shards": parts.shards,
+        "sample_every": sample_every,  # one read in this many per user was sampled
         "samples": {"naive": len(parts.merge_us), "cached": len(parts.service_us)},
         "draws": DRAWS,
         "seed": SEED,

@@ -16,7 +16,7 @@ from analysis.netmodel import SHARD_COUNTS
 
 NETWORK_PNG = "network_projection.png"
 NETWORK_TEXT = (
-    "A **projection**, not a measurement: one read in 100 per user timed each shard socket (send to"
+    "A **projection**, not a measurement: one read in {every} per user timed each shard socket (send to"
     " reply) and the merge, and each cached read's service time; these measured parts are composed by"
     " Monte Carlo ({draws:,} draws, seed {seed}) with a round-trip-time profile: naive = max over"
     " shards of (send offset + RTT + reply) + merge, cached = RTT + service. {naive:,} sampled fan-outs"
@@ -54,6 +54,7 @@ def network_section(summary: dict[str, Any], plots: dict[str, str]) -> list[str]
         )
     header = ["profile", "RTT p50 / p99", "naive p50 / p99", "cached p50 / p99", "naive/cached p50"]
     text = NETWORK_TEXT.format(
+        every=network.get("sample_every") or 100,
         draws=network["draws"],
         seed=network["seed"],
         naive=network["samples"]["naive"],

@@ -256,7 +256,7 @@ def build_summary(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> d
     faults = under_faults(run_dir)
     if faults is not None:  # runs with --fault only (docs/faults.md)
         result["under_faults"] = faults
-    network = network_summary(run_dir, rtt_profiles)
+    network = network_summary(run_dir, rtt_profiles, options.get("sample_every"))
     if network is not None:  # runs that sampled their reads' parts (docs/network-model.md)
         result["network"] = network
     return result

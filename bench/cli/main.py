@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="same-zone,cross-zone",
         help="comma-separated built-in RTT profiles the relays add (default same-zone,cross-zone)",
     )
+    p.add_argument(
+        "--recheck", type=Path, metavar="DIR", help="only redo the comparison of a netcheck directory's runs"
+    )
     # Few users: every user's sockets pass through the relay's select() loop, which scans them all.
     p.set_defaults(duration=20.0, rps=200.0, users=5, sample_every=5, players=50_000)
 
