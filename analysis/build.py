@@ -9,6 +9,8 @@ from analysis import frames, hdr
 from analysis.costplots import plot_costs
 from analysis.faultplots import plot_faults_timeline
 from analysis.gate_report import with_gate_section
+from analysis.netprofiles import RttProfile
+from analysis.netreport import plot_network
 from analysis.plots import plot_latency_cdf, plot_ops_per_node, plot_rate
 from analysis.report import render_report
 from analysis.runfiles import RunFiles, write_json
@@ -26,9 +28,12 @@ class ReportFiles:
     plots: list[Path]
 
 
-def build_report(run_dir: Path) -> ReportFiles:
-    """(Re)build summary.json, the PNG plots and report.md from ``run_dir``'s raw data."""
-    summary = build_summary(run_dir)
+def build_report(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> ReportFiles:
+    """(Re)build summary.json, the PNG plots and report.md from ``run_dir``'s raw data.
+
+    ``rtt_profiles``: network profiles projected besides the built-in ones (``--rtt-profile``).
+    """
+    summary = build_summary(run_dir, rtt_profiles)
     files = RunFiles(run_dir)
     write_json(files.summary, summary)
     summary_path = files.summary
@@ -57,6 +62,10 @@ def build_report(run_dir: Path) -> ReportFiles:
         faults_png = plot_faults_timeline(run_dir, summary["under_faults"], run_dir / "faults_timeline.png")
         plots["Under faults, second by second"] = faults_png.name
         written.append(faults_png)
+    network_png = plot_network(summary, run_dir)
+    if network_png is not None:
+        plots["Network projection"] = network_png.name
+        written.append(network_png)
     costs = plot_costs(summary, run_dir)
     plots.update(costs)
     written += [run_dir / name for name in costs.values()]

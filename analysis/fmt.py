@@ -49,3 +49,11 @@ def fmt_ms(latency_us: float | None) -> str:
 def fmt_kb(n_bytes: float | None) -> str:
     """Format bytes as kB (1000 bytes, like the seed's MB = 1e6 bytes)."""
     return "n/a" if n_bytes is None else f"{n_bytes / 1000.0:,.1f}"
+
+
+def md_table(header: list[str], rows: list[list[str]], numeric: bool = True) -> str:
+    """Render a Markdown table, escaping pipes; numeric tables right-align all but the first column."""
+    rule = [":--"] + ["--:" if numeric else ":--"] * (len(header) - 1)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
+    lines += ["| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in row) + " |" for row in rows]
+    return "\n".join(lines)

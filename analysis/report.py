@@ -10,20 +10,16 @@ from analysis.capacity import capacity_report
 from analysis.claims import SEED_RPS, cache_format_comparison, seed_claims
 from analysis.clusterview import cluster_section
 from analysis.faultreport import faults_section
-from analysis.fmt import Strategy, fmt_count, fmt_ms, invalid_reason, num
+from analysis.fmt import Strategy, fmt_count, fmt_ms, invalid_reason, md_table, num
 from analysis.lag import exhausted_line
+from analysis.netreport import network_section
 from analysis.rank import RANK_COLUMNS, RANK_TEXT
 from analysis.tradeoffs import tradeoff_claims
 
 Column = tuple[str, Callable[[Strategy], str]]
 
 
-def _table(header: list[str], rows: list[list[str]], numeric: bool = True) -> str:
-    """Render a Markdown table, escaping pipes; numeric tables right-align all but the first column."""
-    rule = [":--"] + ["--:" if numeric else ":--"] * (len(header) - 1)
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
-    lines += ["| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+_table = md_table
 
 
 def _columns(specs: list[Column], sections: dict[str, Strategy]) -> str:
@@ -300,6 +296,7 @@ def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str
         *faults_section(summary),
         *_scale_section(summary),
         *capacity_report(summary, _table),
+        *network_section(summary, plots),
         *(["## Cache format: sorted set vs blob", formats] if formats else []),
         *_section("## A player's global rank", RANK_TEXT, RANK_COLUMNS, _sections_of(strategies, "rank")),
         *_claims_section(summary),

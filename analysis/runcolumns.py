@@ -49,6 +49,10 @@ FAULT_COLUMNS = (
     "action",  # pause, resume, kill, restart, restore, throttle, unthrottle, stop, skipped, failed
     "detail",  # what was done (signal and pid, container call, ...) or why it failed
 )
+# Sampled reply times (bench/wire/replytimes.py), one list entry per sampled read, µs: a naive fan-out's
+# per-socket send offset from the scatter's start and send-to-reply time (lists in shard order), its
+# merge, and a cached read's send-to-reply service time. Absent before they were added (read as none).
+REPLY_SAMPLE_FIELDS = ("shard_send_us", "shard_reply_us", "merge_us", "service_us")
 # One intervals.jsonl line; "hist" maps each of HDR_KINDS to an encoded histogram ("" when empty).
 # exhausted: reads whose slot was already due when a user became free to take it (every user was
 # busy); exhausted_first_s: when the first of them was due, exhausted_last_s: when the last of them got
@@ -74,6 +78,7 @@ INTERVAL_FIELDS = (
     "exhausted_last_s",
     "in_flight_max",
     "hist",
+    *REPLY_SAMPLE_FIELDS,
 )
 # One workers.json entry; "client" holds CLIENT_FIELDS, counted on the process's own sockets.
 WORKER_FIELDS = (

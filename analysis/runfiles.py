@@ -43,6 +43,7 @@ from analysis.runcolumns import (  # the files' columns, declared apart to keep 
     NODE_COLUMNS as NODE_COLUMNS,
     RANK_FIELDS as RANK_FIELDS,
     REFRESH_COLUMNS as REFRESH_COLUMNS,
+    REPLY_SAMPLE_FIELDS as REPLY_SAMPLE_FIELDS,
     STALENESS_COLUMNS as STALENESS_COLUMNS,
     WORKER_FIELDS as WORKER_FIELDS,
 )

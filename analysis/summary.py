@@ -12,6 +12,8 @@ from hdrh.histogram import HdrHistogram
 from analysis import frames, hdr, metrics
 from analysis.capacity import capacity_section, read_capacity
 from analysis.lag import generator_lag_us, guarded_lag, lag_cause, split_generator_lag, users_exhausted
+from analysis.netmodel import network_summary
+from analysis.netprofiles import RttProfile
 from analysis.rank import rank_section
 from analysis.runfiles import (
     HDR_KINDS,
@@ -205,8 +207,8 @@ def _histograms(run_dir: Path, strategy: str) -> dict[str, HdrHistogram]:
     return histograms
 
 
-def build_summary(run_dir: Path) -> dict[str, Any]:
-    """summary.json content for a run directory."""
+def build_summary(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> dict[str, Any]:
+    """summary.json content for a run directory; ``rtt_profiles`` join the built-in network profiles."""
     meta = frames.read_json(RunFiles(run_dir).meta)
     options = meta.get("options", {})
     workers_frame = frames.workers(run_dir)
@@ -259,4 +261,7 @@ def build_summary(run_dir: Path) -> dict[str, Any]:
     faults = under_faults(run_dir)
     if faults is not None:  # runs with --fault only (docs/faults.md)
         result["under_faults"] = faults
+    network = network_summary(run_dir, rtt_profiles, options.get("sample_every"))
+    if network is not None:  # runs that sampled their reads' parts (docs/network-model.md)
+        result["network"] = network
     return result

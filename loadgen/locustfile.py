@@ -188,7 +188,11 @@ class LeaderboardUser(User):
         self.process = process
         try:
             self.strategy = phase.strategy_class(
-                phase.topology, phase.keys, process.read_counter, policy=phase.config.failure_policy()
+                phase.topology,
+                phase.keys,
+                process.read_counter,
+                policy=phase.config.failure_policy(),
+                reply_times=process.reply_times,
             )
         finally:
             process.user_ready()

@@ -30,6 +30,7 @@ from bench.run.writemodel import WriteModel
 from bench.strategies import get_strategy
 from bench.wire.counting import ByteCounter
 from bench.wire.failure import forget_frames
+from bench.wire.replytimes import ReplyTimes
 from loadgen.pacing import Pacer, Schedule
 from loadgen.recorder import IntervalRecorder
 
@@ -100,6 +101,7 @@ class LoadProcess:
         self.collector = collector
         self.recorder = IntervalRecorder(self.name)
         self.read_counter = ByteCounter()
+        self.reply_times = ReplyTimes(config.sample_every)  # a few reads timed shard by shard
         self.write_counter = ByteCounter()
         self.pacer = Pacer(Schedule(config.rps, processes, index)) if config.rps else None
         self.reads_done = 0
@@ -148,6 +150,7 @@ class LoadProcess:
             self._interval_start_s, until_s - self._interval_start_s, self._psutil.cpu_percent(None)
         )
         self._interval_start_s = until_s
+        row.update(self.reply_times.drain())
         self._send(MSG_INTERVAL, row)
 
     def _flush_loop(self) -> None:

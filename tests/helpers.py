@@ -12,7 +12,7 @@ import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 _PR_SET_CHILD_SUBREAPER = 36
-_NAMES = ("redis-server", "valkey-server", "locust", "redis-benchmark")
+_NAMES = ("redis-server", "valkey-server", "locust", "redis-benchmark", "delayrelay")
 
 
 def set_child_subreaper(on: bool) -> None:

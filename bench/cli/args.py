@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 from bench.cache.refresher import REFRESH_INTERVAL_S
 from bench.cli.faultargs import add_fault_arguments
+from bench.cli.netargs import add_network_arguments
 from bench.errors import EXIT_USAGE
 from bench.keys import Keys
 from bench.run.options import (
@@ -214,6 +215,7 @@ def load_parent() -> Parser:
     )
     p.add_argument("--top-n", type=positive_int, default=100, help="entries per request (default 100)")
     add_fault_arguments(p)
+    add_network_arguments(p)
     p.add_argument(
         "--capacity-s",
         type=float,
@@ -279,6 +281,7 @@ def compare_options(args: argparse.Namespace, **overrides: Any) -> CompareOption
         "hot_write_share": args.hot_write_share,
         "refresh_interval_s": args.refresh_interval,
         "top_n": args.top_n,
+        "sample_every": args.sample_every,
         "key_prefix": args.key_prefix,
         "capacity_s": args.capacity_s,
         "out": args.out,

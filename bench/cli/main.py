@@ -14,7 +14,8 @@ from bench.cli.capacity import add_capacity_parser, cmd_capacity
 from bench.cli.commands import cmd_faults, cmd_refresh, cmd_seed, cmd_top, cmd_up
 from bench.cli.gate import GATE_COMMANDS, add_gate_parsers
 from bench.cli.image import add_image_parser, cmd_image
-from bench.cli.runs import cmd_compare, cmd_report, cmd_sweep
+from bench.cli.netargs import rtt_profile
+from bench.cli.runs import cmd_compare, cmd_netcheck, cmd_report, cmd_sweep
 from bench.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, RunError, UsageError
 from bench.run.sweep import PARAMS as SWEEP_PARAMS
 from bench.threads import Terminated, install_teardown_handlers
@@ -43,9 +44,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(strategies=None, duration=30.0, capacity_s=0.0)
 
     p = sub.add_parser(
+        "netcheck",
+        parents=[topo, data, load_parent()],
+        help="check the network projection against real delay relays in front of every node",
+    )
+    p.add_argument(
+        "--profiles",
+        default="same-zone,cross-zone",
+        help="comma-separated built-in RTT profiles the relays add (default same-zone,cross-zone)",
+    )
+    p.add_argument(
+        "--recheck", type=Path, metavar="DIR", help="only redo the comparison of a netcheck directory's runs"
+    )
+    # Few users: every user's sockets pass through the relay's select() loop, which scans them all.
+    p.set_defaults(duration=20.0, rps=200.0, users=5, sample_every=5, players=50_000)
+
+    p = sub.add_parser(
         "report", help="rebuild summary.json, plots and report.md from a run's raw data (or a sweep's table)"
     )
     p.add_argument("run_dir", type=Path)
+    p.add_argument("--rtt-profile", type=rtt_profile, action="append", default=[], metavar="FILE")
 
     p = sub.add_parser("top", parents=[topo, data], help="print the current global top n")
     p.add_argument("--strategy", default="naive")
@@ -73,6 +91,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "compare": cmd_compare,
     "sweep": cmd_sweep,
     "report": cmd_report,
+    "netcheck": cmd_netcheck,
     "top": cmd_top,
     "refresh": cmd_refresh,
     "seed": cmd_seed,

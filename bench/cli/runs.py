@@ -20,7 +20,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     run_dir = compare(compare_options(args))
     status(f"raw data in {run_dir}; building the report")
     try:
-        files = build_report(run_dir)
+        files = build_report(run_dir, tuple(args.rtt_profile))
     except Exception as exc:
         console.print(f"lbbench: report failed ({exc}); raw data kept: rerun `lbbench report {run_dir}`")
         return EXIT_FAILED
@@ -57,7 +57,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / f"{utc_now():%Y%m%dT%H%M%SZ}-sweep-{param.name}"
 
     def after_point(point_dir: Path) -> None:
-        print_summary(build_report(point_dir).summary)
+        print_summary(build_report(point_dir, tuple(args.rtt_profile)).summary)
 
     sweep_dir = sweep(param, values, base, out, after_point)
     csv_path, _, md = build_sweep_report(sweep_dir)
@@ -77,7 +77,33 @@ def cmd_report(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not RunFiles(run_dir).is_run():
         raise UsageError(f"{run_dir} is not a run directory (no meta.json and raw/)")
-    files = build_report(run_dir)
+    files = build_report(run_dir, tuple(args.rtt_profile))
     print_summary(files.summary)
     print(files.report)
+    return EXIT_OK
+
+
+def cmd_netcheck(args: argparse.Namespace) -> int:
+    from analysis.build import build_report
+    from analysis.netcheck import DIRECT, NETCHECK_MD, check
+    from analysis.netprofiles import BUILT_IN, LOOPBACK
+    from bench.run.netcheck import netcheck
+
+    if args.recheck is not None:
+        if not (args.recheck / DIRECT).is_dir():
+            raise UsageError(f"{args.recheck} is not a netcheck directory (no {DIRECT}/ run)")
+        check(args.recheck)
+        print((args.recheck / NETCHECK_MD).read_text())
+        return EXIT_OK
+    profiles = [name.strip() for name in args.profiles.split(",") if name.strip()]
+    unknown = [name for name in profiles if name not in BUILT_IN or name == LOOPBACK.name]
+    if unknown:
+        choices = ", ".join(name for name in BUILT_IN if name != LOOPBACK.name)
+        raise UsageError(f"--profiles {','.join(unknown)}: choose from {choices} (loopback always runs)")
+    out = args.out or Path("results") / f"{utc_now():%Y%m%dT%H%M%SZ}-netcheck"
+    for run_dir in netcheck(compare_options(args, out=None), profiles, out):
+        print_summary(build_report(run_dir, tuple(args.rtt_profile)).summary)
+    check(out)
+    print((out / NETCHECK_MD).read_text())
+    status(f"runs and {NETCHECK_MD} in {out}")
     return EXIT_OK

@@ -14,6 +14,7 @@ from typing import Any
 from bench.keys import Keys
 from bench.topology import Topology
 from bench.wire.failure import FAIL, NONE, FailurePolicy
+from bench.wire.replytimes import SAMPLE_EVERY
 
 LOAD_CONFIG_ENV = "LBBENCH_LOAD_CONFIG"
 # A Locust process logs why a phase could not run after this marker; bench quotes the text after it.
@@ -36,6 +37,7 @@ class LoadConfig:
     players: int = 1_000_000  # id range the writer picks players from
     key_prefix: str = Keys().prefix
     top_n: int = 100
+    sample_every: int = SAMPLE_EVERY  # one read in this many per user has its parts timed (replytimes)
     # The write model (bench/run/writemodel.py): the top players at phase start, and their share of writes.
     hot_players: list[tuple[int, float]] = field(default_factory=list)
     hot_write_share: float = 0.0

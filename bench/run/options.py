@@ -16,6 +16,7 @@ from bench.run.writemodel import HOT_WRITE_SHARE
 from bench.strategies import get_strategy
 from bench.topology import PROVIDERS, TopologyOptions, get_provider
 from bench.wire.failure import FAIL, KEEP, NONE, FailurePolicy
+from bench.wire.replytimes import SAMPLE_EVERY
 
 MAX_WORKERS = 64
 DEFAULT_USERS = 20
@@ -48,6 +49,7 @@ class CompareOptions:
     read_write_ratio: int | None = 1000
     refresh_interval_s: float = REFRESH_INTERVAL_S
     top_n: int = 100
+    sample_every: int = SAMPLE_EVERY  # reads per user per sampled read (its shards timed one by one)
     hot_write_share: float = HOT_WRITE_SHARE
     key_prefix: str = Keys().prefix
     capacity_s: float = 0.0  # the capacity probe after the load (0: none); the CLI's default is not 0

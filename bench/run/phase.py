@@ -160,6 +160,7 @@ class Phase:
             players=options.players,
             key_prefix=options.key_prefix,
             top_n=options.top_n,
+            sample_every=options.sample_every,
             hot_players=hot,
             hot_write_share=options.hot_write_share if hot else 0.0,
             naive_on_shard_error=options.naive_on_shard_error,

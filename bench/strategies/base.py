@@ -12,6 +12,7 @@ from bench.topology import Topology
 from bench.wire.counting import ByteCounter
 from bench.wire.failure import FailurePolicy
 from bench.wire.merge import Ranking
+from bench.wire.replytimes import ReplyTimes
 
 
 class Strategy(ABC):
@@ -41,12 +42,17 @@ class Strategy(ABC):
         counter: ByteCounter | None = None,
         *,
         policy: FailurePolicy | None = None,
+        reply_times: ReplyTimes | None = None,
     ) -> None:
         """Args:
         counter: where this instance's connections count commands and bytes (shared by all
             users of a load-generator process, for the client-side cross-check).
         policy: what a read does when a part fails (bench/wire/failure.py; default: it fails).
+        reply_times: where a strategy that samples its reads' parts (naive, cached) puts them.
         """
+        self.reply_times = reply_times
+        # Counts down to the next sampled read; negative (never 0) when nothing samples.
+        self._until_sample = -1 if reply_times is None else reply_times.first_countdown()
         self.policy = policy if policy is not None else FailurePolicy()
         #: Requests this instance answered (or tried to) another way than its own: the load
         #: generator counts them per interval (``--cached-fallback naive``).

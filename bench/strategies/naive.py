@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from time import perf_counter_ns
+
 from bench.strategies.base import Strategy
 from bench.wire.merge import Ranking, merge_top
 from bench.wire.scatter import Scatter, zrange_rev
@@ -33,7 +35,20 @@ class NaiveStrategy(Strategy):
             packed = self._packed[n] = self._scatter.pack_each(
                 self._shard_keys, lambda key: zrange_rev(key, n)
             )
+        self._until_sample -= 1
+        if not self._until_sample:
+            return self._sampled_top(packed, n)
         return Ranking(scored=merge_top(self._gather(packed), n), missing=self._scatter.missing)
+
+    def _sampled_top(self, packed: list[list[bytes]], n: int) -> Ranking:
+        """``top`` with each shard's send and reply instants and the merge timed (one read in many)."""
+        assert self.reply_times is not None
+        self._until_sample = self.reply_times.sample_every
+        clock = [0] * (1 + 2 * len(self._scatter.connections))
+        ranking = Ranking(scored=merge_top(self._gather(packed, clock), n), missing=self._scatter.missing)
+        if not ranking.missing:  # a partial answer's missing shards have no reply time
+            self.reply_times.add_scatter(clock, perf_counter_ns())
+        return ranking
 
     def close(self) -> None:
         self._scatter.disconnect()

@@ -14,6 +14,7 @@ uses the same key name the shards share one packed command, and nothing is packe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from time import perf_counter_ns
 from typing import Any
 
 from redis.connection import AbstractConnection
@@ -45,14 +46,17 @@ class Scatter:
         self.failed = 0
         self.error: Exception | None = None  # the first node failure of the last gather, if any
 
-    def gather_each(self, packed: Sequence[list[bytes]]) -> list[Any]:
+    def gather_each(self, packed: Sequence[list[bytes]], clock: list[int] | None = None) -> list[Any]:
         """Send connection i its command ``packed[i]`` (from ``pack_each``); each one's reply.
 
         A node that fails (timeout, refused, reset) fails the call with its error, but only its own
         socket is dropped: the other replies are read, so a stalled or dead shard does not make every
         request reconnect to every shard (a reconnect storm that would load the generator, not Redis).
+
+        A ``clock`` of ``1 + 2 * len(connections)`` slots gets perf_counter_ns instants: the start,
+        each socket's send, then each socket's reply read (a sampled request's per-shard times).
         """
-        replies = self._gather_available(packed, 1, single=True)
+        replies = self._gather_available(packed, 1, single=True, clock=clock)
         if self.error is not None:
             raise self.error
         return replies
@@ -72,26 +76,34 @@ class Scatter:
             self.disconnect()
             raise
 
-    def gather_available(self, packed: Sequence[list[bytes]]) -> list[Any]:
+    def gather_available(self, packed: Sequence[list[bytes]], clock: list[int] | None = None) -> list[Any]:
         """Like ``gather_each``, but only the replies of the connections that answered.
 
         ``missing`` and ``failed`` then say how many and which did not.
 
         A connection that fails (timeout, refused, reset) is dropped alone; every other reply is
         read, so the healthy sockets stay in step. Raises the first failure when none answered.
+        ``clock``: as for ``gather_each``.
         """
-        return self._gather_available(packed, 1, single=True)
+        return self._gather_available(packed, 1, single=True, clock=clock)
 
     def gather_many_available(self, packed: Sequence[list[bytes]], commands: int) -> list[list[Any]]:
         """Like ``gather_many_each``, but only the connections that answered (see ``gather_available``)."""
         return self._gather_available(packed, commands, single=False)
 
-    def _gather_available(self, packed: Sequence[list[bytes]], commands: int, *, single: bool) -> list[Any]:
+    def _gather_available(
+        self, packed: Sequence[list[bytes]], commands: int, *, single: bool, clock: list[int] | None = None
+    ) -> list[Any]:
         first: Exception | None = None
+        n = len(self.connections)
+        if clock is not None:
+            clock[0] = perf_counter_ns()
         failed = 0  # a bit per connection that failed: no per-request list on the happy path
         try:
             for i, (conn, command) in enumerate(zip(self.connections, packed, strict=True)):
                 try:
+                    if clock is not None:
+                        clock[1 + i] = perf_counter_ns()
                     conn.send_packed_command(command, check_health=False)
                 except NODE_FAULTS as exc:
                     conn.disconnect()
@@ -110,6 +122,8 @@ class Scatter:
                     replies.append(
                         _read_one(conn, command) if single else read_pipeline(conn, command, commands)
                     )
+                    if clock is not None:
+                        clock[1 + n + i] = perf_counter_ns()
                 except NODE_FAULTS as exc:
                     conn.disconnect()
                     failed |= 1 << i

