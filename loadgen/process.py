@@ -36,6 +36,9 @@ from loadgen.recorder import IntervalRecorder
 MSG_INTERVAL = "lbbench_interval"
 MSG_FINAL = "lbbench_final"
 MSG_WINDOW = "lbbench_window"  # a process opened its load window (every user connected)
+# With every user connected and none sending yet, the process's CPU over this long is its idle
+# baseline (event loop, flushes, Locust's own greenlets): what a request costs is the CPU above it.
+IDLE_WINDOW_S = 1.0
 
 
 def report_to_locust(
@@ -120,6 +123,9 @@ class LoadProcess:
         self.users_ready = 0
         self.users_spawned: int | None = None  # this process's users, once Locust spawned them all
         self.ready = gevent.event.Event()
+        self._idle: gevent.Greenlet | None = None
+        self.idle_cpu_s = self.idle_wall_s = 0.0
+        self.window_cpu_s = self.window_wall_s = 0.0
         self.deadline_ns = 0
         self._cpu_start_s = 0.0
         self._interval_start_s = 0.0
@@ -199,8 +205,24 @@ class LoadProcess:
     def _check_ready(self) -> None:
         # Hundreds of users (a fault run's default) connect to every node as they start: a second or
         # more of generator CPU. Inside the window that would be generator lag, not the system's.
-        if self.users_spawned is not None and self.users_ready >= self.users_spawned:
-            self.ready.set()
+        if self._idle is None and self.users_spawned is not None and self.users_ready >= self.users_spawned:
+            self._idle = gevent.spawn(self._measure_idle)
+            self._greenlets.append(self._idle)
+
+    def _measure_idle(self) -> None:
+        """The idle baseline (IDLE_WINDOW_S with nobody sending), then let the users start."""
+        cpu_s, wall_ns = time.process_time(), time.perf_counter_ns()
+        gevent.sleep(IDLE_WINDOW_S)
+        self.idle_cpu_s = time.process_time() - cpu_s
+        self.idle_wall_s = (time.perf_counter_ns() - wall_ns) / 1e9
+        self.ready.set()
+
+    def _measure_window(self) -> None:
+        """CPU over exactly the load window: from its opening to its deadline."""
+        cpu_s, wall_ns = time.process_time(), time.perf_counter_ns()
+        gevent.sleep(max(0.0, (self.deadline_ns - wall_ns) / 1e9))
+        self.window_cpu_s = time.process_time() - cpu_s
+        self.window_wall_s = (time.perf_counter_ns() - wall_ns) / 1e9
 
     def open_window(self) -> None:
         """The first request opens this process's load window of exactly ``duration_s``."""
@@ -219,6 +241,7 @@ class LoadProcess:
         if self.pacer is not None:
             self.pacer.start()
             self._intended = self.pacer.schedule.slots_due(self.config.duration_s)
+        self._greenlets.append(gevent.spawn(self._measure_window))
         self._send(MSG_WINDOW, {"worker": self.name})
 
     def stop(self) -> None:
@@ -240,6 +263,10 @@ class LoadProcess:
                 "writes": totals["writes"],
                 "write_failures": totals["write_failures"],
                 "cpu_s": time.process_time() - self._cpu_start_s,
+                "idle_cpu_s": self.idle_cpu_s,
+                "idle_wall_s": self.idle_wall_s,
+                "window_cpu_s": self.window_cpu_s,
+                "window_wall_s": self.window_wall_s,
                 # The load window opens with the first request (after users spawned), not at test_start.
                 "t_start_s": self.t_first_request_s or self.t_start_s,
                 "t_stop_s": self.t_stop_s,
