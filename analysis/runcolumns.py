@@ -100,6 +100,7 @@ WORKER_FIELDS = (
     "client",
     "errors",
     "gevent_backend",
+    "pacing",  # open loop: how users waited for their slots, "timerfd" or "sleep" (null: closed loop)
 )
 CLIENT_FIELDS = (
     "read_commands",

@@ -32,6 +32,7 @@ from bench.wire.counting import ByteCounter
 from bench.wire.failure import forget_frames
 from loadgen.pacing import Pacer, Schedule
 from loadgen.recorder import IntervalRecorder
+from loadgen.release import SlotRelease
 
 MSG_INTERVAL = "lbbench_interval"
 MSG_FINAL = "lbbench_final"
@@ -39,6 +40,9 @@ MSG_WINDOW = "lbbench_window"  # a process opened its load window (every user co
 # With every user connected and none sending yet, the process's CPU over this long is its idle
 # baseline (event loop, flushes, Locust's own greenlets): what a request costs is the CPU above it.
 IDLE_WINDOW_S = 1.0
+# "sleep": every user gevent.sleep()s until its slot (the pacing before the timerfd release; also
+# where timerfd is missing). Anything else: slots released by one kernel timer (loadgen/release.py).
+PACING_ENV = "LBBENCH_PACING"
 
 
 def report_to_locust(
@@ -105,6 +109,11 @@ class LoadProcess:
         self.read_counter = ByteCounter()
         self.write_counter = ByteCounter()
         self.pacer = Pacer(Schedule(config.rps, processes, index)) if config.rps else None
+        self.release = (
+            None
+            if self.pacer is None
+            else SlotRelease(self.pacer, use_timerfd=os.environ.get(PACING_ENV) != "sleep")
+        )
         self.reads_done = 0
         self.in_flight = 0  # reads sent and not yet answered, over all users
         self.write_every = config.read_write_ratio or 0
@@ -238,8 +247,9 @@ class LoadProcess:
         ):
             marker.write(repr(self.t_first_request_s))
         self.deadline_ns = time.perf_counter_ns() + round(self.config.duration_s * 1e9)
-        if self.pacer is not None:
+        if self.pacer is not None and self.release is not None:
             self.pacer.start()
+            self.release.stop_ns = self.deadline_ns
             self._intended = self.pacer.schedule.slots_due(self.config.duration_s)
         self._greenlets.append(gevent.spawn(self._measure_window))
         self._send(MSG_WINDOW, {"worker": self.name})
@@ -247,6 +257,8 @@ class LoadProcess:
     def stop(self) -> None:
         """Stop background work, send the last partial interval and this process's final report."""
         gevent.killall(self._greenlets)
+        if self.release is not None:
+            self.release.close()
         self.t_stop_s = (self.t_first_request_s or self.t_start_s) + self.config.duration_s
         self._flush(time.time())
         totals = self.recorder.totals
@@ -282,5 +294,6 @@ class LoadProcess:
                 },
                 "errors": dict(self.recorder.errors.most_common(20)),
                 "gevent_backend": str(gevent.get_hub().loop.backend),
+                "pacing": None if self.release is None else self.release.mode,
             },
         )

@@ -68,6 +68,16 @@ def per_request(amount: Callable[[Totals], float], digits: int) -> Figure:
     return Figure(lambda t: amount(t) / t.attempts, digits)
 
 
+def per_request_known(amount: Callable[[Totals], float | None], digits: int) -> Figure:
+    """amount / attempts, None where the run did not measure the amount."""
+
+    def value(t: Totals) -> float | None:
+        measured = amount(t)
+        return None if measured is None else measured / t.attempts
+
+    return Figure(value, digits)
+
+
 def per_second(amount: Callable[[Totals], float], digits: int) -> Figure:
     """amount / duration, 0 when the duration is unknown."""
     return Figure(lambda t: amount(t) / t.duration_s if t.duration_s > 0 else 0.0, digits)
