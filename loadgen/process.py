@@ -158,9 +158,14 @@ class LoadProcess:
         if self.config.read_write_ratio:
             self._greenlets.append(gevent.spawn(self._write_loop))
 
-    def _flush(self, until_s: float) -> None:
+    def _flush(self, until_s: float, last: bool = False) -> None:
         row = self.recorder.flush(
-            self._interval_start_s, until_s - self._interval_start_s, self._psutil.cpu_percent(None)
+            self._interval_start_s,
+            until_s - self._interval_start_s,
+            self._psutil.cpu_percent(None),
+            # sleep(0): the requests due meanwhile go out between two encodings. Not in the last
+            # flush: whatever is recorded after it is never sent.
+            between=(lambda: None) if last else gevent.sleep,
         )
         self._interval_start_s = until_s
         self._send(MSG_INTERVAL, row)
@@ -260,7 +265,7 @@ class LoadProcess:
         if self.release is not None:
             self.release.close()
         self.t_stop_s = (self.t_first_request_s or self.t_start_s) + self.config.duration_s
-        self._flush(time.time())
+        self._flush(time.time(), last=True)
         totals = self.recorder.totals
         self._send(
             MSG_FINAL,
