@@ -148,8 +148,10 @@ def strategy_summary(
         else None
     )
     catch_up = histograms.get(CATCH_UP)
-    if exhausted is not None and catch_up is not None and catch_up.get_total_count():
-        exhausted["catch_up_lag_us_p99"] = hdr.hdr_stats(catch_up)["p99"]
+    if exhausted is not None:
+        # Always present (null without a catch-up), so every run's summary has the same shape.
+        caught_up = catch_up is not None and catch_up.get_total_count()
+        exhausted["catch_up_lag_us_p99"] = hdr.hdr_stats(catch_up)["p99"] if caught_up else None
     entry: dict[str, Any] = {
         **_take(figures, "requests", "failures", "partial", "fallbacks"),
         "failures_by_kind": failures_by_kind(error_frame),
