@@ -32,7 +32,8 @@ INTERVAL_COUNTS = [
     "requests", "failures", "partial", "fallbacks", "writes", "write_failures", "exhausted", "in_flight_max",
 ]  # fmt: skip
 ERROR_COLUMNS = ["strategy", "worker", "t_s", "t_rel_s", "kind", "count"]
-WORKER_COLUMNS = ["strategy", *(f for f in runfiles.WORKER_FIELDS if f not in ("client", "gevent_backend"))]
+_WORKER_TEXT = ("client", "gevent_backend", "pacing")
+WORKER_COLUMNS = ["strategy", *(f for f in runfiles.WORKER_FIELDS if f not in _WORKER_TEXT)]
 
 
 def interval_records(run_dir: Path, strategy: str) -> list[dict[str, Any]]:

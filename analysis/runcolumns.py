@@ -81,6 +81,9 @@ INTERVAL_FIELDS = (
     *REPLY_SAMPLE_FIELDS,
 )
 # One workers.json entry; "client" holds CLIENT_FIELDS, counted on the process's own sockets.
+# cpu_s is the process's CPU from test_start to its stop (connecting users included); idle_cpu_s over
+# idle_wall_s is its CPU with every user connected and none sending, window_cpu_s over window_wall_s
+# its CPU over the load window alone (all four absent before they were recorded; 0 when not measured).
 WORKER_FIELDS = (
     "worker",
     "pid",
@@ -92,12 +95,17 @@ WORKER_FIELDS = (
     "writes",
     "write_failures",
     "cpu_s",
+    "idle_cpu_s",
+    "idle_wall_s",
+    "window_cpu_s",
+    "window_wall_s",
     "t_start_s",
     "t_stop_s",
     "intended",
     "client",
     "errors",
     "gevent_backend",
+    "pacing",  # open loop: how users waited for their slots, "timerfd" or "sleep" (null: closed loop)
 )
 CLIENT_FIELDS = (
     "read_commands",

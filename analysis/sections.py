@@ -182,6 +182,18 @@ def duration_s_of(workers_frame: pd.DataFrame) -> float:
     return duration_s if duration_s > 0 else 0.0  # NaN (no workers) fails the comparison too
 
 
+def marginal_cpu_s(workers_frame: pd.DataFrame) -> float | None:
+    """Generator CPU over the load window above each process's idle rate; None if a process lacks either."""
+    columns = ("idle_cpu_s", "idle_wall_s", "window_cpu_s", "window_wall_s")
+    if workers_frame.empty or any(c not in workers_frame.columns for c in columns):
+        return None
+    frame = workers_frame[list(columns)].astype("float64")
+    if not ((frame["idle_wall_s"] > 0) & (frame["window_wall_s"] > 0)).all():
+        return None  # an older run, or a process stopped before its window closed
+    idle_rate = frame["idle_cpu_s"] / frame["idle_wall_s"]
+    return float((frame["window_cpu_s"] - idle_rate * frame["window_wall_s"]).sum())
+
+
 def totals_of(
     workers_frame: pd.DataFrame,
     per_node: dict[str, dict[str, Any]],
@@ -210,6 +222,7 @@ def totals_of(
         ),
         redis_cpu_s=sum(n["cpu_s"] for n in nodes),
         client_cpu_s=_total(workers_frame, "cpu_s"),
+        client_cpu_marginal_s=marginal_cpu_s(workers_frame),
         relay_cpu_s=relay_cpu_s,
         redirects=_total(workers_frame, "client_read_redirects"),
     )

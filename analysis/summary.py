@@ -151,6 +151,7 @@ def strategy_summary(
         else None
     )
     if exhausted is not None:
+        # Always present (null without a catch-up), so every run's summary has the same shape.
         catch_up = histograms.get(CATCH_UP)
         counted = catch_up is not None and catch_up.get_total_count()
         exhausted["catch_up_lag_us_p99"] = hdr.hdr_stats(catch_up)["p99"] if counted else None
@@ -175,7 +176,7 @@ def strategy_summary(
             "client_bytes_in_per_request",
         ),
         "cross_check": cross_check(totals.redis, totals.client),
-        **_take(figures, "client_cpu_us_per_request"),
+        **_take(figures, "client_cpu_us_per_request", "client_cpu_us_per_request_marginal"),
         "loadgen_cpu_percent": loadgen_cpu_percent(interval_frame),
         **_take(figures, "redis_ops_per_s", "redis_cpu_us_per_request", "relay_cpu_us_per_request"),
         "redis_command_us_per_request": None

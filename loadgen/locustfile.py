@@ -205,30 +205,35 @@ class LeaderboardUser(User):
 
     @task
     def top(self) -> None:
+        if self.process.release is None:
+            self.read_once()  # closed loop: Locust's own task loop, which yields between requests
+            return
+        # Open loop: the release wakes this user for each slot, so Locust's per-task round (task
+        # choice, a gevent.sleep(0)) would only add CPU per request. Locust kills the user at the end.
+        while True:
+            self.read_once()
+
+    def read_once(self) -> None:
         # Timed by hand rather than with events.request.measure: we need three instants (intended
         # start, actual send, completion) at ns resolution, and Locust's own stats round to ms.
         process = self.process
-        pacer = process.pacer
+        release = process.release
         if process.t_first_request_s is None:
             process.ready.wait(READY_WAIT_S)
             if process.t_first_request_s is None:  # the first user through opens it for all
                 process.open_window()
-        if pacer is None:
+        if release is None:
             intended_ns = claimed_ns = sent_ns = time.perf_counter_ns()
         else:
-            intended_ns = pacer.claim()
-            # This user is free now. A slot already due waited for one: every user was busy.
-            claimed_ns = time.perf_counter_ns()
+            # Back once the slot is due; claimed_ns is when this user became free to take it (a slot
+            # already due then waited for one: every user was busy).
+            intended_ns, claimed_ns = release.take()
+            sent_ns = time.perf_counter_ns()
         if intended_ns >= process.deadline_ns:
             # The window is over: stop sending and wait for the master to stop the run, so the
             # requests counted are exactly those due in the window (Locust's stop takes a while).
             gevent.sleep(AFTER_WINDOW_S)
             return
-        if pacer is not None:
-            wait_ns = intended_ns - claimed_ns
-            if wait_ns > 0:
-                gevent.sleep(wait_ns / 1e9)
-            sent_ns = time.perf_counter_ns()
         strategy = self.strategy
         fallbacks = strategy.fallbacks
         error: BaseException | None = None

@@ -53,10 +53,14 @@ class Pacer:
         self._t0_ns = self._clock_ns()
         self.next_slot = 0
 
-    def claim(self) -> int:
-        """The intended start of the next free slot."""
+    def peek(self) -> int:
+        """The intended start of the next free slot, left free."""
         if self._t0_ns is None:
             self.start()
-        slot = self.next_slot
+        return self._t0_ns + round(self.schedule.due_s(self.next_slot) * 1e9)  # type: ignore[operator]
+
+    def claim(self) -> int:
+        """The intended start of the next free slot, taken."""
+        intended_ns = self.peek()
         self.next_slot += 1
-        return self._t0_ns + round(self.schedule.due_s(slot) * 1e9)  # type: ignore[operator]
+        return intended_ns

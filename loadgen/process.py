@@ -33,10 +33,17 @@ from bench.wire.failure import forget_frames
 from bench.wire.replytimes import ReplyTimes
 from loadgen.pacing import Pacer, Schedule
 from loadgen.recorder import IntervalRecorder
+from loadgen.release import SlotRelease
 
 MSG_INTERVAL = "lbbench_interval"
 MSG_FINAL = "lbbench_final"
 MSG_WINDOW = "lbbench_window"  # a process opened its load window (every user connected)
+# With every user connected and none sending yet, the process's CPU over this long is its idle
+# baseline (event loop, flushes, Locust's own greenlets): what a request costs is the CPU above it.
+IDLE_WINDOW_S = 1.0
+# "sleep": every user gevent.sleep()s until its slot (the pacing before the timerfd release; also
+# where timerfd is missing). Anything else: slots released by one kernel timer (loadgen/release.py).
+PACING_ENV = "LBBENCH_PACING"
 
 
 def report_to_locust(
@@ -104,6 +111,11 @@ class LoadProcess:
         self.reply_times = ReplyTimes(config.sample_every)  # a few reads timed shard by shard
         self.write_counter = ByteCounter()
         self.pacer = Pacer(Schedule(config.rps, processes, index)) if config.rps else None
+        self.release = (
+            None
+            if self.pacer is None
+            else SlotRelease(self.pacer, use_timerfd=os.environ.get(PACING_ENV) != "sleep")
+        )
         self.reads_done = 0
         self.in_flight = 0  # reads sent and not yet answered, over all users
         self.write_every = config.read_write_ratio or 0
@@ -122,6 +134,9 @@ class LoadProcess:
         self.users_ready = 0
         self.users_spawned: int | None = None  # this process's users, once Locust spawned them all
         self.ready = gevent.event.Event()
+        self._idle: gevent.Greenlet | None = None
+        self.idle_cpu_s = self.idle_wall_s = 0.0
+        self.window_cpu_s = self.window_wall_s = 0.0
         self.deadline_ns = 0
         self._cpu_start_s = 0.0
         self._interval_start_s = 0.0
@@ -145,9 +160,14 @@ class LoadProcess:
         if self.config.read_write_ratio:
             self._greenlets.append(gevent.spawn(self._write_loop))
 
-    def _flush(self, until_s: float) -> None:
+    def _flush(self, until_s: float, last: bool = False) -> None:
         row = self.recorder.flush(
-            self._interval_start_s, until_s - self._interval_start_s, self._psutil.cpu_percent(None)
+            self._interval_start_s,
+            until_s - self._interval_start_s,
+            self._psutil.cpu_percent(None),
+            # sleep(0): the requests due meanwhile go out between two encodings. Not in the last
+            # flush: whatever is recorded after it is never sent.
+            between=(lambda: None) if last else gevent.sleep,
         )
         self._interval_start_s = until_s
         row.update(self.reply_times.drain())
@@ -202,8 +222,24 @@ class LoadProcess:
     def _check_ready(self) -> None:
         # Hundreds of users (a fault run's default) connect to every node as they start: a second or
         # more of generator CPU. Inside the window that would be generator lag, not the system's.
-        if self.users_spawned is not None and self.users_ready >= self.users_spawned:
-            self.ready.set()
+        if self._idle is None and self.users_spawned is not None and self.users_ready >= self.users_spawned:
+            self._idle = gevent.spawn(self._measure_idle)
+            self._greenlets.append(self._idle)
+
+    def _measure_idle(self) -> None:
+        """The idle baseline (IDLE_WINDOW_S with nobody sending), then let the users start."""
+        cpu_s, wall_ns = time.process_time(), time.perf_counter_ns()
+        gevent.sleep(IDLE_WINDOW_S)
+        self.idle_cpu_s = time.process_time() - cpu_s
+        self.idle_wall_s = (time.perf_counter_ns() - wall_ns) / 1e9
+        self.ready.set()
+
+    def _measure_window(self) -> None:
+        """CPU over exactly the load window: from its opening to its deadline."""
+        cpu_s, wall_ns = time.process_time(), time.perf_counter_ns()
+        gevent.sleep(max(0.0, (self.deadline_ns - wall_ns) / 1e9))
+        self.window_cpu_s = time.process_time() - cpu_s
+        self.window_wall_s = (time.perf_counter_ns() - wall_ns) / 1e9
 
     def open_window(self) -> None:
         """The first request opens this process's load window of exactly ``duration_s``."""
@@ -219,16 +255,20 @@ class LoadProcess:
         ):
             marker.write(repr(self.t_first_request_s))
         self.deadline_ns = time.perf_counter_ns() + round(self.config.duration_s * 1e9)
-        if self.pacer is not None:
+        if self.pacer is not None and self.release is not None:
             self.pacer.start()
+            self.release.stop_ns = self.deadline_ns
             self._intended = self.pacer.schedule.slots_due(self.config.duration_s)
+        self._greenlets.append(gevent.spawn(self._measure_window))
         self._send(MSG_WINDOW, {"worker": self.name})
 
     def stop(self) -> None:
         """Stop background work, send the last partial interval and this process's final report."""
         gevent.killall(self._greenlets)
+        if self.release is not None:
+            self.release.close()
         self.t_stop_s = (self.t_first_request_s or self.t_start_s) + self.config.duration_s
-        self._flush(time.time())
+        self._flush(time.time(), last=True)
         totals = self.recorder.totals
         self._send(
             MSG_FINAL,
@@ -243,6 +283,10 @@ class LoadProcess:
                 "writes": totals["writes"],
                 "write_failures": totals["write_failures"],
                 "cpu_s": time.process_time() - self._cpu_start_s,
+                "idle_cpu_s": self.idle_cpu_s,
+                "idle_wall_s": self.idle_wall_s,
+                "window_cpu_s": self.window_cpu_s,
+                "window_wall_s": self.window_wall_s,
                 # The load window opens with the first request (after users spawned), not at test_start.
                 "t_start_s": self.t_first_request_s or self.t_start_s,
                 "t_stop_s": self.t_stop_s,
@@ -258,5 +302,6 @@ class LoadProcess:
                 },
                 "errors": dict(self.recorder.errors.most_common(20)),
                 "gevent_backend": str(gevent.get_hub().loop.backend),
+                "pacing": None if self.release is None else self.release.mode,
             },
         )

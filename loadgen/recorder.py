@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -138,8 +139,15 @@ class IntervalRecorder:
             self._counts["write_failures"] += 1
             self.errors[f"write {type(error).__name__}: {error}"[:200]] += 1
 
-    def flush(self, t_s: float, dt_s: float, cpu_percent: float) -> dict[str, Any]:
-        """The interval row for everything recorded since the last flush, and start a new interval."""
+    def flush(
+        self, t_s: float, dt_s: float, cpu_percent: float, between: Callable[[], None] = lambda: None
+    ) -> dict[str, Any]:
+        """The interval row for everything recorded since the last flush, and start a new interval.
+
+        Args:
+            between: called between two histograms' encodings. At 25k req/s the five take ~3-6 ms
+                together, and the event loop can send the requests due meanwhile if it yields here.
+        """
         values, counts, kinds = self._values, self._counts, self._error_kinds
         exhausted, first_ns, last_ns = self._exhausted, self._exhausted_first_ns, self._exhausted_last_ns
         in_flight_max = self._in_flight_max
@@ -164,5 +172,12 @@ class IntervalRecorder:
             "exhausted_first_s": None if first_ns is None else epoch_offset_s + first_ns / 1e9,
             "exhausted_last_s": None if first_ns is None else epoch_offset_s + last_ns / 1e9,
             "in_flight_max": in_flight_max,
-            "hist": {kind: encode_values(values[kind]) for kind in HDR_KINDS},
+            "hist": {kind: _encode_then(values[kind], between) for kind in HDR_KINDS},
         }
+
+
+def _encode_then(values: array[int], then: Callable[[], None]) -> str:
+    encoded = encode_values(values)
+    if values:
+        then()
+    return encoded

@@ -37,6 +37,8 @@ class Totals:
     client: Traffic  # the load generator's reads, counted on its own sockets
     redis_cpu_s: float
     client_cpu_s: float
+    # The generator's CPU over the load window above its idle baseline; None where not measured.
+    client_cpu_marginal_s: float | None = None
     relay_cpu_s: float | None = None  # see Window.relay_cpu_s
     redirects: float = 0.0  # MOVED/ASK the reads followed (a Redis Cluster resharding)
     partial: int = 0  # of the requests, those answered without some shards
@@ -64,6 +66,16 @@ class Figure:
 def per_request(amount: Callable[[Totals], float], digits: int) -> Figure:
     """amount / attempts."""
     return Figure(lambda t: amount(t) / t.attempts, digits)
+
+
+def per_request_known(amount: Callable[[Totals], float | None], digits: int) -> Figure:
+    """amount / attempts, None where the run did not measure the amount."""
+
+    def value(t: Totals) -> float | None:
+        measured = amount(t)
+        return None if measured is None else measured / t.attempts
+
+    return Figure(value, digits)
 
 
 def per_second(amount: Callable[[Totals], float], digits: int) -> Figure:

@@ -31,6 +31,7 @@ from analysis.metrics.model import (
     Show,
     exact,
     per_request,
+    per_request_known,
     per_second,
     shown,
     timing,
@@ -77,6 +78,9 @@ METRICS: tuple[Metric, ...] = (
     exact("cross_check_agree", Show(_XC, "agree", yes_no), at="cross_check.agree", better=HIGHER),
     timing("client_cpu_us_per_request", Show(_CMP, "client CPU µs/req", count()), sweep=True, better=LOWER,
            figure=per_request(lambda t: t.client_cpu_s * 1e6, 1)),
+    # Above the generator's idle baseline: what one more request costs, whatever the rate.
+    timing("client_cpu_us_per_request_marginal", sweep=True, figure=per_request_known(
+        lambda t: None if t.client_cpu_marginal_s is None else t.client_cpu_marginal_s * 1e6, 1)),
     timing("loadgen_cpu_percent_max", Show(_CMP, "generator CPU max %", count(1)),
            at="loadgen_cpu_percent.max"),
     timing("redis_cpu_us_per_request", Show(_CMP, "Redis CPU µs/req", count(1)), sweep=True,

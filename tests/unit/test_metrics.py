@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis import metrics
@@ -17,6 +18,7 @@ from analysis.report import (
     REFRESHER_COLUMNS,
     STALENESS_REPORT_COLUMNS,
 )
+from analysis.sections import marginal_cpu_s
 from analysis.summary import build_summary
 from analysis.sweep import TIDY_FIELDS
 from tests.unit.synthetic_run import Redis, steady_worker, write_run
@@ -48,6 +50,7 @@ TIDY_FIELDS_BEFORE = (
     ("redis_commands_per_request", ("redis_commands_per_request",)),
     ("bytes_out_per_request", ("bytes_out_per_request",)),
     ("client_cpu_us_per_request", ("client_cpu_us_per_request",)),
+    ("client_cpu_us_per_request_marginal", ("client_cpu_us_per_request_marginal",)),
     ("redis_cpu_us_per_request", ("redis_cpu_us_per_request",)),
     ("refresh_interval_s", ("refresher", "interval_s")),
     ("refresh_commands", ("refresher", "commands_per_refresh")),
@@ -113,6 +116,7 @@ ENTRY_KEYS = [
     "client_bytes_in_per_request",
     "cross_check",
     "client_cpu_us_per_request",
+    "client_cpu_us_per_request_marginal",
     "loadgen_cpu_percent",
     "redis_ops_per_s",
     "redis_cpu_us_per_request",
@@ -215,6 +219,7 @@ def test_figures_from_totals_round_like_the_summary() -> None:
         "client_bytes_in_per_request": 750.0,
         "bytes_in_per_request": 750.0,
         "client_cpu_us_per_request": 510.0,
+        "client_cpu_us_per_request_marginal": None,  # no idle baseline measured
         "redis_cpu_us_per_request": 205.8,
         "redis_ops_per_s": 2000.1,
         "relay_cpu_us_per_request": None,  # nothing relayed the traffic
@@ -222,6 +227,8 @@ def test_figures_from_totals_round_like_the_summary() -> None:
     }
     relayed = Totals(599, 1, 3.0, totals.redis, totals.client, 0.1, 0.3, relay_cpu_s=0.0301)
     assert metrics.figures(relayed)["relay_cpu_us_per_request"] == 50.2
+    marginal = Totals(599, 1, 3.0, totals.redis, totals.client, 0.1, 0.3, client_cpu_marginal_s=0.12)
+    assert metrics.figures(marginal)["client_cpu_us_per_request_marginal"] == 200.0
     unknown = Totals(0, 0, 0.0, Traffic(0.0, 0.0, 0.0), Traffic(0.0, 0.0, 0.0), 0.0, 0.0)
     assert metrics.figures(unknown)["rps"] == 0.0
     assert metrics.figures(unknown)["redis_ops_per_s"] == 0.0
@@ -250,3 +257,18 @@ def test_a_figure_added_to_the_table_lands_after_the_flat_figures(
     keys = list(entry)
     assert keys.index("redis_bytes_per_request") == keys.index("redirects_per_request") + 1
     assert entry["redis_bytes_per_request"] == 20_600.0  # (10,000,000 + 300,000) / 500 requests
+
+
+def test_marginal_cpu_takes_each_process_idle_rate_out() -> None:
+    workers = pd.DataFrame(
+        {
+            "idle_cpu_s": [0.05, 0.02],  # 5% and 2% idle
+            "idle_wall_s": [1.0, 1.0],
+            "window_cpu_s": [3.0, 2.0],
+            "window_wall_s": [10.0, 10.0],
+        }
+    )
+    assert marginal_cpu_s(workers) == pytest.approx(3.0 - 0.5 + 2.0 - 0.2)
+    # A process stopped before its window closed, or a run from before the baseline: unknown.
+    assert marginal_cpu_s(workers.assign(window_wall_s=[10.0, 0.0])) is None
+    assert marginal_cpu_s(workers.drop(columns="idle_cpu_s")) is None
