@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.fmt import Strategy, fmt_count, num
+from analysis.fmt import Strategy, fmt_count, md_table, num
 
 SLOTS = 16384
 
@@ -34,9 +34,7 @@ def _slot_table(cluster: dict[str, Any]) -> str:
                 holds,
             ]
         )
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join([":--"] * len(header)) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+    return md_table(header, rows, numeric=False)
 
 
 def _consequences(cluster: dict[str, Any], strategies: dict[str, Strategy]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.fmt import Strategy, num
+from analysis.fmt import Strategy, fmt_count, md_table, num
 
 SERVED = 0.999  # "keeps serving": at least this share of requests answered during the fault
 Row = dict[str, Any]
@@ -16,10 +16,6 @@ def _pct(value: float | None, digits: int = 1) -> str:
 
 def _ms(value_us: float | None) -> str:
     return "n/a" if value_us is None else f"{value_us / 1000:,.2f}"
-
-
-def _s(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.1f}"
 
 
 def _window(row: Row) -> str:
@@ -47,10 +43,9 @@ def _table(rows: list[Row]) -> str:
         "p99 before (ms)",
         "p99 during (ms)", "max cache age (s)", "recovery (s)", "other nodes ops/s before → during",
     ]  # fmt: skip
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join([":--", ":--", ":--"] + ["--:"] * 9) + "|"]
-    for row in rows:
-        cells = [
-            row["strategy"],
+    cells = [
+        [
+            str(row["strategy"]),
             f"`{row['fault']}`",
             _window(row),
             _pct(row["availability"], 2),
@@ -59,12 +54,13 @@ def _table(rows: list[Row]) -> str:
             f"{row['fallbacks']:,}",
             _ms(row["latency_us_p99_before"]),
             _ms(row["latency_us_p99_during"]),
-            _s(row["cache_age_s_max"]),
+            fmt_count(row["cache_age_s_max"], 1),
             _recovery(row),
             _load(row),
         ]
-        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
-    return "\n".join(lines)
+        for row in rows
+    ]
+    return md_table(header, cells, labels=3)
 
 
 def _shard_down(row: Row) -> bool:
@@ -83,7 +79,7 @@ def _cached_verdict(rows: list[Row]) -> str | None:
         f"- **The cached path keeps serving while a shard is down: {'holds' if holds else 'does not hold'}.**"
         f" During `{row['fault']}` cached answered {_pct(row['availability'], 2)} of its requests"
         f" (p99 {_ms(row['latency_us_p99_during'])} ms); what it served grew stale instead: cache age up"
-        f" to {_s(row['cache_age_s_max'])} s, as the refresher could not read {row['target']}."
+        f" to {fmt_count(row['cache_age_s_max'], 1)} s, as the refresher could not read {row['target']}."
     )
 
 
@@ -148,7 +144,8 @@ def _refresher_verdict(rows: list[Row]) -> str | None:
     )
     return (
         f"- **A dead refresher:** {row['strategy']} kept answering ({_pct(row['availability'], 2)}), from a"
-        f" cache that only aged: up to {_s(row['cache_age_s_max'])} s by the phase's end; {noticed}."
+        f" cache that only aged: up to {fmt_count(row['cache_age_s_max'], 1)} s by the phase's end;"
+        f" {noticed}."
         " Nothing in the read path notices: a reader must check the cache's age (its meta hash) itself."
     )
 

@@ -51,9 +51,13 @@ def fmt_kb(n_bytes: float | None) -> str:
     return "n/a" if n_bytes is None else f"{n_bytes / 1000.0:,.1f}"
 
 
-def md_table(header: list[str], rows: list[list[str]], numeric: bool = True) -> str:
-    """Render a Markdown table, escaping pipes; numeric tables right-align all but the first column."""
-    rule = [":--"] + ["--:" if numeric else ":--"] * (len(header) - 1)
+def md_table(header: list[str], rows: list[list[str]], numeric: bool = True, labels: int = 1) -> str:
+    """Render a Markdown table, escaping pipes; numeric tables right-align all but the first column.
+
+    Args:
+        labels: how many leading columns are labels, left-aligned in a numeric table too.
+    """
+    rule = [":--"] * labels + ["--:" if numeric else ":--"] * (len(header) - labels)
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
     lines += ["| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in row) + " |" for row in rows]
     return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -37,7 +38,12 @@ def merge(histograms: Iterable[HdrHistogram]) -> HdrHistogram:
 
 def merged(run_dir: Path, strategy: str, kind: str) -> HdrHistogram:
     """One kind's histogram over every worker and interval of a strategy."""
-    return merge(decode((r.get("hist") or {}).get(kind)) for r in frames.interval_records(run_dir, strategy))
+    return merged_records(frames.interval_records(run_dir, strategy), kind)
+
+
+def merged_records(records: Iterable[dict[str, Any]], kind: str) -> HdrHistogram:
+    """One kind's histogram over these intervals.jsonl rows (read once, merged per kind)."""
+    return merge(decode((r.get("hist") or {}).get(kind)) for r in records)
 
 
 def per_interval(run_dir: Path, strategy: str, kind: str) -> list[tuple[float, HdrHistogram]]:

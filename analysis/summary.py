@@ -201,8 +201,8 @@ def strategy_summary(
 
 def _histograms(run_dir: Path, strategy: str) -> dict[str, HdrHistogram]:
     """Each HDR kind merged; gen_lag outside the seconds with exhausted users, those apart (CATCH_UP)."""
-    histograms = {kind: hdr.merged(run_dir, strategy, kind) for kind in HDR_KINDS}
     records = frames.interval_records(run_dir, strategy)
+    histograms = {kind: hdr.merged_records(records, kind) for kind in HDR_KINDS}
     if records and "exhausted" in records[0]:  # runs before schema 4 have no split to make
         histograms["gen_lag"], histograms[CATCH_UP] = split_generator_lag(records)
     return histograms

@@ -8,7 +8,7 @@ from typing import Any
 from bench.errors import UsageError
 from bench.wire.counting import ByteCounter, CountingConnection
 from bench.wire.merge import Ranking
-from bench.wire.redirect import REDIRECTS, follow, read_pipeline
+from bench.wire.redirect import read_one, read_pipeline
 from bench.wire.scatter import zrange_rev_withscores
 
 
@@ -30,10 +30,7 @@ class NodeLink:
             self.counter.commands += commands
             if commands > 1:
                 return read_pipeline(self.conn, packed, commands)
-            try:
-                return [self.conn.read_response()]
-            except REDIRECTS as redirect:
-                return follow(self.conn, packed, 1, redirect)
+            return [read_one(self.conn, packed)]
         except BaseException:
             self.conn.disconnect()
             raise

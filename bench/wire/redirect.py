@@ -36,6 +36,14 @@ class RedirectLoopError(ResponseError):
     """A command was redirected more than MAX_REDIRECTS times in a row."""
 
 
+def read_one(conn: AbstractConnection, packed: list[bytes]) -> Any:
+    """The reply to the one command ``packed``, already sent on ``conn``; a MOVED or ASK followed."""
+    try:
+        return conn.read_response()
+    except REDIRECTS as redirect:
+        return follow(conn, packed, 1, redirect)[0]
+
+
 def read_pipeline(conn: AbstractConnection, packed: list[bytes], commands: int) -> list[Any]:
     """The replies to ``packed`` (``commands`` commands already sent on ``conn``), redirects followed.
 

@@ -21,17 +21,9 @@ from redis.connection import AbstractConnection
 
 from bench.wire.counting import ByteCounter
 from bench.wire.failure import NODE_FAULTS, forget_frames
-from bench.wire.redirect import REDIRECTS, follow, read_pipeline
+from bench.wire.redirect import read_one, read_pipeline
 
 Command = tuple[Any, ...]
-
-
-def _read_one(conn: AbstractConnection, command: list[bytes]) -> Any:
-    """The reply to ``command``, sent on ``conn``; a cluster's MOVED or ASK followed."""
-    try:
-        return conn.read_response()
-    except REDIRECTS as redirect:
-        return follow(conn, command, 1, redirect)[0]
 
 
 class Scatter:
@@ -120,7 +112,7 @@ class Scatter:
                     continue
                 try:
                     replies.append(
-                        _read_one(conn, command) if single else read_pipeline(conn, command, commands)
+                        read_one(conn, command) if single else read_pipeline(conn, command, commands)
                     )
                     if clock is not None:
                         clock[1 + n + i] = perf_counter_ns()
