@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -33,7 +34,45 @@ def sweep_frame(sweep_dir: Path) -> pd.DataFrame:
     interval_s = pd.to_numeric(frame["refresh_interval_s"], errors="coerce")
     frame["background_commands_per_s"] = pd.to_numeric(frame["refresh_commands"]) / interval_s
     frame["background_bytes_out_per_s"] = pd.to_numeric(frame["refresh_bytes_out"]) / interval_s
+    if described["param"] == "rps":
+        frame[CPU_SLOPE] = cpu_slope(frame)
     return frame
+
+
+# Client CPU per request added between two swept rates: the marginal cost as a two-rate slope.
+CPU_SLOPE = "client_cpu_us_per_request_slope"
+
+
+def cpu_slope(frame: pd.DataFrame) -> pd.Series:
+    """Per strategy, Δ(client CPU µs per second) / Δ(req/s) from the previous (lower) measured rate.
+
+    Whatever the generator spends whatever the rate (its loop, telemetry, the per-second flush) and
+    the sleeping and waking it does less of as requests come closer together both drop out: what is
+    left is what one more request costs. NaN at each strategy's lowest rate.
+    """
+    rps = pd.to_numeric(frame["rps"], errors="coerce")
+    cpu_us_per_s = rps * pd.to_numeric(frame["client_cpu_us_per_request"], errors="coerce")
+    slope = pd.Series(float("nan"), index=frame.index)
+    for _, rows in frame.assign(_rps=rps, _cpu=cpu_us_per_s).groupby("strategy", sort=False):
+        ordered = rows.sort_values("_rps")
+        delta_rps = ordered["_rps"].diff()
+        slope[ordered.index] = (ordered["_cpu"].diff() / delta_rps).where(delta_rps > 0)
+    return slope
+
+
+def cpu_fit_us(frame: pd.DataFrame) -> dict[str, float]:
+    """Per strategy, the least-squares slope of client CPU µs/s on req/s over every swept rate.
+
+    One figure per strategy, steadier than any two adjacent points' slope on a noisy machine.
+    """
+    fits: dict[str, float] = {}
+    rps = pd.to_numeric(frame["rps"], errors="coerce")
+    cpu_us_per_s = rps * pd.to_numeric(frame["client_cpu_us_per_request"], errors="coerce")
+    for strategy, rows in frame.assign(_rps=rps, _cpu=cpu_us_per_s).groupby("strategy", sort=False):
+        points = rows.dropna(subset=["_rps", "_cpu"])
+        if points["_rps"].nunique() >= 2:
+            fits[str(strategy)] = float(np.polyfit(points["_rps"], points["_cpu"], 1)[0])
+    return fits
 
 
 def _lines(ax: Axes, frame: pd.DataFrame, column: str, label: str, scale: float = 1.0) -> None:
@@ -85,7 +124,8 @@ def sweep_figure(frame: pd.DataFrame, param: str, unit: str) -> Figure:
         left.set_title("latency", loc="left")
         if param == "rps":
             _valid_limit(left, frame)
-            _lines(right, frame, "client_cpu_us_per_request", "")
+            _lines(right, frame, "client_cpu_us_per_request", "all CPU / requests")
+            _lines(right, frame, CPU_SLOPE, "slope from the rate below")
             right.set_ylabel("client CPU µs per request")
             right.set_title("load-generator cost", loc="left")
         else:
@@ -128,17 +168,25 @@ def _cell(value: Any) -> str:
 
 def sweep_markdown(frame: pd.DataFrame, param: str, unit: str, plot_name: str) -> str:
     """sweep.md: the tidy table (selected columns) and the plot."""
-    rule = "|".join(":--" if c == "strategy" else "--:" for c in MARKDOWN_COLUMNS)
-    lines = ["| " + " | ".join(MARKDOWN_COLUMNS) + " |", f"|{rule}|"]
-    lines += [
-        "| " + " | ".join(_cell(row[c]) for c in MARKDOWN_COLUMNS) + " |"
-        for _, row in frame[list(MARKDOWN_COLUMNS)].iterrows()
-    ]
+    columns = list(MARKDOWN_COLUMNS)
+    if CPU_SLOPE in frame:
+        columns.insert(columns.index("client_cpu_us_per_request") + 1, CPU_SLOPE)
+    rule = "|".join(":--" if c == "strategy" else "--:" for c in columns)
+    lines = ["| " + " | ".join(columns) + " |", f"|{rule}|"]
+    for _, row in frame[columns].iterrows():
+        lines.append("| " + " | ".join(_cell(row[c]) for c in columns) + " |")
     intro = (
         f"# Sweep over {param} ({unit})\n\nEach row is one strategy at one point; every point is a full"
         " run with its own report under `points/`. The full table is `sweep.csv`."
     )
-    return "\n\n".join([intro, "\n".join(lines), f"![sweep]({plot_name})"]) + "\n"
+    parts = [intro, "\n".join(lines)]
+    if CPU_SLOPE in frame:
+        fits = ", ".join(f"{name} {slope:,.0f} µs" for name, slope in cpu_fit_us(frame).items())
+        parts.append(
+            f"Client CPU per extra request, least-squares slope of CPU per second on the rate: {fits}."
+            f" `{CPU_SLOPE}` is the slope from the next lower rate alone."
+        )
+    return "\n\n".join([*parts, f"![sweep]({plot_name})"]) + "\n"
 
 
 def build_sweep_report(sweep_dir: Path) -> tuple[Path, Path, Path]:

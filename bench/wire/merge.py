@@ -7,14 +7,14 @@ member the global top n can need from it, and the merge is deterministic across 
 Replies stay in the RESP2 shape hiredis gives (``[member, score, member, score, ...]`` of bytes):
 measured on this 2-core machine, parsing ten RESP2 top-100 replies costs ~150 µs of client CPU per
 naive request less than RESP3's ``[[member, score], ...]`` (7 µs vs 14 µs per reply in isolation,
-more under load), and only the ~110 rows the merge consumes get their score turned into a float.
+more under load), and only the rows the merge reads (about 1.5 n of the 10 n) get their score
+turned into a float.
 """
 
 from __future__ import annotations
 
-import heapq
+import math
 from collections.abc import Iterable, Sequence
-from itertools import islice
 
 Row = tuple[bytes, float]  # (member, score)
 
@@ -56,7 +56,36 @@ class Ranking:
         return [(flat[i], float(flat[i + 1])) for i in range(0, len(flat), 2)]
 
 
+# Each shard's first rows read up front, as a share of n: 1.5 n in all put the n-th best of them
+# close to the global n-th, so few rows past them are read (measured: a 10 x 100 merge took 29.5 µs
+# at 1.5, 37 µs at 1.0 and 2.0, against 48.7 µs for a heapq.merge of the lazily converted replies).
+HEAD_SHARE = 1.5
+
+
 def merge_top(replies: Iterable[Sequence[bytes]], n: int) -> list[tuple[float, bytes]]:
-    """Merge per-shard flat replies (each already in REV order) into the global top n as (score, member)."""
-    streams = [zip(map(float, flat[1::2]), flat[0::2], strict=True) for flat in replies]
-    return list(islice(heapq.merge(*streams, reverse=True), n))
+    """Merge per-shard flat replies (each already in REV order) into the global top n as (score, member).
+
+    The first rows of every shard are converted and sorted; the n-th best of them is a floor the
+    global n-th best cannot be below, so of the remaining rows only those scoring at least that
+    much are read (a sorted shard's rows stop qualifying at the first one below it).
+    """
+    replies = list(replies)
+    if not replies or n <= 0:
+        return []
+    head = -(-int(n * HEAD_SHARE) // len(replies))  # rows per shard read up front
+    rows: list[tuple[float, bytes]] = []
+    for flat in replies:
+        rows += zip(map(float, flat[1 : 2 * head : 2]), flat[0 : 2 * head : 2], strict=True)
+    rows.sort(reverse=True)
+    floor = rows[n - 1][0] if len(rows) >= n else -math.inf
+    del rows[n:]
+    for flat in replies:
+        for i in range(2 * head + 1, len(flat), 2):
+            score = float(flat[i])
+            if score < floor:
+                break
+            rows.append((score, flat[i - 1]))
+    if len(rows) > n:
+        rows.sort(reverse=True)
+        del rows[n:]
+    return rows

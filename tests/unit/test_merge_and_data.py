@@ -36,6 +36,23 @@ def test_merge_equals_oracle_with_many_ties() -> None:
         assert merged.rows() == oracle_top(rows, n)
 
 
+def test_merge_equals_oracle_when_the_top_sits_in_a_few_shards_of_uneven_sizes() -> None:
+    # The merge reads every shard's first rows, then past them only rows at or above the n-th best
+    # of those: a shard holding most of the top must be read deep, short and empty shards not at all.
+    rng = random.Random(7)
+    for shards in (1, 3, 10, 50):
+        for n in (1, 7, 100, 333):
+            per_shard = []
+            for shard in range(shards):
+                size = rng.choice((0, 1, 5, n, 3 * n))
+                bonus = 1000.0 if shard == 0 else 0.0  # shard 0 holds the top
+                rows = [(f"s{shard}p{i}".encode(), bonus + rng.randint(0, 20)) for i in range(size)]
+                per_shard.append(rows)
+            replies = [flat(oracle_top(part, n)) for part in per_shard]
+            expected = oracle_top([row for part in per_shard for row in part], n)
+            assert Ranking(scored=merge_top(iter(replies), n)).rows() == expected, (shards, n)
+
+
 def test_ties_are_ordered_by_member_bytes_descending() -> None:
     replies = [[b"a", b"5", b"z", b"1"], [b"b", b"5"], [b"c", b"7"]]
     assert merge_top(replies, 4) == [(7.0, b"c"), (5.0, b"b"), (5.0, b"a"), (1.0, b"z")]

@@ -98,3 +98,27 @@ def test_report_files_for_every_parameter(tmp_path: Path, param: str) -> None:
         6,
         12,
     ]
+
+
+def test_an_rps_sweep_gives_the_cpu_of_one_more_request_as_a_slope(tmp_path: Path) -> None:
+    # 0.1 s of CPU a second whatever the rate, plus 200 µs a request: all CPU / requests falls with
+    # the rate, the slope between two rates is the 200 µs.
+    values = [1000.0, 2000.0, 4000.0]
+    _write_sweep(tmp_path, "rps", values)
+    for value, point in zip(values, json.loads((tmp_path / "sweep.json").read_text())["points"], strict=True):
+        path = tmp_path / "points" / point / "summary.json"
+        summary = json.loads(path.read_text())
+        for strategy, per_request_us in (("naive", 200.0), ("cached", 50.0)):
+            summary["strategies"][strategy]["rps"] = value
+            summary["strategies"][strategy]["client_cpu_us_per_request"] = 100_000 / value + per_request_us
+        path.write_text(json.dumps(summary))
+    frame = sweep_frame(tmp_path)
+    naive = frame[frame["strategy"] == "naive"]["client_cpu_us_per_request_slope"].tolist()
+    assert naive[0] != naive[0]  # NaN: no lower rate to take a slope from
+    assert naive[1:] == [pytest.approx(200.0), pytest.approx(200.0)]
+    cached = frame[frame["strategy"] == "cached"]["client_cpu_us_per_request_slope"].tolist()
+    assert cached[1:] == [pytest.approx(50.0), pytest.approx(50.0)]
+    _, _, md = build_sweep_report(tmp_path)
+    text = md.read_text()
+    assert "client_cpu_us_per_request_slope" in text
+    assert "naive 200 µs, cached 50 µs" in text
