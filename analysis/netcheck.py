@@ -130,24 +130,21 @@ def check(out: Path) -> dict[str, Any]:
     return result
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:+.1f}%"
+def row_label(row: dict[str, Any]) -> list[str]:
+    """A comparison row's label cells: run, RTT profile, latency."""
+    return [row["run"], row["profile"], f"{row['strategy']} {row['quantile']}"]
+
+
+def row_verdict(row: dict[str, Any]) -> list[str]:
+    """A comparison row's figure cells: measured ms, projected ms, error, within."""
+    error = "n/a" if row["error"] is None else f"{row['error'] * 100:+.1f}%"
+    within = f"{'yes' if row['within'] else 'NO'} (±{row['tolerance'] * 100:.0f}%)"
+    return [fmt_ms(row["measured_us"]), fmt_ms(row["projected_us"]), error, within]
 
 
 def render(result: dict[str, Any]) -> str:
     """The check as Markdown: measured against projected per run, then the relay's overhead."""
-    rows = [
-        [
-            r["run"],
-            r["profile"],
-            f"{r['strategy']} {r['quantile']}",
-            fmt_ms(r["measured_us"]),
-            fmt_ms(r["projected_us"]),
-            _pct(r["error"]),
-            f"{'yes' if r['within'] else 'NO'} (±{r['tolerance'] * 100:.0f}%)",
-        ]
-        for r in result["rows"]
-    ]
+    rows = [row_label(r) + row_verdict(r) for r in result["rows"]]
     header = ["run", "RTT profile", "latency", "measured ms", "projected ms", "error", "within"]
     overhead = [
         [f"{r['strategy']} {r['quantile']}", fmt_ms(r["direct_us"]), fmt_ms(r["relay_zero_us"]),

@@ -54,7 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated built-in RTT profiles the relays add (default same-zone,cross-zone)",
     )
     p.add_argument(
-        "--recheck", type=Path, metavar="DIR", help="only redo the comparison of a netcheck directory's runs"
+        "--recheck",
+        type=Path,
+        nargs="+",
+        metavar="DIR",
+        help="only redo the comparison of a netcheck directory's runs; with several, also pool them"
+        " (mean projected against mean measured per row)",
     )
     # Few users: every user's sockets pass through the relay's select() loop, which scans them all.
     p.set_defaults(duration=20.0, rps=200.0, users=5, sample_every=5, players=50_000)

@@ -86,14 +86,19 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_netcheck(args: argparse.Namespace) -> int:
     from analysis.build import build_report
     from analysis.netcheck import DIRECT, NETCHECK_MD, check
+    from analysis.netpool import pool, render_pool
     from analysis.netprofiles import BUILT_IN, LOOPBACK
     from bench.run.netcheck import netcheck
 
     if args.recheck is not None:
-        if not (args.recheck / DIRECT).is_dir():
-            raise UsageError(f"{args.recheck} is not a netcheck directory (no {DIRECT}/ run)")
-        check(args.recheck)
-        print((args.recheck / NETCHECK_MD).read_text())
+        for check_dir in args.recheck:
+            if not (check_dir / DIRECT).is_dir():
+                raise UsageError(f"{check_dir} is not a netcheck directory (no {DIRECT}/ run)")
+        results = [check(check_dir) for check_dir in args.recheck]
+        if len(results) == 1:
+            print((args.recheck[0] / NETCHECK_MD).read_text())
+        else:
+            print(render_pool(pool(results)))
         return EXIT_OK
     profiles = [name.strip() for name in args.profiles.split(",") if name.strip()]
     unknown = [name for name in profiles if name not in BUILT_IN or name == LOOPBACK.name]

@@ -39,9 +39,16 @@ def _run(options: CompareOptions, urls: list[str], out: Path) -> Path:
     topology = TopologyOptions(
         shard_urls=tuple(urls[:-1]), cache_url=urls[-1], timeout_ms=options.topology.timeout_ms
     )
+    # No capacity probe: through relays it would measure the relays, and the check needs none.
     return compare(
         dataclasses.replace(
-            options, strategies=STRATEGIES, topology=topology, out=out, overwrite=True, keep_data=True
+            options,
+            strategies=STRATEGIES,
+            topology=topology,
+            out=out,
+            overwrite=True,
+            keep_data=True,
+            capacity_s=0.0,
         )
     )
 

@@ -1,10 +1,14 @@
-"""The network projection in summary.json and netcheck's verdict, on synthetic run directories."""
+"""The network projection in summary.json and netcheck's verdict (one check or several pooled), synthetic."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from analysis.netcheck import DIRECT, NETCHECK_MD, check, relay_run
+from analysis.netpool import pool, render_pool
 from analysis.runfiles import RunFiles, write_json
 from analysis.summary import build_summary
 from tests.unit.synthetic_run import Interval, Redis, Worker, write_run
@@ -88,3 +92,40 @@ def test_netcheck_compares_each_run_with_its_projection(tmp_path: Path) -> None:
     assert overhead[("naive", "p50")] == 100.0
     assert overhead[("cached", "p99")] == 50.0
     assert "relay's own overhead" in (out / NETCHECK_MD).read_text()
+
+
+def _result(measured_p99_us: float, projected_p99_us: float, hop_us: float) -> dict[str, Any]:
+    """A netcheck.json result of one check: a direct naive p99 row and a same-zone one."""
+    rows = [
+        {"run": DIRECT, "profile": "loopback", "strategy": "naive", "quantile": "p99",
+         "measured_us": 1000.0, "projected_us": 1050.0, "error": 0.05, "tolerance": 0.10, "within": True},
+        {"run": relay_run("same-zone"), "profile": "same-zone", "strategy": "naive", "quantile": "p99",
+         "measured_us": measured_p99_us, "projected_us": projected_p99_us,
+         "error": (projected_p99_us - measured_p99_us) / measured_p99_us, "tolerance": 0.15, "within": False},
+    ]  # fmt: skip
+    overhead = [{"strategy": "naive", "quantile": "p50", "overhead_us": hop_us * 2}]
+    return {"rows": rows, "relay_hop_us": hop_us, "relay_overhead": overhead, "all_within": False}
+
+
+def test_pooled_checks_judge_the_mean_projection_against_the_mean_measurement() -> None:
+    # One check 40% over, one 30% under: each alone fails the 15%, together they agree within it.
+    pooled = pool([_result(1000.0, 1400.0, 200.0), _result(2000.0, 1400.0, 300.0)])
+    rows = {(r["run"], r["quantile"]): r for r in pooled["rows"]}
+    same = rows[(relay_run("same-zone"), "p99")]
+    assert same["errors"] == [pytest.approx(0.4), pytest.approx(-0.3)]
+    assert same["measured_us"] == 1500.0
+    assert same["projected_us"] == 1400.0
+    assert same["error"] == pytest.approx(-1 / 15)
+    assert same["within"] is True
+    assert pooled["all_within"] is True
+    assert pooled["median_relay_overhead_us"] == {"naive p50": 500.0}
+    text = render_pool(pooled)
+    assert "2 checks pooled" in text
+    assert "+40% / -30%" in text
+
+
+def test_a_row_missing_from_one_check_is_left_out_of_the_pool() -> None:
+    partial = _result(1000.0, 1100.0, 200.0)
+    partial["rows"] = partial["rows"][:1]
+    pooled = pool([_result(1000.0, 1100.0, 200.0), partial])
+    assert [(r["run"], r["profile"]) for r in pooled["rows"]] == [(DIRECT, "loopback")]
