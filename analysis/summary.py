@@ -177,7 +177,7 @@ def strategy_summary(
         ),
         "cross_check": cross_check(totals.redis, totals.client),
         **_take(figures, "client_cpu_us_per_request", "client_cpu_us_per_request_marginal"),
-        "loadgen_cpu_percent": loadgen_cpu_percent(interval_frame),
+        "loadgen_cpu_percent": loadgen_cpu_percent(interval_frame, workers_frame),
         **_take(figures, "redis_ops_per_s", "redis_cpu_us_per_request", "relay_cpu_us_per_request"),
         "redis_command_us_per_request": None
         if commandstats_frame is None

@@ -81,6 +81,8 @@ class Worker:
     client: dict[str, float] = field(default_factory=dict)
     t_start_rel_s: float | None = None  # default: first interval start
     t_stop_rel_s: float | None = None  # default: last interval end
+    window_cpu_s: float | None = None  # with window_wall_s: the process's CPU over its load window
+    window_wall_s: float | None = None
 
     def entry(self) -> dict[str, Any]:
         """The workers.json object."""
@@ -101,7 +103,11 @@ class Worker:
             "intended": None,
             "client": self.client,
             "errors": {"ConnectionError: reset": 1} if any(i.failures for i in self.intervals) else {},
-        }
+        } | (
+            {}
+            if self.window_cpu_s is None
+            else {"window_cpu_s": self.window_cpu_s, "window_wall_s": self.window_wall_s}
+        )
 
 
 @dataclass

@@ -165,6 +165,17 @@ def test_cpu_skips_partial_first_and_last_seconds(tmp_path: Path) -> None:
     assert naive["valid"] is True
 
 
+def test_cpu_is_the_process_own_measure_over_its_window_when_it_has_one(tmp_path: Path) -> None:
+    # Every interval says 50%, but the window the process timed itself was 95% busy: the intervals
+    # can straddle the window's ends, the process's own measure cannot.
+    worker = steady_worker("local", 4, 100, cpu_percent=50.0)
+    worker.window_cpu_s, worker.window_wall_s = 3.8, 4.0
+    naive = _summary(tmp_path, [worker], OPEN_100 | {"target_rps": 95.0})["strategies"]["naive"]
+    assert naive["loadgen_cpu_percent"] == {"mean": 95.0, "max": 95.0}
+    assert naive["valid"] is False
+    assert "load-generator CPU 95.0%" in naive["invalid_reason"]
+
+
 def test_loadgen_cpu_mean_and_max_over_workers() -> None:
     frame = pd.DataFrame(
         {
