@@ -43,6 +43,13 @@ def sweep_frame(sweep_dir: Path) -> pd.DataFrame:
 CPU_SLOPE = "client_cpu_us_per_request_slope"
 
 
+def _with_cpu_rate(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with ``_rps`` (measured req/s) and ``_cpu`` (client CPU µs per second) added."""
+    rps = pd.to_numeric(frame["rps"], errors="coerce")
+    per_request_us = pd.to_numeric(frame["client_cpu_us_per_request"], errors="coerce")
+    return frame.assign(_rps=rps, _cpu=rps * per_request_us)
+
+
 def cpu_slope(frame: pd.DataFrame) -> pd.Series:
     """Per strategy, Δ(client CPU µs per second) / Δ(req/s) from the previous (lower) measured rate.
 
@@ -50,10 +57,8 @@ def cpu_slope(frame: pd.DataFrame) -> pd.Series:
     the sleeping and waking it does less of as requests come closer together both drop out: what is
     left is what one more request costs. NaN at each strategy's lowest rate.
     """
-    rps = pd.to_numeric(frame["rps"], errors="coerce")
-    cpu_us_per_s = rps * pd.to_numeric(frame["client_cpu_us_per_request"], errors="coerce")
     slope = pd.Series(float("nan"), index=frame.index)
-    for _, rows in frame.assign(_rps=rps, _cpu=cpu_us_per_s).groupby("strategy", sort=False):
+    for _, rows in _with_cpu_rate(frame).groupby("strategy", sort=False):
         ordered = rows.sort_values("_rps")
         delta_rps = ordered["_rps"].diff()
         slope[ordered.index] = (ordered["_cpu"].diff() / delta_rps).where(delta_rps > 0)
@@ -66,9 +71,7 @@ def cpu_fit_us(frame: pd.DataFrame) -> dict[str, float]:
     One figure per strategy, steadier than any two adjacent points' slope on a noisy machine.
     """
     fits: dict[str, float] = {}
-    rps = pd.to_numeric(frame["rps"], errors="coerce")
-    cpu_us_per_s = rps * pd.to_numeric(frame["client_cpu_us_per_request"], errors="coerce")
-    for strategy, rows in frame.assign(_rps=rps, _cpu=cpu_us_per_s).groupby("strategy", sort=False):
+    for strategy, rows in _with_cpu_rate(frame).groupby("strategy", sort=False):
         points = rows.dropna(subset=["_rps", "_cpu"])
         if points["_rps"].nunique() >= 2:
             fits[str(strategy)] = float(np.polyfit(points["_rps"], points["_cpu"], 1)[0])
