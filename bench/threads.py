@@ -8,6 +8,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+# How long the refresher and the telemetry sampler wait for each other before going ahead anyway:
+# well above a refresh or an INFO round on a healthy cluster (ms), well below the 1 s sampling step.
+OVERLAP_WAIT_S = 0.25
+
 # The signals `lbbench` turns into a clean teardown.
 TEARDOWN_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 
@@ -68,3 +72,18 @@ def teardown_signals_held() -> Iterator[None]:
 def release_teardown_signals() -> None:
     """Unblock the teardown signals (in a child forked under :func:`teardown_signals_held`)."""
     signal.pthread_sigmask(signal.SIG_UNBLOCK, TEARDOWN_SIGNALS)
+
+
+@contextmanager
+def held_briefly(lock: threading.Lock, timeout_s: float) -> Iterator[bool]:
+    """Hold ``lock`` for the block if it comes free within ``timeout_s``; yields whether it did.
+
+    For two background jobs that should not overlap but must not stall each other either: one
+    stuck on a stalled server (a fault) makes the other wait ``timeout_s`` once, then go ahead.
+    """
+    acquired = lock.acquire(timeout=timeout_s)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            lock.release()

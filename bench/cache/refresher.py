@@ -18,7 +18,7 @@ from bench.cache.formats import CACHE_TOP_N, SORTED_SET, CacheFormat, Snapshot
 from bench.cache.formats.base import ShardCommands
 from bench.errors import RunError
 from bench.keys import Keys
-from bench.threads import background_thread
+from bench.threads import OVERLAP_WAIT_S, background_thread, held_briefly
 from bench.topology import Topology
 from bench.wire.counting import ByteCounter, CountingConnection
 from bench.wire.merge import merge_top
@@ -194,6 +194,8 @@ class RefresherThread:
         self.refresher = refresher
         self.interval_s = interval_s
         self.records: list[RefreshRecord] = []
+        # Held through each refresh; the telemetry sampler takes it too (bench/probes/telemetry.py).
+        self.busy = threading.Lock()
         self._stop = threading.Event()
         self._thread = background_thread(self._run, "cache-refresher")
 
@@ -204,7 +206,8 @@ class RefresherThread:
         next_at = time.perf_counter() + self.interval_s
         while not self._stop.wait(max(0.0, next_at - time.perf_counter())):
             try:
-                self.records.append(self.refresher.refresh())
+                with held_briefly(self.busy, OVERLAP_WAIT_S):
+                    self.records.append(self.refresher.refresh())
             except Exception as exc:
                 self.records.append(RefreshRecord(time.time(), 0.0, 0, 0, 0, 0, ok=False, error=str(exc)))
             # A refresh slower than the interval skips the ticks it overran instead of piling up.

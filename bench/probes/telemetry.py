@@ -25,7 +25,7 @@ import redis
 from analysis.runfiles import is_setup_command
 from bench.cache.formats import FORMATS
 from bench.keys import Keys
-from bench.threads import background_thread
+from bench.threads import OVERLAP_WAIT_S, background_thread, held_briefly
 from bench.topology import Endpoint, Topology
 from bench.wire.counting import ByteCounter, CountingConnection
 
@@ -62,6 +62,7 @@ class TelemetrySampler:
         refresher: Mapping[str, ByteCounter] | None = None,
         others: Sequence[Mapping[str, ByteCounter]] = (),
         pre_sample: Callable[[], None] | None = None,
+        refresher_busy: threading.Lock | None = None,
         interval_s: float = SAMPLE_INTERVAL_S,
     ) -> None:
         """Args:
@@ -69,6 +70,11 @@ class TelemetrySampler:
         others: counters per node of the harness's other clients, subtracted like the refresher's.
         pre_sample: called just before each INFO round in the same thread, so the exchanges it
             makes (a probe's) are complete, and counted on both sides, when INFO is read.
+        refresher_busy: the lock the refresher holds through each refresh. INFO is read under it, so
+            a refresh's bytes are counted on both sides or on neither. Without it, a refresh
+            finishing between INFO and the read of its counters was subtracted before Redis had
+            counted it: a step down, dropped as a restart, and the next step counted it as load
+            (a cached cross-check at 1.05-1.15 with refresh and sampling both every second).
         """
         # One connection per server: in a cluster the cache endpoint is one of the shards' servers,
         # and sampling it twice would count its traffic twice. Each row carries the first name
@@ -79,6 +85,7 @@ class TelemetrySampler:
         self.refresher_counters = refresher or {}
         self.harness_counters = [self.refresher_counters, *others]
         self.pre_sample = pre_sample
+        self.refresher_busy = refresher_busy
         self.counters = {e.name: ByteCounter() for e in self.nodes}
         self.connections: list[CountingConnection] = [e.connection(self.counters[e.name]) for e in self.nodes]
         self.node_rows: list[dict[str, Any]] = []
@@ -97,6 +104,15 @@ class TelemetrySampler:
     def _sample(self) -> None:
         if self.pre_sample is not None:
             self.pre_sample()
+        if self.refresher_busy is None:
+            self._info_round()
+            return
+        # A refresh stuck on a stalled server only delays the sample by OVERLAP_WAIT_S, once.
+        with held_briefly(self.refresher_busy, OVERLAP_WAIT_S):
+            self._info_round()
+
+    def _info_round(self) -> None:
+        """INFO from every node, all requests sent before any reply is read; one row each."""
         sent_after_request: list[int | None] = []
         received_before_reply: list[int] = []
         for conn, node in zip(self.connections, self.nodes, strict=True):

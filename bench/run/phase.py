@@ -76,6 +76,7 @@ class Background:
                 refresher=self.refresher.counters if self.refresher else None,
                 others=[self.probe.counters] if self.probe else [],
                 pre_sample=self.probe.sample if self.probe else None,
+                refresher_busy=self.thread.busy if self.thread else None,
             )
         except BaseException:
             self.close()

@@ -7,6 +7,7 @@ import os
 import random
 import signal
 import subprocess
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -23,6 +24,7 @@ from bench.threads import (
     TEARDOWN_SIGNALS,
     Terminated,
     background_thread,
+    held_briefly,
     install_teardown_handlers,
     release_teardown_signals,
     teardown_signals_held,
@@ -179,6 +181,20 @@ def test_a_signal_held_over_a_fork_is_raised_after_it_and_released_in_the_child(
 
     assert blocked_in_child(None) == TEARDOWN_SIGNALS  # the mask is inherited through exec
     assert blocked_in_child(release_teardown_signals) == set()  # as processes.child_preexec does
+
+
+def test_held_briefly_takes_a_free_lock_and_goes_ahead_without_a_held_one() -> None:
+    lock = threading.Lock()
+    with held_briefly(lock, 0.0) as acquired:
+        assert acquired
+        assert lock.locked()
+    assert not lock.locked()
+    with lock, held_briefly(lock, 0.01) as acquired:
+        assert not acquired  # a stuck holder delays the other job once; it is not released by it
+    assert not lock.locked()
+    with pytest.raises(ValueError, match="refresh failed"), held_briefly(lock, 0.0):
+        raise ValueError("refresh failed")
+    assert not lock.locked()
 
 
 def test_compare_views_counts_missing_entries_and_displacement() -> None:
