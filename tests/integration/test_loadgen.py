@@ -49,16 +49,32 @@ def compare(out: Path, *args: str) -> dict[str, Any]:
     return summary
 
 
+# A paced run is tried again once when only the generator's own lag made it invalid. At 400 req/s the
+# generator idles at ~10% CPU, yet on a noisy CI VM one run in a few had free users sending 2-16 ms
+# late for a whole phase (generator lag p99 2.3 ms against the 2 ms limit): the harness flagging the
+# machine, as it should, not the pacing failing. A pacing fault fails both tries.
+PACED_TRIES = 2
+
+
+def only_the_generator_lagged(summary: dict[str, Any]) -> bool:
+    """Invalid for the generator's lag alone: the rate was met and no other reason was given."""
+    reasons = [str(s["invalid_reason"]) for s in summary["strategies"].values() if not s["valid"]]
+    return bool(reasons) and all(r.startswith("generator lag p99 ") and ";" not in r for r in reasons)
+
+
 @pytest.fixture(scope="module")
 def paced_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, Any]]:
     """The same open-loop comparison with one Locust process and with a master + 2 workers."""
     runs = {}
     for workers in (1, 2):
-        out = RUN_DIRS[workers] = tmp_path_factory.mktemp(f"workers{workers}") / "run"
-        runs[workers] = compare(
-            out, "--rps", str(RATE), "--duration", "10", "--users", "10", "--workers", str(workers),
-            "--read-write-ratio", "100", "--refresh-interval", "2",
-        )  # fmt: skip
+        for attempt in range(PACED_TRIES):
+            out = RUN_DIRS[workers] = tmp_path_factory.mktemp(f"workers{workers}-try{attempt}") / "run"
+            runs[workers] = compare(
+                out, "--rps", str(RATE), "--duration", "10", "--users", "10", "--workers", str(workers),
+                "--read-write-ratio", "100", "--refresh-interval", "2",
+            )  # fmt: skip
+            if not only_the_generator_lagged(runs[workers]):
+                break
     return runs
 
 
