@@ -1,0 +1,1 @@
+"""From run files to numbers and words: frames, figures, verdicts, report, plots, gates."""

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import math
 import operator
-import os
 import re
-import tomllib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 from analysis import metrics
 
@@ -180,34 +177,3 @@ def parse_check(text: str) -> Check:
 def parse_checks(texts: Sequence[str]) -> list[Check]:
     """Parse every check, failing on the first malformed one."""
     return [parse_check(text) for text in texts]
-
-
-@dataclass(frozen=True)
-class GateConfig:
-    """The ``[gates]`` table of a TOML scenario file."""
-
-    checks: list[str] = field(default_factory=list)
-    baseline: Path | None = None  # relative paths are taken from the TOML file's directory
-
-
-def read_gate_config(path: Path) -> GateConfig:
-    """Read ``[gates]`` (``checks = [...]``, optional ``baseline = "..."``) from a TOML file."""
-    try:
-        data: dict[str, Any] = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise GateInputError(f"cannot read {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise GateInputError(f"{path} is not valid TOML: {exc}") from None
-    gates = data.get("gates")
-    if not isinstance(gates, dict):
-        raise GateInputError(f"{path} has no [gates] table")
-    unknown = set(gates) - {"checks", "baseline"}
-    if unknown:
-        raise GateInputError(f"{path}: unknown key(s) in [gates]: {', '.join(sorted(unknown))}")
-    checks = gates.get("checks", [])
-    if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
-        raise GateInputError(f"{path}: [gates] checks must be a list of strings")
-    baseline = gates.get("baseline")
-    if baseline is not None and not isinstance(baseline, str):
-        raise GateInputError(f"{path}: [gates] baseline must be a path string")
-    return GateConfig(checks, Path(os.path.normpath(path.parent / baseline)) if baseline else None)

@@ -56,6 +56,7 @@ SUMMARY = "summary.json"
 REPORT = "report.md"
 GATE = "gate.json"
 CAPACITY = "capacity.json"
+SCENARIO = "scenario.toml"  # the run's options by flag name: `lbbench compare --config` runs it again
 SWEEP = "sweep.json"
 SWEEP_POINTS = "points"
 RAW = "raw"
@@ -189,6 +190,7 @@ class RunFiles(_Dir):
     report = _File(REPORT)
     gate = _File(GATE)
     capacity = _File(CAPACITY)
+    scenario = _File(SCENARIO)
     raw = _File(RAW)
 
     def phase(self, strategy: str) -> PhaseFiles:

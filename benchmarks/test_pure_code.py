@@ -8,6 +8,7 @@ a top-n RESP2 reply with hiredis and turning it into rows (what a cached read or
 from __future__ import annotations
 
 import random
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 from redis.connection import Connection
 
 from analysis.baseline import Measured
-from analysis.checks import parse_checks, read_gate_config
+from analysis.checks import parse_checks
 from analysis.gate_report import gate_document, gate_table
 from analysis.gates import evaluate
 from analysis.report import render_report
@@ -122,7 +123,7 @@ def test_build_summary_from_raw_data(benchmark: BenchmarkFixture, tmp_path: Path
 
 def test_gate_ci_checks(benchmark: BenchmarkFixture) -> None:
     """Parse and evaluate the CI gate's checks against a three-run baseline, then render the table."""
-    texts = read_gate_config(PERF_GATE).checks
+    texts = tomllib.loads(PERF_GATE.read_text())["gates"]["check"]
     runs = [Measured("run", make_summary())]
     reference = [Measured(f"base-{i}", make_summary()) for i in range(3)]
 

@@ -32,6 +32,7 @@ from bench.threads import (
     teardown_signals_held,
 )
 from bench.topology.processes import child_preexec
+from bench.units import parse_duration
 
 # What a worker prints on stdout when it joins a phase (loadgen/roles.py); the loop counts these.
 PHASE_JOINED = "lbbench-worker: joined "
@@ -75,8 +76,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--max-idle-s",
-        type=float,
-        help="exit after this many seconds outside a phase (0 if it joined one, 1 if none; default: never)",
+        metavar="TIME",
+        help="exit after this long outside a phase, e.g. 90s or 2m (a bare number is seconds; exit 0 if"
+        " it joined one, 1 if none; default: never)",
     )
     args = parser.parse_args(argv)
     if not args.master_host.strip():
@@ -87,8 +89,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         _usage_error(f"--master-port must be an integer, got {args.master_port!r}")
     if not 1 <= args.master_port <= 65535:
         _usage_error(f"--master-port must be between 1 and 65535, got {args.master_port}")
-    if args.max_idle_s is not None and not args.max_idle_s > 0:
-        _usage_error(f"--max-idle-s must be positive, got {args.max_idle_s:g}")
+    if args.max_idle_s is not None:
+        try:
+            args.max_idle_s = parse_duration(args.max_idle_s)
+        except ValueError as exc:
+            _usage_error(f"--max-idle-s: {exc}")
+        if not args.max_idle_s > 0:
+            _usage_error(f"--max-idle-s must be positive, got {args.max_idle_s:g}")
     return args
 
 

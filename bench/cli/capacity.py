@@ -6,28 +6,10 @@ import argparse
 from pathlib import Path
 
 from analysis.runfiles import CAPACITY, write_json
-from bench.cli.args import Parser, positive_float, positive_int
 from bench.console import status
 from bench.errors import EXIT_OK, UsageError
 from bench.keys import Keys
-from bench.probes.capacity import DEFAULT_BUDGET_S
 from bench.probes.meta import utc_now
-
-
-def add_capacity_parser(sub: argparse._SubParsersAction[Parser], parents: list[Parser]) -> None:
-    p = sub.add_parser(
-        "capacity",
-        parents=parents,
-        help="per-node capacity of each read command at p99 <= 1 ms, with redis-benchmark (docs/capacity.md)",
-    )
-    p.add_argument(
-        "--budget",
-        type=positive_float,
-        default=DEFAULT_BUDGET_S,
-        help=f"seconds of load in all, split over the three commands (default {DEFAULT_BUDGET_S:g})",
-    )
-    p.add_argument("--top-n", type=positive_int, default=100, help="entries per read (default 100)")
-    p.add_argument("--out", type=Path, help="directory for capacity.json (default results/<time>-capacity)")
 
 
 def cmd_capacity(args: argparse.Namespace) -> int:
@@ -41,8 +23,6 @@ def cmd_capacity(args: argparse.Namespace) -> int:
         status(f"capacity: skipped: {why}")
         return EXIT_OK
     out: Path = args.out or Path("results") / f"{utc_now():%Y%m%dT%H%M%SZ}-capacity"
-    if out.exists() and any(out.iterdir()):
-        raise UsageError(f"--out {out} already exists and is not empty")
     with seeded(args) as topology:
         found = probe(topology, Keys(args.key_prefix), args.budget, args.top_n)
     if not found["available"]:

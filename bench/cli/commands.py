@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from bench.cli.args import topology_options
+from bench.cli.options import topology_options
 from bench.console import status
 from bench.errors import EXIT_OK, UsageError
 from bench.keys import Keys
-from bench.run.loadconfig import LOAD_CONFIG_ENV, LoadConfig
+from bench.run.loadconfig import LOAD_CONFIG_ENV
+from bench.run.options import CompareOptions
 from bench.topology import Topology, get_provider, open_topology
+from bench.units import format_duration
 
 
 @contextmanager
@@ -107,9 +109,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             refresher.refresh()
             thread.start()
             _print_topology(topology, args)
-            status(
-                f"{topology.server} up, cache refreshed every {args.refresh_interval:g} s; Ctrl-C stops it"
-            )
+            every = format_duration(args.refresh_interval)
+            status(f"{topology.server} up, cache refreshed every {every}; Ctrl-C stops it")
             # A timed sleep wakes up to run signal handlers even if a thread we do not own took the signal.
             while True:
                 time.sleep(1.0)
@@ -127,14 +128,12 @@ def _print_topology(topology: Topology, args: argparse.Namespace) -> None:
     print(f"shards: {' '.join(e.url for e in topology.shards)}")
     print(f"cache:  {topology.cache.url}")
     print(f"flags:  {flags}")
-    # Ready to paste before `locust -f loadgen/locustfile.py` (web UI) or a remote `--worker`.
-    config = LoadConfig(
-        strategy="cached",
-        topology=topology.to_load_config(),
-        raw_dir=str(Path("results") / "locust-ui"),
-        players=args.players,
-        key_prefix=args.key_prefix,
-    )
+    from bench.run.phase import load_config
+
+    # Ready to paste before `locust -f loadgen/locustfile.py` (web UI) or a remote `--worker`: compare's
+    # defaults with this topology's data, in a closed loop (Locust's -u and its web UI set the pace).
+    options = CompareOptions(players=args.players, seed=args.seed, key_prefix=args.key_prefix, rps=None)
+    config = load_config(options, "cached", topology.to_load_config(), str(Path("results") / "locust-ui"))
     print(f"export {LOAD_CONFIG_ENV}='{config.to_env()[LOAD_CONFIG_ENV]}'", flush=True)
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.errors import UsageError
@@ -30,61 +29,26 @@ def _usage_errors() -> Iterator[None]:
         raise UsageError(str(exc)) from None
 
 
-def add_gate_parsers(sub: Any) -> None:
-    """Add the `gate` and `baseline` subcommands to the lbbench subparsers action."""
-    p = sub.add_parser(
-        "gate",
-        help="check runs against limits and a baseline: exit 0 pass, 1 regression, 2 bad input, 3 unstable",
-        description="Check runs against limits and a baseline. With --baseline and no --check or --config,"
-        " the default checks of every strategy apply: valid and agree >= baseline, failures <= baseline,"
-        " every other exact counter == baseline (bytes within 1%); latency p50 and p99 and client CPU"
-        " per request <= baseline, by the noise rule. Checks given with --check or --config replace the"
-        " defaults.",
-    )
-    p.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR", help="one run, or K repeats of it")
-    p.add_argument(
-        "--baseline",
-        type=Path,
-        metavar="FILE",
-        help="baseline file, summary.json or run dir; alone, it gates the default checks",
-    )
-    p.add_argument(
-        "--check",
-        action="append",
-        default=[],
-        metavar="EXPR",
-        help="e.g. 'cached.redis_commands_per_request == 1'; repeatable; replaces the default checks",
-    )
-    p.add_argument(
-        "--config",
-        type=Path,
-        metavar="FILE",
-        help="TOML file with a [gates] table; its checks replace the default checks",
-    )
-
-    p = sub.add_parser("baseline", help="save runs as a self-describing baseline")
-    baseline_sub = p.add_subparsers(dest="baseline_command", required=True, parser_class=type(p))
-    save = baseline_sub.add_parser("save", help="write results/baselines/NAME.json from run directories")
-    save.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR", help="one run, or K repeats of it")
-    save.add_argument("--name", required=True, help="file name without .json (letters, digits, . _ -)")
-    save.add_argument("--dir", type=Path, help="directory (default results/baselines)")
-    save.add_argument("--overwrite", action="store_true", help="replace an existing baseline of that name")
+GATE_DESCRIPTION = (
+    "Check runs against limits and a baseline. With --baseline and no --check (nor [gates] check in a"
+    " --config file), the default checks of every strategy apply: valid and agree >= baseline, failures <="
+    " baseline, every other exact counter == baseline (bytes within 1%); latency p50 and p99 and client"
+    " CPU per request <= baseline, by the noise rule. Checks given replace the defaults."
+)
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
     """Exit code 0 pass, 1 regression, 3 unstable (analysis.gates); bad input raises UsageError (2)."""
     from analysis.baseline import load_reference, load_run, same_scenario
-    from analysis.checks import GateConfig, parse_checks, read_gate_config
+    from analysis.checks import parse_checks
     from analysis.gate_report import gate_document, write_gate
     from analysis.gates import evaluate
 
     with _usage_errors():
-        config = read_gate_config(args.config) if args.config else GateConfig()
-        checks = parse_checks([*config.checks, *args.check])
-        runs = [load_run(run_dir)[0] for run_dir in args.run_dirs]
+        checks = parse_checks(list(args.check))
+        runs = [load_run(run_dir)[0] for run_dir in args.run_dir]
         scenario = same_scenario(runs, "runs")
-        baseline_path = args.baseline or config.baseline
-        reference = load_reference(baseline_path) if baseline_path else None
+        reference = load_reference(args.baseline) if args.baseline else None
         reference_runs = reference.runs if reference else []
         # Checks given replace the defaults; without checks, a baseline alone gates on the defaults.
         defaults = not checks and reference is not None
@@ -106,7 +70,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
             warnings,
             default_checks=defaults,
         )
-        for run_dir in args.run_dirs:
+        for run_dir in args.run_dir:
             write_gate(run_dir, gate)
     _print_gate(gate, result, warnings)
     return result.exit_code
@@ -163,7 +127,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     from analysis.baseline import BASELINES_DIR, load_run, make_baseline, write_baseline
 
     with _usage_errors():
-        runs = [load_run(run_dir) for run_dir in args.run_dirs]
+        runs = [load_run(run_dir) for run_dir in args.run_dir]
         baseline = make_baseline(args.name, runs, utc_now().isoformat(timespec="seconds"), git_state())
         path = write_baseline(baseline, args.dir or BASELINES_DIR, args.overwrite)
     invalid = [run["run_id"] for run in baseline["runs"] if run["valid"] is False]
@@ -171,6 +135,3 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         print(f"lbbench baseline: warning: not valid: {', '.join(invalid)}", file=sys.stderr)
     print(path)
     return 0
-
-
-GATE_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"gate": cmd_gate, "baseline": cmd_baseline}

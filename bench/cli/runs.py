@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from analysis.netprofiles import RttProfile, parse_profile
 from analysis.runfiles import SWEEP, RunFiles, read_json
-from bench.cli.args import compare_options
+from bench.cli.options import compare_options
 from bench.console import console, status
 from bench.errors import EXIT_FAILED, EXIT_OK, UsageError
 from bench.probes.meta import utc_now
@@ -20,13 +21,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     run_dir = compare(compare_options(args))
     status(f"raw data in {run_dir}; building the report")
     try:
-        files = build_report(run_dir, tuple(args.rtt_profile))
+        files = build_report(run_dir, rtt_profiles(args))
     except Exception as exc:
         console.print(f"lbbench: report failed ({exc}); raw data kept: rerun `lbbench report {run_dir}`")
         return EXIT_FAILED
     print_summary(files.summary)
     print(files.report)
     return EXIT_OK
+
+
+def rtt_profiles(args: argparse.Namespace) -> tuple[RttProfile, ...]:
+    """The --rtt-profile files, parsed (each was checked when the flags were read)."""
+    return tuple(parse_profile(path) for path in args.rtt_profile)
 
 
 def print_summary(summary_path: Path) -> None:
@@ -48,16 +54,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from analysis.build import build_report
     from analysis.sweep import build_sweep_report
     from bench.run.sweep import parse_values, point_name, sweep
+    from bench.strategies import parse_strategies
 
     param = SWEEP_PARAMS[args.param]
     values = parse_values(param, args.values)
     if args.strategies is None:
-        args.strategies = param.default_strategies
+        args.strategies = parse_strategies(param.default_strategies)
     base = compare_options(args)
     out = args.out or Path("results") / f"{utc_now():%Y%m%dT%H%M%SZ}-sweep-{param.name}"
 
     def after_point(point_dir: Path) -> None:
-        print_summary(build_report(point_dir, tuple(args.rtt_profile)).summary)
+        print_summary(build_report(point_dir, rtt_profiles(args)).summary)
 
     sweep_dir = sweep(param, values, base, out, after_point)
     csv_path, _, md = build_sweep_report(sweep_dir)
@@ -77,7 +84,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not RunFiles(run_dir).is_run():
         raise UsageError(f"{run_dir} is not a run directory (no meta.json and raw/)")
-    files = build_report(run_dir, tuple(args.rtt_profile))
+    files = build_report(run_dir, rtt_profiles(args))
     print_summary(files.summary)
     print(files.report)
     return EXIT_OK
@@ -87,10 +94,9 @@ def cmd_netcheck(args: argparse.Namespace) -> int:
     from analysis.build import build_report
     from analysis.netcheck import DIRECT, NETCHECK_MD, check
     from analysis.netpool import pool, render_pool
-    from analysis.netprofiles import BUILT_IN, LOOPBACK
     from bench.run.netcheck import netcheck
 
-    if args.recheck is not None:
+    if args.recheck:
         for check_dir in args.recheck:
             if not (check_dir / DIRECT).is_dir():
                 raise UsageError(f"{check_dir} is not a netcheck directory (no {DIRECT}/ run)")
@@ -100,14 +106,9 @@ def cmd_netcheck(args: argparse.Namespace) -> int:
         else:
             print(render_pool(pool(results)))
         return EXIT_OK
-    profiles = [name.strip() for name in args.profiles.split(",") if name.strip()]
-    unknown = [name for name in profiles if name not in BUILT_IN or name == LOOPBACK.name]
-    if unknown:
-        choices = ", ".join(name for name in BUILT_IN if name != LOOPBACK.name)
-        raise UsageError(f"--profiles {','.join(unknown)}: choose from {choices} (loopback always runs)")
     out = args.out or Path("results") / f"{utc_now():%Y%m%dT%H%M%SZ}-netcheck"
-    for run_dir in netcheck(compare_options(args, out=None), profiles, out):
-        print_summary(build_report(run_dir, tuple(args.rtt_profile)).summary)
+    for run_dir in netcheck(compare_options(args, out=None), args.profiles, out):
+        print_summary(build_report(run_dir, rtt_profiles(args)).summary)
     check(out)
     print((out / NETCHECK_MD).read_text())
     status(f"runs and {NETCHECK_MD} in {out}")

@@ -1,8 +1,9 @@
 """The ``--fault`` grammar: ``KIND:key=value,...`` or a preset name, resolved against the run's settings.
 
-Times take ``s`` or ``ms`` (a bare number is seconds) or ``%`` of the phase's ``--duration``, so a
-preset fits any duration. Parsing is pure: :func:`resolve` turns texts into :class:`Fault`\\ s, or
-raises UsageError with one line naming the spec.
+Times are written as every time the harness takes (bench/units.py: ``20s``, ``500ms``, ``1m30s``; a bare
+number is seconds) or in ``%`` of the phase's ``--duration``, so a preset fits any duration. Parsing is
+pure: :func:`resolve` turns texts into :class:`Fault`\\ s, or raises UsageError with one line naming the
+spec.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.errors import UsageError
+from bench.units import parse_duration
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ PRESETS = {
     "dead-refresher": "refresher-dead:at=30%",
 }
 
-_TIME = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)(ms|s|%)?$")
+_PERCENT = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)%$")
 _TIME_KEYS = ("at", "for", "restart")
 
 
@@ -102,11 +104,13 @@ class Fault:
 
 
 def _seconds(key: str, text: str, duration_s: float) -> float:
-    match = _TIME.match(text)
-    if match is None:
-        raise ValueError(f"{key}={text} is not a time (e.g. 20s, 500ms, 30%)")
-    value, unit = float(match[1]), match[2] or "s"
-    return {"s": value, "ms": value / 1000, "%": value / 100 * duration_s}[unit]
+    percent = _PERCENT.match(text)
+    if percent is not None:
+        return float(percent[1]) / 100 * duration_s
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise ValueError(f"{key}={text} is not a time (e.g. 20s, 500ms, 1m30s, 30%)") from None
 
 
 def _duty(text: str) -> float:
@@ -213,7 +217,7 @@ def describe() -> str:
     """The grammar, kinds and presets, for `lbbench faults`."""
     lines = [
         "--fault KIND:key=value,...  or  --fault PRESET   (repeatable; docs/faults.md)",
-        "times: 20s, 500ms, or 30% of --duration; offsets count from the phase's first request",
+        "times: 20s, 500ms, 1m30s, or 30% of --duration; offsets count from the phase's first request",
         "",
         "kinds:",
     ]

@@ -31,6 +31,7 @@ from bench.keys import Keys
 from bench.probes.meta import machine, utc_now
 from bench.probes.rbench import BenchPoint, find_tool, run_point
 from bench.topology import Endpoint, Topology
+from bench.units import format_duration
 
 P99_LIMIT_MS = 1.0
 CONCURRENCY_LEVELS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -162,12 +163,17 @@ def probe(topology: Topology, keys: Keys, budget_s: float, top_n: int = 100) -> 
         return {"available": False, "reason": reason}
     tool, version = find_tool()
     assert tool is not None  # skip_reason checked it
+    found = targets(topology, keys, top_n)
+    sends = "; ".join(f"{' '.join(target.command)} to {target.endpoint.name}" for target in found)
+    status(
+        f"capacity: for up to {format_duration(budget_s)} in all, redis-benchmark sends {sends}, at"
+        f" {CONCURRENCY_LEVELS[0]} to {CONCURRENCY_LEVELS[-1]} connections (after one refresh of both caches)"
+    )
     with contextlib.closing(CacheRefresher(topology, keys, (SORTED_SET, BLOB))) as refresher:
         refresher.refresh()
     entries = _key_entries(topology, keys)
     if entries["shard"] < top_n:
         raise RunError(f"shard-0 holds {entries['shard']} players, fewer than the top {top_n} it is read for")
-    found = targets(topology, keys, top_n)
     commands = {}
     for target in found:
         status(f"capacity: {' '.join(target.command)} on {target.endpoint.name}, -c 1 and up")

@@ -10,13 +10,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from analysis.runfiles import SCHEMA_VERSION, RunFiles, write_json
+from bench import scenario
 from bench.cache.formats import CACHE_TOP_N
 from bench.console import status
 from bench.errors import RunError, UsageError
 from bench.keys import Keys
-from bench.probes.capacity import probe
+from bench.probes.capacity import CONCURRENCY_LEVELS, probe
 from bench.probes.meta import run_meta, utc_now
-from bench.run.options import CompareOptions, stall_cover_note
+from bench.run.options import COMPARE_CAPACITY_S, CompareOptions, stall_cover_note
 from bench.run.phase import Phase
 from bench.run.swarm import MasterBind
 from bench.seeding.seed import clear, existing_keys, seed_with_progress
@@ -40,8 +41,10 @@ class RunDir:
         self.partial = final.with_name(final.name + ".partial")
 
     def create(self) -> Path:
+        if self.final.exists() and not self.final.is_dir():
+            raise UsageError(f"--out names a file, not a directory: {self.final}")
         if self.final.exists() and any(self.final.iterdir()):
-            raise UsageError(f"--out {self.final} already exists and is not empty")
+            raise UsageError(f"--out names a directory that is not empty: {self.final}")
         try:
             self.final.parent.mkdir(parents=True, exist_ok=True)
             if self.partial.exists():
@@ -132,28 +135,40 @@ def seed_and_run(topology: Topology, options: CompareOptions, files: RunFiles, r
 
 def capacity_probe(topology: Topology, keys: Keys, options: CompareOptions) -> dict[str, Any]:
     """capacity.json after the load: the probe, or why there is none (the run goes on either way)."""
-    if options.capacity_s <= 0:
+    length_s = options.capacity_probe_s
+    if length_s <= 0 and options.capacity_s is None:  # servers the harness does not own: only when asked
         found: dict[str, Any] = {
             "available": False,
-            "reason": "--capacity-s 0: no capacity probe in this run",
+            "reason": f"not run on servers the harness does not own (--provider {topology.provider})."
+            f" --capacity-s {COMPARE_CAPACITY_S:g}s asks for it: redis-benchmark then sends each read"
+            " command to the cache node and shard-0 for that long, at up to"
+            f" {CONCURRENCY_LEVELS[-1]} connections",
         }
+    elif length_s <= 0:
+        found = {"available": False, "reason": "--capacity-s 0: no capacity probe in this run"}
     else:
         try:
-            found = probe(topology, keys, options.capacity_s, options.top_n)
+            found = probe(topology, keys, length_s, options.top_n)
         except RunError as exc:
             found = {"available": False, "reason": f"the capacity probe failed: {exc}"}
     if not found["available"]:
-        status(f"capacity: not measured ({found['reason']})")
+        status(f"capacity: not measured: {found['reason']}")
     return found
 
 
-def compare(options: CompareOptions) -> Path:
-    """Run the whole comparison; returns the run directory (raw data, then summary and report)."""
+def compare(options: CompareOptions, *, write_scenario: bool = True) -> Path:
+    """Run the whole comparison; returns the run directory (raw data, then summary and report).
+
+    Args:
+        write_scenario: write the options as scenario.toml, so that `lbbench compare --config` reruns them.
+    """
     options.validate()
     run_id = new_run_id(options.strategies)
     run = RunDir(options.out or Path("results") / run_id)
     files = RunFiles(run.create())
     try:
+        if write_scenario:
+            scenario.write(files.scenario, "compare", options.scenario_values())
         with open_topology(options.topology) as topology:
             refuse_to_clobber(topology, options)
             status(f"topology: {topology.provider}, {len(topology.shards)} shards + cache, {topology.server}")

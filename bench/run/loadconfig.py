@@ -8,13 +8,12 @@ arguments to every worker with each spawn message, so a worker on another host n
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.keys import Keys
 from bench.topology import Topology
-from bench.wire.failure import FAIL, NONE, FailurePolicy
-from bench.wire.replytimes import SAMPLE_EVERY
+from bench.wire.failure import FailurePolicy
 
 LOAD_CONFIG_ENV = "LBBENCH_LOAD_CONFIG"
 # A Locust process logs why a phase could not run after this marker; bench quotes the text after it.
@@ -23,27 +22,27 @@ PHASE_ERROR_MARKER = "lbbench-phase-error: "
 
 @dataclass(frozen=True)
 class LoadConfig:
-    """One strategy's load phase."""
+    """One strategy's load phase (made by ``bench.run.phase.load_config`` from the run's options)."""
 
     strategy: str
     topology: dict[str, Any]  # Topology.to_load_config(): the nodes, the provider, the timeout policy
     raw_dir: str  # where the Locust master (or single process) writes the run's raw data
-    duration_s: float = 60.0
-    rps: float | None = None  # total open-loop arrival rate; None = closed loop
-    workers: int = 1  # load-generator processes sharing the rate, remote ones included (1 = no master)
-    remote_workers: int = 0  # of those, started elsewhere (`lbbench-worker`), not by bench
-    workers_wait_s: float = 30.0  # how long the master waits for all workers before the phase fails
-    read_write_ratio: int | None = 1000  # reads per ZINCRBY; None = no writes
-    players: int = 1_000_000  # id range the writer picks players from
-    key_prefix: str = Keys().prefix
-    top_n: int = 100
-    sample_every: int = SAMPLE_EVERY  # one read in this many per user has its parts timed (replytimes)
+    duration_s: float
+    rps: float | None  # total open-loop arrival rate; None = closed loop
+    workers: int  # load-generator processes sharing the rate, remote ones included (1 = no master)
+    remote_workers: int  # of those, started elsewhere (`lbbench-worker`), not by bench
+    workers_wait_s: float  # how long the master waits for all workers before the phase fails
+    read_write_ratio: int | None  # reads per ZINCRBY; None = no writes
+    players: int  # id range the writer picks players from
+    key_prefix: str
+    top_n: int
+    sample_every: int  # one read in this many per user has its parts timed (replytimes)
     # The write model (bench/run/writemodel.py): the top players at phase start, and their share of writes.
-    hot_players: list[tuple[int, float]] = field(default_factory=list)
-    hot_write_share: float = 0.0
+    hot_players: list[tuple[int, float]]
+    hot_write_share: float
     # The read paths' failure policies (bench/wire/failure.py); the refresher's stays with bench.
-    naive_on_shard_error: str = FAIL
-    cached_fallback: str = NONE
+    naive_on_shard_error: str
+    cached_fallback: str
 
     @property
     def request_name(self) -> str:

@@ -11,9 +11,11 @@ import dataclasses
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from analysis.netcheck import ACHIEVED_PROFILE, DIRECT, relay_run
-from analysis.netprofiles import LOOPBACK
+from analysis.netprofiles import BUILT_IN, LOOPBACK
+from analysis.runfiles import SCENARIO
+from bench import scenario
 from bench.console import status
+from bench.declare import Csv, Option, PathArg
 from bench.errors import UsageError
 from bench.run.compare import RunDir, compare
 from bench.run.options import CompareOptions
@@ -21,6 +23,25 @@ from bench.topology import Topology, TopologyOptions, open_topology
 from bench.topology.delayrelay import DelayRelays
 
 STRATEGIES = ["naive", "cached"]
+
+#: `lbbench netcheck`'s own options: declared here, where its scenario.toml is written.
+PROFILES = Option(
+    Csv(lambda: [name for name in BUILT_IN if name != LOOPBACK.name]),
+    "built-in RTT profiles the relays add (loopback always runs)",
+    commands=frozenset({"netcheck"}),
+    default=("same-zone", "cross-zone"),
+    name="profiles",
+)
+RECHECK = Option(
+    PathArg("dir"),
+    "only redo the comparison of a netcheck directory's runs; with several, also pool them"
+    " (mean projected against mean measured per row)",
+    commands=frozenset({"netcheck"}),
+    name="recheck",
+    many=True,
+    scenario=False,
+    metavar="DIR",
+)
 
 
 def _targets(topology: Topology) -> list[tuple[str, int]]:
@@ -49,17 +70,23 @@ def _run(options: CompareOptions, urls: list[str], out: Path) -> Path:
             overwrite=True,
             keep_data=True,
             capacity_s=0.0,
-        )
+        ),
+        write_scenario=False,  # relays on this check's own ports: netcheck's scenario.toml reruns it
     )
 
 
-def netcheck(options: CompareOptions, profiles: list[str], out: Path) -> list[Path]:
+def netcheck(options: CompareOptions, profiles: tuple[str, ...], out: Path) -> list[Path]:
     """Run direct, zero-delay relays and each profile's relays on one topology; the run directories."""
+    from analysis.netcheck import ACHIEVED_PROFILE, DIRECT, relay_run  # pandas: not at CLI start-up
+
     if options.topology.provider_name not in ("local", "docker"):
         raise UsageError("netcheck spawns its own nodes (--provider local or docker), it relays to them")
     run = RunDir(out)
     run.create()  # each run below makes its own directory in it; the whole check is renamed at the end
     try:
+        scenario.write(
+            run.partial / SCENARIO, "netcheck", [(PROFILES, profiles), *options.scenario_values("netcheck")]
+        )
         with open_topology(options.topology) as topology:
             targets = _targets(topology)
             direct = [f"redis://{host}:{port}" for host, port in targets]

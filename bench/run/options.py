@@ -1,21 +1,50 @@
-"""Everything `lbbench compare` (and each sweep point) is asked to do, checked before anything starts."""
+"""Everything `lbbench compare` (and each sweep point) is asked to do, checked before anything starts.
+
+Each field that a flag sets is declared here once (bench/declare.py): its flag, kind, default, help and
+the commands that take it. A few defaults are derived when the run starts (``users``, ``workers``,
+``capacity_s``: None until then); the properties below work them out.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from analysis.netprofiles import ProfileError, parse_profile
 from bench.cache.refresher import REFRESH_INTERVAL_S
+from bench.declare import (
+    RUNS,
+    SEEDING,
+    Choice,
+    Derived,
+    Duration,
+    Flag,
+    Integer,
+    Number,
+    Option,
+    PathArg,
+    Text,
+    ZeroIsNone,
+    declared,
+    option,
+    problems,
+)
 from bench.errors import UsageError
 from bench.faults.spec import KINDS, Fault, kind_of, resolve
 from bench.keys import Keys
 from bench.run.swarm import MasterBind
-from bench.run.writemodel import HOT_WRITE_SHARE
-from bench.strategies import get_strategy
+from bench.run.writemodel import HOT_PLAYERS, HOT_WRITE_SHARE
+from bench.strategies import StrategyList
 from bench.topology import PROVIDERS, TopologyOptions, get_provider
-from bench.wire.failure import FAIL, KEEP, NONE, FailurePolicy
+from bench.topology.endpoint import redact_url
+from bench.wire.failure import (
+    CACHED_FALLBACK,
+    NAIVE_ON_SHARD_ERROR,
+    REFRESHER_ON_SHARD_ERROR,
+    FailurePolicy,
+)
 from bench.wire.replytimes import SAMPLE_EVERY
 
 MAX_WORKERS = 64
@@ -30,54 +59,226 @@ MAX_STALL_USERS = 2000
 # Remote workers start on their own schedule (a container pulling its image, a host booting), and
 # between phases each needs a moment to start a fresh Locust worker.
 REMOTE_WORKERS_WAIT_S = 60.0
+# Both strategies stay valid at this rate on a 2-core machine with 1M players (naive's ceiling
+# there was 750-1,000 req/s; docs/methodology.md "The load generator").
+DEFAULT_RPS = 500.0
+# The capacity probe after the load, on servers the harness started: ~5 s per read command, enough for
+# its concurrency sweep to pass p99 1 ms on a small box. On servers it does not own, none unless asked.
+COMPARE_CAPACITY_S = 15.0
+# Overrides --capacity-s's default (the integration tests set 0: each of their compares would
+# otherwise spend it; the tests of the probe pass --capacity-s themselves).
+CAPACITY_ENV = "LBBENCH_CAPACITY_S"
+
+DATA = "data"
+FAILS = "when a part fails (docs/failure-policies.md)"
+
+
+def _rtt_profile(path: Path) -> None:
+    try:
+        parse_profile(path)
+    except ProfileError as exc:
+        raise ValueError(str(exc)) from None
 
 
 @dataclass(frozen=True)
 class CompareOptions:
     """Everything `lbbench compare` was asked to do."""
 
-    strategies: list[str] = field(default_factory=lambda: ["naive", "cached"])
-    players: int = 1_000_000
-    seed: int = 42
-    duration_s: float = 60.0
-    users: int = DEFAULT_USERS
-    rps: float | None = 500.0
-    workers: int = 1  # Locust worker processes started here (1 and no remote workers: one process)
-    remote_workers: int = 0  # workers the master expects from other hosts (lbbench-worker)
-    master_bind: str | None = None  # HOST:PORT the master listens on; default a free 127.0.0.1 port
-    remote_workers_wait_s: float = REMOTE_WORKERS_WAIT_S
-    read_write_ratio: int | None = 1000
-    refresh_interval_s: float = REFRESH_INTERVAL_S
-    top_n: int = 100
-    sample_every: int = SAMPLE_EVERY  # reads per user per sampled read (its shards timed one by one)
-    hot_write_share: float = HOT_WRITE_SHARE
-    key_prefix: str = Keys().prefix
-    capacity_s: float = 0.0  # the capacity probe after the load (0: none); the CLI's default is not 0
-    out: Path | None = None
-    overwrite: bool = False
-    keep_data: bool = False
-    faults: tuple[str, ...] = ()  # --fault specs or preset names, as given (bench/faults/spec.py)
+    strategies: list[str] = option(
+        ["naive", "cached"], StrategyList(), "comma-separated strategies to run", commands=RUNS
+    )
+    players: int = option(1_000_000, Integer(min=1), "players to seed", commands=SEEDING, group=DATA)
+    seed: int = option(42, Integer(min=0), "random seed of the scores", commands=SEEDING, group=DATA)
+    key_prefix: str = option(
+        Keys().prefix, Text(), "shard key; the cache is <prefix>:global:cache", commands=SEEDING, group=DATA
+    )
+    duration_s: float = option(60.0, Duration(min=1), "load per strategy", commands=RUNS, name="duration")
+    users: int | None = option(
+        Derived(
+            f"{DEFAULT_USERS}; with --fault in open loop, rate x timeout x {STALL_USERS_MARGIN:g},"
+            f" at most {MAX_STALL_USERS:,}"
+        ),
+        Integer(min=1),
+        "concurrent Locust users: in-flight requests at most. In open loop, fewer than rate x timeout hide"
+        " a stall as long as the timeout behind the limit (the due requests wait for a free user instead of"
+        " reaching the stalled server)",
+        commands=RUNS,
+    )
+    rps: float | None = option(
+        DEFAULT_RPS,
+        ZeroIsNone(Number(positive=True, unit="req/s"), "closed loop"),
+        "open loop: total arrival rate in req/s (0 = closed loop)",
+        commands=RUNS,
+    )
+    workers: int | None = option(
+        Derived("1, a single process; 0 with --remote-workers"),
+        Integer(min=0, max=MAX_WORKERS),
+        "Locust worker processes under one master, on this machine",
+        commands=RUNS,
+    )
+    remote_workers: int = option(
+        0,
+        Integer(min=0),
+        "workers the master also waits for, started elsewhere with `lbbench-worker`",
+        commands=RUNS,
+    )
+    master_bind: str | None = option(
+        Derived("a free 127.0.0.1 port"),
+        Text(),
+        "where the master listens, needed with --remote-workers, e.g. 0.0.0.0:5557",
+        commands=RUNS,
+        metavar="HOST:PORT",
+    )
+    remote_workers_wait_s: float = option(
+        REMOTE_WORKERS_WAIT_S,
+        Duration(positive=True),
+        "how long a phase waits for remote workers before it fails",
+        commands=RUNS,
+        name="remote-workers-wait",
+    )
+    read_write_ratio: int | None = option(
+        1000,
+        ZeroIsNone(Integer(min=1), "no writes"),
+        "reads per background ZINCRBY write (the seed's 1000:1; 0 = no writes)",
+        commands=RUNS,
+    )
+    hot_write_share: float = option(
+        HOT_WRITE_SHARE,
+        Number(min=0, max=1),
+        f"share of writes to the top {HOT_PLAYERS} players (0 = uniform)",
+        commands=RUNS,
+    )
+    refresh_interval_s: float = option(
+        REFRESH_INTERVAL_S,
+        Duration(positive=True),
+        "time between cache refreshes (the seed's 60 s)",
+        commands=RUNS | {"up"},
+        name="refresh-interval",
+    )
+    top_n: int = option(100, Integer(min=1, max=1000), "entries per request", commands=RUNS | {"capacity"})
+    sample_every: int = option(
+        SAMPLE_EVERY,
+        Integer(min=1),
+        "time the parts of one read in this many per user: each shard's reply, the merge, the cached"
+        " read's service time (the network projection's input)",
+        commands=RUNS,
+    )
+    rtt_profiles: tuple[Path, ...] = option(
+        (),
+        PathArg("file", validate=_rtt_profile),
+        "project the run onto your own round-trip-time quantiles too (TOML; docs/network-model.md)",
+        commands=RUNS | {"report"},
+        name="rtt-profile",
+        repeat=True,
+        metavar="FILE",
+    )
+    capacity_s: float | None = option(
+        Derived(
+            f"{COMPARE_CAPACITY_S:g}s on servers the harness starts; none on servers you run;"
+            f" ${CAPACITY_ENV} overrides"
+        ),
+        Duration(min=0),
+        "length of the per-node capacity probe after the load (redis-benchmark; docs/capacity.md; 0 = none)",
+        commands=RUNS,
+        env=CAPACITY_ENV,
+    )
+    out: Path | None = option(
+        Derived("results/<run-id>"),
+        PathArg("out"),
+        "where the run is written",
+        commands=RUNS | {"capacity"},
+        scenario=False,
+        metavar="DIR",
+    )
+    overwrite: bool = option(False, Flag(), "servers you run: replace existing harness keys", commands=RUNS)
+    keep_data: bool = option(False, Flag(), "servers you run: keep the seeded keys afterwards", commands=RUNS)
+    # --fault specs or preset names, as given (bench/faults/spec.py)
+    faults: tuple[str, ...] = option(
+        (),
+        Text(),
+        "inject a fault into every strategy's phase, e.g. stall:shard=3,at=20s,for=5s or a preset"
+        " (repeatable; `lbbench faults` lists the grammar and presets)",
+        commands=RUNS,
+        name="fault",
+        repeat=True,
+        metavar="SPEC",
+    )
     # What a read or a refresh does when a part fails (bench/wire/failure.py, docs/failure-policies.md).
-    naive_on_shard_error: str = FAIL
-    cached_fallback: str = NONE
-    refresher_on_shard_error: str = KEEP
+    naive_on_shard_error: str = option(
+        NAIVE_ON_SHARD_ERROR[0],
+        Choice(NAIVE_ON_SHARD_ERROR),
+        "naive request with a shard timing out or refusing: fail it, or answer the top of the shards"
+        " that answered, counted as partial",
+        commands=RUNS,
+        group=FAILS,
+    )
+    cached_fallback: str = option(
+        CACHED_FALLBACK[0],
+        Choice(CACHED_FALLBACK),
+        "cached request with the cache failing or empty: fail it, or scatter-gather the shards instead,"
+        " counted as a fallback",
+        commands=RUNS,
+        group=FAILS,
+    )
+    refresher_on_shard_error: str = option(
+        REFRESHER_ON_SHARD_ERROR[0],
+        Choice(REFRESHER_ON_SHARD_ERROR),
+        "cache refresh with a shard failing: keep the old cache (a failed refresh), or publish the top"
+        " of the shards that answered (a partial refresh)",
+        commands=RUNS,
+        group=FAILS,
+    )
     topology: TopologyOptions = field(default_factory=TopologyOptions)
 
+    def scenario_values(self, command: str = "compare") -> list[tuple[Option, Any]]:
+        """Each option ``command`` takes from these objects, with its value (scenario.toml's lines)."""
+        return [
+            (declaration, getattr(options, name))
+            for options in (self.topology, self)
+            for name, declaration in declared(type(options))
+            if command in declaration.commands
+        ]
+
+    @property
+    def user_count(self) -> int:
+        """--users, else 20; a fault run in open loop gets enough to hold a stall of the timeout."""
+        if self.users is not None:
+            return self.users
+        if self.faults and self.rps:
+            return users_for_stalls(self.rps, self.topology.timeout_ms / 1000, DEFAULT_USERS)
+        return DEFAULT_USERS
+
+    @property
+    def local_workers(self) -> int:
+        """--workers, else one process here; none when remote workers come."""
+        if self.workers is not None:
+            return self.workers
+        return 0 if self.remote_workers else 1
+
+    @property
+    def capacity_probe_s(self) -> float:
+        """--capacity-s, else 15 s on servers the harness owns and none on servers it does not.
+
+        Never load the user did not ask for on servers the harness does not own: the probe's
+        redis-benchmark sweep sends hundreds of thousands of reads.
+        """
+        if self.capacity_s is not None:
+            return self.capacity_s
+        return COMPARE_CAPACITY_S if get_provider(self.topology).owns_data else 0.0
+
     def validate(self) -> None:
-        for name in self.strategies:
-            get_strategy(name)
+        """Every value its declaration's kind allows, then the rules between options; UsageError (one
+        line) at the first that fails."""
+        found = problems(self) + problems(self.topology)
+        if found:
+            raise UsageError(found[0])
+        workers = self.local_workers
         checks = [
-            (self.players >= 1, f"--players must be at least 1, got {self.players}"),
-            (self.duration_s >= 1, f"--duration must be at least 1 second, got {self.duration_s:g}"),
-            (self.users >= 1, f"--users must be at least 1, got {self.users}"),
-            (self.capacity_s >= 0, f"--capacity-s must be at least 0, got {self.capacity_s:g}"),
-            (self.rps is None or self.rps > 0, f"--rps must be positive (0 = closed loop), got {self.rps}"),
             (
-                (0 if self.remote_workers else 1) <= self.workers <= MAX_WORKERS,
+                (0 if self.remote_workers else 1) <= workers,
                 f"--workers must be between {0 if self.remote_workers else 1} and {MAX_WORKERS}, "
-                f"got {self.workers}",
+                f"got {workers}",
             ),
-            (self.remote_workers >= 0, f"--remote-workers must be at least 0, got {self.remote_workers}"),
             (
                 self.load_processes <= MAX_WORKERS,
                 f"--workers plus --remote-workers must be at most {MAX_WORKERS}, got {self.load_processes}",
@@ -91,33 +292,11 @@ class CompareOptions:
                 "--master-bind is for --remote-workers (local workers find their master by themselves)",
             ),
             (
-                self.remote_workers_wait_s > 0,
-                f"--remote-workers-wait must be positive, got {self.remote_workers_wait_s:g}",
-            ),
-            (
-                self.users >= self.load_processes,
+                self.user_count >= self.load_processes,
                 f"--users must be at least the {self.load_processes} load-generator processes "
-                f"(one without users sends nothing), got {self.users}",
-            ),
-            (
-                self.read_write_ratio is None or self.read_write_ratio >= 1,
-                f"--read-write-ratio must be at least 1 (0 turns writes off), got {self.read_write_ratio}",
-            ),
-            (
-                self.refresh_interval_s > 0,
-                f"--refresh-interval must be positive, got {self.refresh_interval_s:g}",
-            ),
-            (1 <= self.top_n <= 1000, f"--top-n must be between 1 and 1000, got {self.top_n}"),
-            (
-                0 <= self.hot_write_share <= 1,
-                f"--hot-write-share must be between 0 and 1, got {self.hot_write_share:g}",
-            ),
-            (
-                self.topology.timeout_ms > 0,
-                f"--timeout-ms must be positive, got {self.topology.timeout_ms:g}",
+                f"(one without users sends nothing), got {self.user_count}",
             ),
         ]
-        checks += [(False, problem) for problem in self.failure_policy.problems()]
         for ok, message in checks:
             if not ok:
                 raise UsageError(message)
@@ -131,7 +310,7 @@ class CompareOptions:
         if not self.faults:
             return []
         provider = get_provider(self.topology)
-        if not self.workers:
+        if not self.local_workers:
             raise UsageError(
                 "--fault needs a Locust process on this host (--workers 1 or more): its clock starts there"
             )
@@ -155,20 +334,36 @@ class CompareOptions:
     @property
     def load_processes(self) -> int:
         """Locust processes that generate load and share the rate: local and remote workers."""
-        return self.workers + self.remote_workers
+        return self.local_workers + self.remote_workers
 
     def as_json(self) -> dict[str, Any]:
-        """Options for meta.json, with URLs redacted."""
-        data = asdict(self)
-        data["out"] = str(self.out) if self.out else None
-        topo = data.pop("topology")
+        """meta.json's options: every declared field by its name, derived defaults worked out, URLs
+        without passwords, the faults resolved."""
+        data: dict[str, Any] = {}
+        for options in (self, self.topology):
+            for name, _ in declared(type(options)):
+                data[name] = _json(getattr(options, name))
         provider = get_provider(self.topology)
-        data["shards"] = provider.shard_count
-        data["server_bin"] = topo["server_bin"]
-        data["provider"] = provider.name
-        data["timeout_ms"] = self.topology.timeout_ms
-        data["faults"] = [fault.as_json() for fault in self.fault_plan()]
+        data.update(
+            users=self.user_count,
+            workers=self.local_workers,
+            capacity_s=self.capacity_probe_s,
+            shards=provider.shard_count,
+            provider=provider.name,
+            shard_urls=[redact_url(url) for url in self.topology.shard_urls],
+            cache_url=redact_url(self.topology.cache_url) if self.topology.cache_url else None,
+            cluster_urls=[redact_url(url) for url in self.topology.cluster_urls],
+            faults=[fault.as_json() for fault in self.fault_plan()],
+        )
         return data
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_json(item) for item in value]
+    return value
 
 
 def users_for_stalls(rps: float, timeout_s: float, users: int = 1) -> int:
@@ -185,11 +380,12 @@ def stall_cover_note(options: CompareOptions) -> str | None:
     """One line when an open-loop run's users cannot hold a stall of the timeout's length; else None."""
     rps, timeout_s = options.rps, options.topology.timeout_ms / 1000
     # Only runs that inject faults look for stalls; a healthy run's users need cover no timeout.
-    if not options.faults or not rps or options.users >= rps * timeout_s:
+    users = options.user_count
+    if not options.faults or not rps or users >= rps * timeout_s:
         return None
-    covered_ms = options.users / rps * 1000
+    covered_ms = users / rps * 1000
     return (
-        f"note: {options.users} users cover {covered_ms:,.0f} ms of the {rps:,.0f} req/s schedule, less than"
+        f"note: {users} users cover {covered_ms:,.0f} ms of the {rps:,.0f} req/s schedule, less than"
         f" the {timeout_s * 1000:,.0f} ms timeout: in a longer stall the due requests wait for a free user"
         f" (corrected latency shows it) instead of reaching the servers; --users"
         f" {users_for_stalls(rps, timeout_s)} covers it"

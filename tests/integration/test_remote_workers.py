@@ -213,7 +213,11 @@ def test_lbbench_worker_gives_up_after_max_idle_without_a_master() -> None:
         (["--master-port", "0"], "--master-port must be between 1 and 65535, got 0"),
         (["--master-port", "x"], "--master-port must be an integer, got 'x'"),
         (["--master-host", " "], "--master-host must not be empty"),
-        (["--max-idle-s", "-1"], "--max-idle-s must be positive, got -1"),
+        (["--max-idle-s", "0s"], "--max-idle-s must be positive, got 0"),
+        (
+            ["--max-idle-s", "-1"],
+            "--max-idle-s: not a time: '-1' (e.g. 90s, 1m30s, 500ms; a bare number is in s)",
+        ),
     ],
 )
 def test_lbbench_worker_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:

@@ -45,7 +45,7 @@ def test_compose_has_ten_shards_a_cache_and_publishes_nothing() -> None:
         (["--only", "server", "--base", "python:3.11-slim"], "does not apply to --only server"),
         (["--only", "python-base", "--base", "python:3.11-slim"], "does not apply to --only python-base"),
         (["--base", " "], "--base must name an image"),
-        (["--only", "everything"], "invalid choice: 'everything'"),
+        (["--only", "everything"], "--only must be one of server, python-base, loadgen, got 'everything'"),
     ],
 )
 def test_bad_image_flags_exit_2_with_one_line(

@@ -45,7 +45,7 @@ def test_every_preset_parses_at_any_duration(name: str) -> None:
         ("stall:shard=10,at=1s,for=1s", "shard=10 does not exist"),
         ("stall:shard=1,at=1s", "stall needs for="),
         ("stall:shard=1,at=1s,for=1s,duty=5%", "stall takes no duty="),
-        ("stall:shard=1,at=1m,for=1s", "at=1m is not a time"),
+        ("stall:shard=1,at=1x,for=1s", "at=1x is not a time"),
         ("stall:shard=1,at=30s,for=1s", "not inside the 20 s load phase"),
         ("stall:shard=1,at=1s,for=0s", "for=0s must be positive"),
         ("slow:shard=1,at=1s,for=1s,duty=100%", "strictly between"),

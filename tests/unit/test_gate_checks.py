@@ -1,12 +1,10 @@
-"""Parsing gate checks and the [gates] table of a TOML file."""
+"""Parsing gate checks."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from analysis.checks import Bound, GateInputError, Metric, Ratio, parse_check, read_gate_config
+from analysis.checks import Bound, GateInputError, Metric, Ratio, parse_check
 
 
 def test_the_issue_examples_parse() -> None:
@@ -78,33 +76,3 @@ def test_malformed_check_is_one_line_naming_it(text: str) -> None:
 def test_tolerance_needs_equality() -> None:
     with pytest.raises(GateInputError, match=r"a ± tolerance needs == or !="):
         parse_check("naive.bytes_out_per_request <= baseline +- 2%")
-
-
-def test_gates_table_from_toml(tmp_path: Path) -> None:
-    config = tmp_path / "ci" / "scenario.toml"
-    config.parent.mkdir()
-    config.write_text(
-        '[scenario]\nplayers = 50000\n\n[gates]\nbaseline = "../base.json"\n'
-        'checks = ["cached.redis_commands_per_request == 1", "naive.latency_us.p99 < 5000"]\n'
-    )
-    gates = read_gate_config(config)
-    assert gates.checks == ["cached.redis_commands_per_request == 1", "naive.latency_us.p99 < 5000"]
-    assert gates.baseline == tmp_path / "base.json"
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        ("[scenario]\nplayers = 1\n", "has no [gates] table"),
-        ("[gates]\nchecks = 'a.b == 1'\n", "checks must be a list of strings"),
-        ("[gates]\nchecks = []\nthreshold = 5\n", "unknown key(s) in [gates]: threshold"),
-        ("[gates\n", "is not valid TOML"),
-    ],
-)
-def test_bad_gates_table(tmp_path: Path, content: str, message: str) -> None:
-    config = tmp_path / "gates.toml"
-    config.write_text(content)
-    with pytest.raises(
-        GateInputError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")
-    ):
-        read_gate_config(config)

