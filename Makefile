@@ -49,11 +49,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m bench.cli.docs --check
+	$(BIN)/python -m lbbench.docs --check
 
-## Rewrite docs/commands.md's flag tables from the option declarations (bench/cli/docs.py)
+## Rewrite docs/commands.md's flag tables from the option declarations (lbbench/docs.py)
 docs: $(STAMP)
-	$(BIN)/python -m bench.cli.docs
+	$(BIN)/python -m lbbench.docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

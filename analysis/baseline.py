@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.checks import GateInputError
-from analysis.runfiles import RunFiles
+from runfiles import RunFiles
 
 BASELINE_VERSION = 1
 BASELINES_DIR = Path("results") / "baselines"

@@ -9,14 +9,14 @@ from analysis import frames, hdr
 from analysis.costplots import plot_costs
 from analysis.faultplots import plot_faults_timeline
 from analysis.gate_report import with_gate_section
-from analysis.netprofiles import RttProfile
 from analysis.netreport import plot_network
 from analysis.plots import plot_latency_cdf, plot_ops_per_node, plot_rate
 from analysis.report import render_report
-from analysis.runfiles import RunFiles, write_json
 from analysis.staleness import plot_staleness
 from analysis.summary import build_summary
 from analysis.timeline import plot_latency_timeline
+from runfiles import RunFiles, write_json
+from runfiles.rtt import RttProfile
 
 
 @dataclass(frozen=True)

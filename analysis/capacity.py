@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from analysis.fmt import Strategy, fmt_count, num, ratio
-from analysis.runfiles import RunFiles, read_json
-from analysis.scale import SCALE_READS_PER_S as SEED_RPS, SCALE_SHARDS as SEED_SHARDS, nodes_needed
+from analysis.scale import SCALE_READS_PER_S as SEED_RPS
+from analysis.scale import SCALE_SHARDS as SEED_SHARDS
+from analysis.scale import nodes_needed
+from runfiles import RunFiles, read_json
 
 SEED_SHARD_READS_PER_S = SEED_RPS * SEED_SHARDS  # "10k x 10 shard queries = 100k queries/sec"
 HEADROOM_PNG = "headroom.png"  # analysis/costplots.py draws it

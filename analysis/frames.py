@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import runfiles
-from analysis.runfiles import RunFiles, Window
+import runfiles
+from runfiles import RunFiles, Window
 
 read_json = runfiles.read_json
 

@@ -12,7 +12,7 @@ import pandas as pd
 from hdrh.histogram import HdrHistogram
 
 from analysis import frames
-from analysis.runfiles import new_histogram
+from runfiles import new_histogram
 
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p999": 99.9}
 MAX_POINTS_PER_CURVE = 2000

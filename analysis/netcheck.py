@@ -21,21 +21,22 @@ import numpy as np
 
 from analysis.fmt import fmt_ms, md_table, num
 from analysis.netmodel import Parts, project, read_parts
-from analysis.netprofiles import BUILT_IN, LOOPBACK, RttProfile, parse_profile
-from analysis.runfiles import RunFiles, read_json, write_json
+from runfiles import (
+    ACHIEVED_PROFILE,
+    DIRECT,
+    NETCHECK_JSON,
+    NETCHECK_MD,
+    RunFiles,
+    read_json,
+    relay_run,
+    write_json,
+)
+from runfiles.rtt import BUILT_IN, LOOPBACK, RttProfile, parse_profile
 
-DIRECT = "direct"
-ACHIEVED_PROFILE = "achieved-rtt.toml"
 ZERO_TOLERANCE = 0.10
 PROFILE_TOLERANCE = 0.15
 STRATEGIES = ("naive", "cached")
 QUANTILES = ("p50", "p99")
-NETCHECK_JSON = "netcheck.json"
-NETCHECK_MD = "netcheck.md"
-
-
-def relay_run(profile: str) -> str:
-    return f"relay-{profile}"
 
 
 def _measured(run_dir: Path) -> dict[str, dict[str, float | None]]:

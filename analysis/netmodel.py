@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis import frames
-from analysis.netprofiles import BUILT_IN, RttProfile
+from runfiles.rtt import BUILT_IN, RttProfile
 
 DRAWS = 20_000
 SEED = 12

@@ -13,7 +13,7 @@ from typing import Any
 
 from analysis.fmt import md_table
 from analysis.netcheck import row_label, row_verdict
-from analysis.netprofiles import BUILT_IN
+from runfiles.rtt import BUILT_IN
 
 Key = tuple[str, str, str, str]  # run, profile, strategy, quantile
 

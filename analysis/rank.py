@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from analysis import metrics
 from analysis.fmt import Strategy
-from analysis.runfiles import RunFiles
+from runfiles import RunFiles
 
 
 def rank_summary(record: dict[str, Any]) -> dict[str, Any]:

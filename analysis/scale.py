@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.fmt import Strategy, num, ratio
-from analysis.runfiles import is_setup_command
+from runfiles import is_setup_command
 
 SCALE_PLAYERS = 100_000_000
 SCALE_SHARDS = 10

@@ -12,7 +12,7 @@ from hdrh.histogram import HdrHistogram
 from analysis import hdr
 from analysis.frames import increase
 from analysis.metrics import Totals, Traffic
-from analysis.runfiles import CACHE_KEY_LABEL, SHARD_LABEL_PREFIX
+from runfiles import CACHE_KEY_LABEL, SHARD_LABEL_PREFIX
 
 # A node "serves" a strategy if it handles at least this share of its workload commands.
 NODE_SHARE_MIN = 0.01

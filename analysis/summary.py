@@ -13,14 +13,7 @@ from analysis import frames, hdr, metrics
 from analysis.capacity import capacity_section, read_capacity
 from analysis.lag import generator_lag_us, guarded_lag, lag_cause, split_generator_lag, users_exhausted
 from analysis.netmodel import network_summary
-from analysis.netprofiles import RttProfile
 from analysis.rank import rank_section
-from analysis.runfiles import (
-    HDR_KINDS,
-    SCHEMA_VERSION,
-    RunFiles,
-    Window,
-)
 from analysis.scale import command_us_per_request, scale_model
 from analysis.sections import (
     cross_check,
@@ -37,6 +30,13 @@ from analysis.sections import (
 )
 from analysis.staleness import staleness_summary
 from analysis.underfaults import under_faults
+from runfiles import (
+    HDR_KINDS,
+    SCHEMA_VERSION,
+    RunFiles,
+    Window,
+)
+from runfiles.rtt import RttProfile
 
 #: meta.json options that say what a read or refresh does when a part fails (bench/wire/failure.py).
 FAILURE_POLICY_OPTIONS = ("naive_on_shard_error", "cached_fallback", "refresher_on_shard_error")

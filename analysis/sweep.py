@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from analysis import metrics
 from analysis.plots import DPI, FIGSIZE_IN, save_figure
-from analysis.runfiles import SWEEP, SWEEP_POINTS, RunFiles, read_json
+from runfiles import SWEEP, SWEEP_POINTS, RunFiles, read_json
 
 # (column, summary.json path) for every strategy at every point: the metric table's sweep rows.
 TIDY_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = metrics.tidy_fields()

@@ -19,7 +19,7 @@ from hdrh.histogram import HdrHistogram
 
 from analysis import frames
 from analysis.hdr import hdr_stats, merge, per_interval
-from analysis.runfiles import RunFiles
+from runfiles import RunFiles
 
 START_ACTIONS = ("pause", "kill", "throttle", "stop")
 END_ACTIONS = ("resume", "restart", "unthrottle")

@@ -26,12 +26,12 @@ from locust import User, constant, events, task
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from analysis.runfiles import PhaseFiles
 from bench.run.loadconfig import LOAD_CONFIG_ENV, PHASE_ERROR_MARKER
 from bench.strategies import Strategy
 from bench.wire.failure import forget_frames
 from loadgen.process import MSG_FINAL, MSG_INTERVAL, MSG_WINDOW, Collector, LoadProcess, report_to_locust
 from loadgen.roles import CONFIG_ARG, LoadPhase, MasterSide, watch_master, worker_slot
+from runfiles import PhaseFiles
 
 STOP_GRACE_S = 1.0
 # Users wait this long at most for the others to connect before the window opens regardless.

@@ -2,7 +2,7 @@
 
 Each process records µs HDR histograms per 1-s interval and sends them to the master, or keeps them
 when it is the only process (``Collector``); the master writes ``intervals.jsonl`` and
-``workers.json`` through analysis/runfiles.py when the test stops.
+``workers.json`` through runfiles/ when the test stops.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import psutil
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
-from analysis.runfiles import PhaseFiles, write_json, write_jsonl
 from bench.run.loadconfig import LoadConfig
 from bench.run.writemodel import WriteModel
 from bench.strategies import get_strategy
@@ -34,6 +33,7 @@ from bench.wire.replytimes import ReplyTimes
 from loadgen.pacing import Pacer, Schedule
 from loadgen.recorder import IntervalRecorder
 from loadgen.release import SlotRelease
+from runfiles import PhaseFiles, write_json, write_jsonl
 
 MSG_INTERVAL = "lbbench_interval"
 MSG_FINAL = "lbbench_final"

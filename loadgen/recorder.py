@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from hdrh.histogram import HdrHistogram
 
-from analysis.runfiles import HDR_HIGHEST_US, HDR_KINDS, new_histogram
+from runfiles import HDR_HIGHEST_US, HDR_KINDS, new_histogram
 
 
 def counts_indexes(histogram: HdrHistogram, values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

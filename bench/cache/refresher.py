@@ -29,7 +29,7 @@ REFRESH_INTERVAL_S = 60.0  # the seed's refresh period
 
 @dataclass(frozen=True)
 class RefreshRecord:
-    """One refresh, a row of refreshes.csv (analysis/runfiles.py REFRESH_COLUMNS)."""
+    """One refresh, a row of refreshes.csv (runfiles/records.py REFRESH_COLUMNS)."""
 
     t_start_s: float  # wall clock (epoch seconds) when the scatter began
     duration_s: float

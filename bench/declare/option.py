@@ -5,11 +5,11 @@ An option that lands in an options object is declared as that dataclass's field:
     players: int = option(1_000_000, Integer(min=1), "players to seed", commands=SEEDING)
 
 so the field's default *is* the option's default. Options that only one command reads are declared as
-:class:`Option` values beside that command. From these declarations alone, ``bench/cli/parser.py``
+:class:`Option` values beside that command. From these declarations alone, ``lbbench/parser.py``
 builds argparse, ``bench/scenario.py`` reads scenario files and writes ``scenario.toml``, the options
-objects check their values (:func:`problems`), and ``bench/cli/docs.py`` writes the flag tables of
+objects check their values (:func:`problems`), and ``lbbench/docs.py`` writes the flag tables of
 docs/commands.md. A command that needs another default for an option (netcheck's smaller population)
-says so in its own declaration (``bench/cli/main.py``), which no other command reads.
+says so in its own declaration (``lbbench/main.py``), which no other command reads.
 """
 
 from __future__ import annotations

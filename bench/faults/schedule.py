@@ -2,7 +2,7 @@
 
 The clock starts at the phase's first request (the ``load-start`` marker the load generator
 writes), so every strategy sees the same schedule relative to its load. Each action becomes a row
-of ``faults.csv`` (analysis/runfiles.py FAULT_COLUMNS). :meth:`FaultScheduler.stop` undoes whatever
+of ``faults.csv`` (runfiles/records.py FAULT_COLUMNS). :meth:`FaultScheduler.stop` undoes whatever
 is still in effect, so the next phase starts on healthy nodes.
 """
 
@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.runfiles import PhaseFiles
 from bench.cache.refresher import RefresherThread
 from bench.faults.spec import Fault
 from bench.keys import Keys
@@ -22,6 +21,7 @@ from bench.threads import background_thread
 from bench.topology import Endpoint, Topology
 from bench.topology.control import NodeControl
 from bench.wire.policy import TimeoutPolicy
+from runfiles import PhaseFiles
 
 MARKER_POLL_S = 0.01
 # DUMP/RESTORE of a whole shard (a 1M-member set is ~15 MB) outlasts the per-command timeout.

@@ -22,12 +22,12 @@ from typing import Any
 
 import redis
 
-from analysis.runfiles import is_setup_command
 from bench.cache.formats import FORMATS
 from bench.keys import Keys
 from bench.threads import OVERLAP_WAIT_S, background_thread, held_briefly
 from bench.topology import Endpoint, Topology
 from bench.wire.counting import ByteCounter, CountingConnection
+from runfiles import is_setup_command
 
 SAMPLE_INTERVAL_S = 1.0
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from analysis.runfiles import SCHEMA_VERSION, RunFiles, write_json
 from bench import scenario
 from bench.cache.formats import CACHE_TOP_N
 from bench.console import status
@@ -23,6 +22,7 @@ from bench.run.swarm import MasterBind
 from bench.seeding.seed import clear, existing_keys, seed_with_progress
 from bench.strategies import get_strategy
 from bench.topology import Topology, open_topology
+from runfiles import SCHEMA_VERSION, RunFiles, write_json
 
 __all__ = ["CompareOptions", "RunDir", "compare", "run_order"]
 

@@ -11,8 +11,6 @@ import dataclasses
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from analysis.netprofiles import BUILT_IN, LOOPBACK
-from analysis.runfiles import SCENARIO
 from bench import scenario
 from bench.console import status
 from bench.declare import Csv, Option, PathArg
@@ -21,6 +19,8 @@ from bench.run.compare import RunDir, compare
 from bench.run.options import CompareOptions
 from bench.topology import Topology, TopologyOptions, open_topology
 from bench.topology.delayrelay import DelayRelays
+from runfiles import ACHIEVED_PROFILE, DIRECT, SCENARIO, relay_run
+from runfiles.rtt import BUILT_IN, LOOPBACK
 
 STRATEGIES = ["naive", "cached"]
 
@@ -77,8 +77,6 @@ def _run(options: CompareOptions, urls: list[str], out: Path) -> Path:
 
 def netcheck(options: CompareOptions, profiles: tuple[str, ...], out: Path) -> list[Path]:
     """Run direct, zero-delay relays and each profile's relays on one topology; the run directories."""
-    from analysis.netcheck import ACHIEVED_PROFILE, DIRECT, relay_run  # pandas: not at CLI start-up
-
     if options.topology.provider_name not in ("local", "docker"):
         raise UsageError("netcheck spawns its own nodes (--provider local or docker), it relays to them")
     run = RunDir(out)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analysis.netprofiles import ProfileError, parse_profile
 from bench.cache.refresher import REFRESH_INTERVAL_S
 from bench.declare import (
     RUNS,
@@ -46,6 +45,7 @@ from bench.wire.failure import (
     FailurePolicy,
 )
 from bench.wire.replytimes import SAMPLE_EVERY
+from runfiles.rtt import ProfileError, parse_profile
 
 MAX_WORKERS = 64
 DEFAULT_USERS = 20

@@ -5,17 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from analysis.runfiles import (
-    COMMANDSTATS_COLUMNS,
-    FAULT_COLUMNS,
-    NODE_COLUMNS,
-    REFRESH_COLUMNS,
-    STALENESS_COLUMNS,
-    PhaseFiles,
-    Window,
-    write_csv,
-    write_json,
-)
 from bench.cache.refresher import CacheRefresher, RefresherThread
 from bench.console import PhaseClock, status
 from bench.errors import RunError
@@ -30,6 +19,17 @@ from bench.run.swarm import LOCAL_WORKERS_WAIT_S, LocustResult, MasterBind, run_
 from bench.run.writemodel import hot_players
 from bench.strategies import get_strategy
 from bench.topology import Topology
+from runfiles import (
+    COMMANDSTATS_COLUMNS,
+    FAULT_COLUMNS,
+    NODE_COLUMNS,
+    REFRESH_COLUMNS,
+    STALENESS_COLUMNS,
+    PhaseFiles,
+    Window,
+    write_csv,
+    write_json,
+)
 
 # Saturation guard (analysis/summary.py applies it; the limits travel in window.json).
 # With the select event loop, schedule lag p99 stayed at 0.2-1.7 ms while the generator kept up

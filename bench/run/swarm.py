@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.runfiles import PhaseFiles
 from bench.errors import RunError, UsageError
 from bench.run.loadconfig import LoadConfig
 from bench.threads import teardown_signals_held
 from bench.topology.processes import child_preexec, free_port
+from runfiles import PhaseFiles
 
 STOP_GRACE_S = 10.0
 # Locust needs a moment to import, spawn users and write its CSVs (the wait for workers comes on top).

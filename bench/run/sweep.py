@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from analysis.runfiles import SCENARIO, SWEEP, SWEEP_POINTS, write_json
 from bench import scenario
 from bench.console import status
 from bench.declare import Choice, Csv, Option
@@ -16,6 +15,7 @@ from bench.probes.meta import run_meta, utc_now
 from bench.run.compare import CompareOptions, RunDir, compare
 from bench.topology import get_provider
 from bench.units import parse_duration
+from runfiles import SCENARIO, SWEEP, SWEEP_POINTS, write_json
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,10 @@ from types import TracebackType
 
 import numpy as np
 
-from analysis.netprofiles import BUILT_IN, RttProfile, parse_profile
 from bench.errors import TopologyError
 from bench.threads import teardown_signals_held
 from bench.topology.processes import child_preexec
+from runfiles.rtt import BUILT_IN, RttProfile, parse_profile
 
 DRAW_BATCH = 4096
 _PR_SET_TIMERSLACK = 29
@@ -78,7 +78,7 @@ class _Timing:
             self.early_s = min(self.EARLY_MAX_S, max(0.0, self.early_s + step_s))
 
     def profile_toml(self, name: str) -> str:
-        """The achieved holds as a profile file (analysis/netprofiles.py's format)."""
+        """The achieved holds as a profile file (runfiles/rtt.py's format)."""
         held = np.frombuffer(self.held_us, dtype=np.float64) if self.held_us else np.zeros(1)
         percents = [*range(101), 99.9]
         values = np.percentile(held, percents) / 1000
@@ -194,7 +194,7 @@ def _tight_timers() -> None:
 
 
 def relay_profile(text: str) -> RttProfile:
-    """A built-in profile's name, or a profile file (analysis/netprofiles.py); ProfileError otherwise."""
+    """A built-in profile's name, or a profile file (runfiles/rtt.py); ProfileError otherwise."""
     return BUILT_IN[text] if text in BUILT_IN else parse_profile(Path(text))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.runfiles import REPLY_SAMPLE_FIELDS
+from runfiles import REPLY_SAMPLE_FIELDS
 
 SAMPLE_EVERY = 100
 

@@ -17,11 +17,11 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from analysis.runfiles import SCHEMA_VERSION
 from bench.topology.processes import LocalServers, find_server_binary, free_port
+from runfiles import SCHEMA_VERSION
 from tests.helpers import alive, reaped, started_processes
 
-LBBENCH = [sys.executable, "-m", "bench"]
+LBBENCH = [sys.executable, "-m", "lbbench"]
 
 
 def lbbench(*args: str, timeout_s: float = 240) -> subprocess.CompletedProcess[str]:

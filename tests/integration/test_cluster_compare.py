@@ -25,7 +25,7 @@ from bench.topology.clusternodes import GLOBAL_TAG
 pytestmark = pytest.mark.slow
 
 MASTERS = 3
-LBBENCH = [sys.executable, "-m", "bench"]
+LBBENCH = [sys.executable, "-m", "lbbench"]
 
 # key -> (DUMP payload, EXPIRETIME): the value byte for byte and the absolute expiry (-1: none).
 Snapshot = dict[bytes, tuple[bytes, int]]

@@ -154,7 +154,7 @@ def test_teardown_leaves_no_node_and_no_config_file(
 
 def lbbench(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bench", *args], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "lbbench", *args], capture_output=True, text=True, timeout=120, check=False
     )
 
 

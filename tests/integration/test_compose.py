@@ -13,8 +13,8 @@ import pytest
 from docker import DockerClient
 
 from analysis import hdr
-from analysis.runfiles import RunFiles, read_json
 from bench.topology.containers.build import Tags
+from runfiles import RunFiles, read_json
 from tests.helpers import REPO
 from tests.integration.conftest import REQUIRE_DOCKER_ENV
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import redis
 
-from analysis.runfiles import read_json
 from bench.cache.refresher import CacheRefresher
 from bench.keys import Keys
 from bench.seeding.seed import seed
@@ -23,6 +22,7 @@ from bench.strategies import get_strategy
 from bench.strategies.shards import true_top
 from bench.topology import Endpoint, Topology, TopologyOptions, open_topology
 from bench.wire.failure import NAIVE, PARTIAL, CacheEmptyError, FailurePolicy
+from runfiles import read_json
 from tests.integration.test_failures import LBBENCH, pid_listening_on, port_of
 
 PLAYERS = 3_000

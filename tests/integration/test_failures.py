@@ -21,7 +21,7 @@ from bench.topology import Endpoint, Topology, TopologyOptions, open_topology
 from bench.topology.processes import LocalServers, find_server_binary, free_port
 from tests.helpers import set_child_subreaper, started_processes
 
-LBBENCH = [sys.executable, "-m", "bench"]
+LBBENCH = [sys.executable, "-m", "lbbench"]
 
 
 def pid_listening_on(port: int) -> int:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from analysis.runfiles import FAULT_COLUMNS, RunFiles, read_json
+from runfiles import FAULT_COLUMNS, RunFiles, read_json
 from tests.helpers import reaped
 
-LBBENCH = [sys.executable, "-m", "bench"]
+LBBENCH = [sys.executable, "-m", "lbbench"]
 SHORT = ["--players", "20000", "--shards", "3", "--users", "5", "--rps", "200"]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from analysis.runfiles import (
+from runfiles import (
     CLIENT_FIELDS,
     HDR_KINDS,
     INTERVAL_FIELDS,
@@ -33,7 +33,7 @@ def compare(out: Path, *args: str) -> dict[str, Any]:
     cmd = [
         sys.executable,
         "-m",
-        "bench",
+        "lbbench",
         "compare",
         "--players",
         "20000",

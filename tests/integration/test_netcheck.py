@@ -19,7 +19,7 @@ def test_netcheck_runs_every_phase_and_compares_each_with_its_projection(tmp_pat
     # --capacity-s asks every compare for a probe; netcheck's runs must not make one (through the
     # relays it would measure the relays).
     process = subprocess.run(
-        [sys.executable, "-m", "bench", *args, "--capacity-s", "1"],
+        [sys.executable, "-m", "lbbench", *args, "--capacity-s", "1"],
         capture_output=True,
         text=True,
         timeout=240,
@@ -43,7 +43,7 @@ def test_netcheck_runs_every_phase_and_compares_each_with_its_projection(tmp_pat
 
     # Rechecking it twice over pools the two: the same runs, so each check's error appears twice.
     recheck = subprocess.run(
-        [sys.executable, "-m", "bench", "netcheck", "--recheck", str(out), str(out)],
+        [sys.executable, "-m", "lbbench", "netcheck", "--recheck", str(out), str(out)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from analysis.rank import rank_section
-from analysis.runfiles import RANK_FIELDS, RunFiles, write_json
 from bench.cache.formats import CACHE_TOP_N, RANK_HISTOGRAM
 from bench.cache.rankhist import RankHistogram
 from bench.cache.refresher import CacheRefresher
@@ -18,6 +17,7 @@ from bench.keys import Keys
 from bench.probes.rankcheck import rank_check, sample_players, top_players
 from bench.strategies import REGISTRY
 from bench.topology import Topology
+from runfiles import RANK_FIELDS, RunFiles, write_json
 from tests.oracle import bucket_players, histogram_threshold
 
 from .conftest import PLAYERS, SEED, SHARDS

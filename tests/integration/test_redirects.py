@@ -27,7 +27,7 @@ from bench.wire.scatter import Scatter
 
 pytestmark = pytest.mark.slow
 
-LBBENCH = [sys.executable, "-m", "bench"]
+LBBENCH = [sys.executable, "-m", "lbbench"]
 KEYS = Keys()
 # Long enough that reads at 200 req/s certainly meet the ASK window, short against the phase.
 ASK_WINDOW_S = 0.3

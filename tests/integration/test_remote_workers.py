@@ -21,11 +21,11 @@ import psutil
 import pytest
 
 from analysis import hdr
-from analysis.runfiles import RunFiles
 from bench.run.loadconfig import LOAD_CONFIG_ENV
+from runfiles import RunFiles
 from tests.helpers import reaped
 
-LBBENCH = [sys.executable, "-m", "bench"]
+LBBENCH = [sys.executable, "-m", "lbbench"]
 # The console script pyproject installs, next to this interpreter.
 LBBENCH_WORKER = [str(Path(sys.executable).with_name("lbbench-worker"))]
 RATE = 400.0

@@ -52,7 +52,7 @@ def test_a_server_stall_is_the_systems_lag_not_the_generators(servers: LocalServ
     shards, cache_server = servers.servers[:-1], servers.servers[-1]
     out = tmp_path / "run"
     cmd = [
-        sys.executable, "-m", "bench", "compare",
+        sys.executable, "-m", "lbbench", "compare",
         *(arg for s in shards for arg in ("--shard-url", s.url)), "--cache-url", cache_server.url,
         "--strategies", "cached", "--rps", str(RATE), "--users", str(USERS), "--duration", "6",
         "--players", "20000", "--read-write-ratio", "0",

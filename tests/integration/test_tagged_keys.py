@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from redis.cluster import key_slot
 
-from analysis.runfiles import RunFiles
 from analysis.summary import build_summary
 from bench.cache.formats import FORMATS
 from bench.cache.refresher import CacheRefresher
@@ -30,6 +29,7 @@ from bench.seeding.seed import clear, existing_keys, seed
 from bench.strategies import REGISTRY
 from bench.topology import Endpoint, Topology, TopologyOptions, open_topology
 from bench.wire.keyslot import shard_of_slot
+from runfiles import RunFiles
 from tests.oracle import oracle_top
 
 PLAYERS = 5_000

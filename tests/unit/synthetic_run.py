@@ -9,7 +9,7 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-from analysis.runfiles import (
+from runfiles import (
     COMMANDSTATS_COLUMNS,
     NODE_COLUMNS,
     REFRESH_COLUMNS,

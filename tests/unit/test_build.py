@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from analysis.build import build_report
-from analysis.runfiles import SCHEMA_VERSION
+from runfiles import SCHEMA_VERSION
 from tests.unit.synthetic_run import Redis, steady_worker, write_run
 
 OPEN = {"mode": "open", "target_rps": 200.0, "lag_p99_limit_us": 10_000, "cpu_limit_percent": 90}

@@ -9,13 +9,13 @@ import pytest
 
 from analysis import frames
 from analysis.report import render_report
-from analysis.runfiles import REFRESH_COLUMNS, RunFiles, write_csv, write_jsonl
 from analysis.summary import build_summary
 from bench.errors import UsageError
 from bench.run.options import CompareOptions
 from bench.wire.failure import CacheEmptyError, FailurePolicy
 from bench.wire.merge import Ranking, merge_top
 from loadgen.recorder import IntervalRecorder
+from runfiles import REFRESH_COLUMNS, RunFiles, write_csv, write_jsonl
 from tests.unit.sample_summary import META, make_summary
 from tests.unit.synthetic_run import T0_S, Redis, steady_worker, write_run
 

@@ -12,7 +12,7 @@ import pytest
 
 from analysis.build import build_report
 from analysis.gate_report import GATE_MARKER
-from bench.cli.main import main
+from lbbench.main import main
 from tests.unit.sample_summary import META, make_summary
 from tests.unit.synthetic_run import Redis, steady_worker, write_run
 
@@ -206,6 +206,9 @@ def test_exit_code_reaches_the_shell(tmp_path: Path) -> None:
     run = run_dir(tmp_path, "run")
     check = ["--check", "cached.redis_commands_per_request == 2"]
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "gate", str(run), *check], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "lbbench", "gate", str(run), *check],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 1, result.stderr

@@ -13,7 +13,7 @@ from analysis.baseline import Measured
 from analysis.checks import Metric
 from analysis.gate_report import GATE_MARKER
 from analysis.gates import default_checks
-from bench.cli.main import main
+from lbbench.main import main
 from tests.unit.sample_summary import make_summary
 from tests.unit.test_gate_cli import run_dir
 

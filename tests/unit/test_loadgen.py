@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from analysis.runfiles import HDR_HIGHEST_US as HIGHEST_US, new_histogram
 from loadgen.pacing import Pacer, Schedule
 from loadgen.recorder import IntervalRecorder, encode_values, record_bulk
+from runfiles import HDR_HIGHEST_US as HIGHEST_US
+from runfiles import new_histogram
 
 
 @pytest.mark.parametrize(("rate", "workers"), [(1000.0, 1), (10_000.0, 2), (333.0, 3), (7.0, 5)])

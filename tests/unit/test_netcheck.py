@@ -9,8 +9,8 @@ import pytest
 
 from analysis.netcheck import DIRECT, NETCHECK_MD, check, relay_run
 from analysis.netpool import pool, render_pool
-from analysis.runfiles import RunFiles, write_json
 from analysis.summary import build_summary
+from runfiles import RunFiles, write_json
 from tests.unit.synthetic_run import Interval, Redis, Worker, write_run
 
 SHARDS = 10

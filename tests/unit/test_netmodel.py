@@ -9,8 +9,8 @@ import pytest
 
 from analysis.claims import VERDICT_PROFILE, Verdict, seed_claims
 from analysis.netmodel import Parts, cached_draws, naive_draws, project
-from analysis.netprofiles import BUILT_IN, CROSS_ZONE, LOOPBACK, ProfileError, RttProfile, parse_profile
 from bench.wire.replytimes import ReplyTimes
+from runfiles.rtt import BUILT_IN, CROSS_ZONE, LOOPBACK, ProfileError, RttProfile, parse_profile
 
 
 def fixed(rtt_us: float) -> RttProfile:

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from bench.cli.docs import COMMANDS_MD, rendered
-from bench.cli.main import CLI, COMMANDS, main, parse_command
-from bench.cli.options import compare_options
 from bench.declare import Option, declared_options
 from bench.errors import UsageError
 from bench.run.options import CAPACITY_ENV, COMPARE_CAPACITY_S, CompareOptions
 from bench.scenario import render
 from bench.topology import TopologyOptions
 from bench.units import format_duration, parse_duration
+from lbbench.docs import COMMANDS_MD, rendered
+from lbbench.main import CLI, COMMANDS, main, parse_command
+from lbbench.options import compare_options
 
 # What a command needs besides its defaults to parse at all (its required arguments).
 REQUIRED = {

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import pytest
 
-from analysis.runfiles import is_setup_command
 from bench.errors import UsageError
 from bench.probes.staleness import compare_views
 from bench.probes.telemetry import parse_commandstats, parse_info
@@ -30,6 +29,7 @@ from bench.threads import (
 from bench.topology import Endpoint, TopologyOptions, get_provider
 from bench.topology.endpoint import check_url, redact_url
 from bench.wire.policy import TimeoutPolicy
+from runfiles import is_setup_command
 
 INFO_SAMPLE = (
     "# Server\r\nredis_version:7.2.4\r\n\r\n# Stats\r\ntotal_net_input_bytes:123\r\n"

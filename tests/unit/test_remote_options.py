@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from analysis.runfiles import PhaseFiles
-from bench.cli.main import parse_command
-from bench.cli.options import compare_options
 from bench.errors import UsageError
 from bench.run.loadconfig import LOAD_CONFIG_ENV, LoadConfig
 from bench.run.options import CompareOptions
 from bench.run.phase import load_config
 from bench.run.swarm import LOCAL_WORKERS_WAIT_S, WAIT_BACKSTOP_S, MasterBind, swarm_commands
+from lbbench.main import parse_command
+from lbbench.options import compare_options
+from runfiles import PhaseFiles
 
 REMOTE = CompareOptions(remote_workers=2, workers=0, master_bind="127.0.0.1:0")
 

@@ -1,4 +1,4 @@
-"""The run-file contract (analysis/runfiles.py): what writers may put in a run directory, and readers get."""
+"""The run-file contract (runfiles/): what writers may put in a run directory, and readers get."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis.runfiles import REFRESH_COLUMNS, RunFiles, Window, read_json, write_csv, write_json
 from analysis.summary import build_summary
 from bench.cache.refresher import RefreshRecord
+from runfiles import REFRESH_COLUMNS, RunFiles, Window, read_json, write_csv, write_json
 from tests.unit.synthetic_run import Redis, steady_worker, write_run
 
 

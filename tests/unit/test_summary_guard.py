@@ -8,9 +8,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analysis.runfiles import SCHEMA_VERSION
 from analysis.sections import loadgen_cpu_percent, per_node_figures, write_calls
 from analysis.summary import build_summary
+from runfiles import SCHEMA_VERSION
 from tests.unit.synthetic_run import Interval, Redis, Worker, histogram_of, steady_worker, write_run
 
 OPEN_100 = {"mode": "open", "target_rps": 100.0, "lag_p99_limit_us": 10_000, "cpu_limit_percent": 90}

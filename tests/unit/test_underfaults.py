@@ -6,8 +6,8 @@ import pandas as pd
 from hdrh.histogram import HdrHistogram
 
 from analysis.faultreport import faults_section
-from analysis.runfiles import new_histogram
 from analysis.underfaults import FaultWindow, PhaseView, fault_row, fault_windows, seconds_frame
+from runfiles import new_histogram
 
 PHASE_S = 20.0
 

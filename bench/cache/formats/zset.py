@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from analysis.runfiles import CACHE_KEY_LABEL
 from bench.cache.formats.base import CacheFormat, Command, Snapshot, TopReader
 from bench.keys import Keys
 from bench.wire.link import NodeLink, SortedSetTop
+from runfiles import CACHE_KEY_LABEL
 
 
 class SortedSetFormat(CacheFormat):

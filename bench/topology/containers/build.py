@@ -33,7 +33,7 @@ from bench.topology.containers.wheelhouse import Project, build_wheelhouse, sour
 
 LOADGEN_REPO = "lbbench/loadgen"
 # Every compiled dependency, imported: a shared library missing from the base fails here, not mid-run.
-IMPORT_CHECK = "import bench.cli.main, loadgen, locust, gevent, zmq, hiredis, numpy, pandas, matplotlib"
+IMPORT_CHECK = "import lbbench.main, loadgen, locust, gevent, zmq, hiredis, numpy, pandas, matplotlib"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from bench.cli.options import topology_options
 from bench.console import status
 from bench.errors import EXIT_OK, UsageError
 from bench.keys import Keys
@@ -18,6 +17,7 @@ from bench.run.loadconfig import LOAD_CONFIG_ENV
 from bench.run.options import CompareOptions
 from bench.topology import Topology, get_provider, open_topology
 from bench.units import format_duration
+from lbbench.options import topology_options
 
 
 @contextmanager

@@ -7,16 +7,16 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from bench.cli.capacity import cmd_capacity
-from bench.cli.commands import cmd_faults, cmd_refresh, cmd_seed, cmd_top, cmd_up
-from bench.cli.gate import GATE_DESCRIPTION, cmd_baseline, cmd_gate
-from bench.cli.image import IMAGE_DESCRIPTION, cmd_image
-from bench.cli.options import OPTIONS
-from bench.cli.parser import Cli, Command, Parser
-from bench.cli.runs import cmd_compare, cmd_netcheck, cmd_report, cmd_sweep
 from bench.declare import Derived
 from bench.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, RunError, UsageError
 from bench.threads import Terminated, install_teardown_handlers
+from lbbench.capacity import cmd_capacity
+from lbbench.commands import cmd_faults, cmd_refresh, cmd_seed, cmd_top, cmd_up
+from lbbench.gate import GATE_DESCRIPTION, cmd_baseline, cmd_gate
+from lbbench.image import IMAGE_DESCRIPTION, cmd_image
+from lbbench.options import OPTIONS
+from lbbench.parser import Cli, Command, Parser
+from lbbench.runs import cmd_compare, cmd_netcheck, cmd_report, cmd_sweep
 
 COMMANDS = (
     Command("compare", "run every strategy under load and write a report", cmd_compare),

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from analysis.netprofiles import RttProfile, parse_profile
-from analysis.runfiles import SWEEP, RunFiles, read_json
-from bench.cli.options import compare_options
 from bench.console import console, status
 from bench.errors import EXIT_FAILED, EXIT_OK, UsageError
 from bench.probes.meta import utc_now
 from bench.run.sweep import PARAMS as SWEEP_PARAMS
+from lbbench.options import compare_options
+from runfiles import DIRECT, NETCHECK_MD, SWEEP, RunFiles, read_json
+from runfiles.rtt import RttProfile, parse_profile
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -92,7 +92,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_netcheck(args: argparse.Namespace) -> int:
     from analysis.build import build_report
-    from analysis.netcheck import DIRECT, NETCHECK_MD, check
+    from analysis.netcheck import check
     from analysis.netpool import pool, render_pool
     from bench.run.netcheck import netcheck
 

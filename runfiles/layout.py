@@ -19,34 +19,19 @@ Layout of a run directory (docs/run-directory.md)::
         load-start             epoch seconds of the phase's first request (LOAD_START; faults' clock)
         locust*.log            the Locust processes' output
 
-This module is the bottom of the dependency graph: bench and loadgen import it to write, analysis to
-read, and it imports nothing of theirs. It stays light (no pandas) because every Locust process
-loads it.
+A sweep directory holds sweep.json and points/<param>=<value>/, each a run directory; a netcheck
+directory holds direct/ and relay-<profile>/ runs and netcheck.md/netcheck.json.
 """
 
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hdrh.histogram import HdrHistogram
-
-from analysis.runcolumns import (  # the files' columns, declared apart to keep this module small
-    CLIENT_FIELDS as CLIENT_FIELDS,
-    COMMANDSTATS_COLUMNS as COMMANDSTATS_COLUMNS,
-    FAULT_COLUMNS as FAULT_COLUMNS,
-    INTERVAL_FIELDS as INTERVAL_FIELDS,
-    NODE_COLUMNS as NODE_COLUMNS,
-    RANK_FIELDS as RANK_FIELDS,
-    REFRESH_COLUMNS as REFRESH_COLUMNS,
-    REPLY_SAMPLE_FIELDS as REPLY_SAMPLE_FIELDS,
-    STALENESS_COLUMNS as STALENESS_COLUMNS,
-    WORKER_FIELDS as WORKER_FIELDS,
-)
+from runfiles.io import read_json
+from runfiles.records import Window
 
 # Bumped whenever a file below changes shape; meta.json and summary.json both carry it.
 SCHEMA_VERSION = 4
@@ -61,6 +46,14 @@ SWEEP = "sweep.json"
 SWEEP_POINTS = "points"
 RAW = "raw"
 
+# A netcheck directory (`lbbench netcheck`): one run direct, then one through each profile's relays
+# (RELAY_PREFIX + profile), the RTT the relays achieved beside each, and the comparison.
+DIRECT = "direct"
+RELAY_PREFIX = "relay-"
+ACHIEVED_PROFILE = "achieved-rtt.toml"
+NETCHECK_JSON = "netcheck.json"
+NETCHECK_MD = "netcheck.md"
+
 WINDOW = "window.json"
 INTERVALS = "intervals.jsonl"
 WORKERS = "workers.json"
@@ -74,65 +67,10 @@ LOAD_START = "load-start"
 LOCUST_LOG = "locust.log"
 LOCUST_CSV_PREFIX = "locust"  # Locust's own --csv files: <prefix>_stats.csv, ...
 
-# Latency histograms in µs: corrected (from the intended start), raw (from the send), schedule lag
-# (send - intended start), the generator's own part of that lag (gen_lag: send - the later of the
-# intended start and the moment a free user took the slot; absent before schema 4), and the
-# background writer's ZINCRBYs. 1 µs to 60 s at 3 significant digits.
-HDR_KINDS = ("corrected", "raw", "lag", "gen_lag", "write")
-HDR_LOWEST_US = 1
-HDR_HIGHEST_US = 60_000_000
-HDR_SIGNIFICANT_DIGITS = 3
 
-# window.json key_memory_bytes: shard leaderboards are labelled by node name, the seed's cached
-# sorted set by CACHE_KEY_LABEL; every other key by its own label (summary: memory.<label>_bytes).
-SHARD_LABEL_PREFIX = "shard-"
-CACHE_KEY_LABEL = "cache_key"
-
-# Commands a connection sends once at set-up, or the telemetry sampler sends: never workload.
-SETUP_COMMANDS = frozenset({"hello", "auth", "select", "info"})
-
-
-def new_histogram() -> HdrHistogram:
-    """An empty histogram with the run files' layout."""
-    return HdrHistogram(HDR_LOWEST_US, HDR_HIGHEST_US, HDR_SIGNIFICANT_DIGITS)
-
-
-def is_setup_command(command: str) -> bool:
-    """Whether a commandstats name is set-up or sampling traffic (``client|...`` included)."""
-    return command in SETUP_COMMANDS or command.startswith("client|")
-
-
-@dataclass(frozen=True)
-class Window:
-    """window.json: one phase's settings, the guard's limits, and its window on the wall clock."""
-
-    strategy: str
-    users: int
-    duration_s: float
-    t_start_s: float  # first telemetry sample (epoch s)
-    t_stop_s: float  # last telemetry sample
-    mode: str = "closed"  # "open" (paced at target_rps) or "closed"
-    target_rps: float | None = None
-    workers: int = 1
-    read_write_ratio: int | None = None
-    hot_write_share: float = 0.0
-    lag_p99_limit_us: float | None = None
-    cpu_limit_percent: float | None = None
-    refresh_interval_s: float | None = None  # None: no background refresher in this phase
-    locust_returncode: int | None = None
-    players: int | None = None
-    key_memory_bytes: dict[str, int] = field(default_factory=dict)  # memory label -> MEMORY USAGE
-    # CPU seconds of the processes relaying traffic between harness and servers (docker-proxy) over
-    # the phase; None when nothing relays it (spawned servers, host-network containers, ...).
-    relay_cpu_s: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Window:
-        known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
+def relay_run(profile: str) -> str:
+    """The run directory of a netcheck's run through ``profile``'s relays."""
+    return f"{RELAY_PREFIX}{profile}"
 
 
 class _File:
@@ -206,26 +144,3 @@ class RunFiles(_Dir):
             if names:
                 return [name for name in names if self.phase(name).dir.is_dir()]
         return sorted(p.name for p in self.raw.iterdir() if p.is_dir())
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text())
-    return data
-
-
-def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=1) + "\n")
-
-
-def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
-    with path.open("w") as out:
-        for row in rows:
-            out.write(json.dumps(row) + "\n")
-
-
-def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
-    """Rows as CSV under ``columns``; a row with a key outside them raises (the contract drifted)."""
-    with path.open("w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="raise")
-        writer.writeheader()
-        writer.writerows(rows)

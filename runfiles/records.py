@@ -1,6 +1,16 @@
-"""The columns and fields of the run directory's CSV and JSON files (re-exported by analysis.runfiles)."""
+"""What each run file holds: the CSV columns, the JSON fields, window.json's record, the histograms' layout.
+
+bench and loadgen write these shapes and analysis reads them (the files' names and places are in
+:mod:`runfiles.layout`).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
 
 # Cumulative counters per node and sample; any window's figures are last row minus first row.
 NODE_COLUMNS = (
@@ -129,3 +139,63 @@ RANK_FIELDS = (
     "rank",
     "query_us",
 )
+
+# Latency histograms in µs: corrected (from the intended start), raw (from the send), schedule lag
+# (send - intended start), the generator's own part of that lag (gen_lag: send - the later of the
+# intended start and the moment a free user took the slot; absent before schema 4), and the
+# background writer's ZINCRBYs. 1 µs to 60 s at 3 significant digits.
+HDR_KINDS = ("corrected", "raw", "lag", "gen_lag", "write")
+HDR_LOWEST_US = 1
+HDR_HIGHEST_US = 60_000_000
+HDR_SIGNIFICANT_DIGITS = 3
+
+# window.json key_memory_bytes: shard leaderboards are labelled by node name, the seed's cached
+# sorted set by CACHE_KEY_LABEL; every other key by its own label (summary: memory.<label>_bytes).
+SHARD_LABEL_PREFIX = "shard-"
+CACHE_KEY_LABEL = "cache_key"
+
+# Commands a connection sends once at set-up, or the telemetry sampler sends: never workload.
+SETUP_COMMANDS = frozenset({"hello", "auth", "select", "info"})
+
+
+def new_histogram() -> HdrHistogram:
+    """An empty histogram with the run files' layout."""
+    return HdrHistogram(HDR_LOWEST_US, HDR_HIGHEST_US, HDR_SIGNIFICANT_DIGITS)
+
+
+def is_setup_command(command: str) -> bool:
+    """Whether a commandstats name is set-up or sampling traffic (``client|...`` included)."""
+    return command in SETUP_COMMANDS or command.startswith("client|")
+
+
+@dataclass(frozen=True)
+class Window:
+    """window.json: one phase's settings, the guard's limits, and its window on the wall clock."""
+
+    strategy: str
+    users: int
+    duration_s: float
+    t_start_s: float  # first telemetry sample (epoch s)
+    t_stop_s: float  # last telemetry sample
+    mode: str = "closed"  # "open" (paced at target_rps) or "closed"
+    target_rps: float | None = None
+    workers: int = 1
+    read_write_ratio: int | None = None
+    hot_write_share: float = 0.0
+    lag_p99_limit_us: float | None = None
+    cpu_limit_percent: float | None = None
+    refresh_interval_s: float | None = None  # None: no background refresher in this phase
+    locust_returncode: int | None = None
+    players: int | None = None
+    key_memory_bytes: dict[str, int] = field(default_factory=dict)  # memory label -> MEMORY USAGE
+    # CPU seconds of the processes relaying traffic between harness and servers (docker-proxy) over
+    # the phase; None when nothing relays it (spawned servers, host-network containers, ...).
+    relay_cpu_s: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Window:
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})

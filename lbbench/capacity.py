@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from analysis.runfiles import CAPACITY, write_json
 from bench.console import status
 from bench.errors import EXIT_OK, UsageError
 from bench.keys import Keys
 from bench.probes.meta import utc_now
+from runfiles import CAPACITY, write_json
 
 
 def cmd_capacity(args: argparse.Namespace) -> int:
     from analysis.capacity import capacity_section, headroom_rows_text
-    from bench.cli.commands import seeded
     from bench.probes.capacity import probe
     from bench.probes.rbench import find_tool
+    from lbbench.commands import seeded
 
     tool, why = find_tool()
     if tool is None:  # said before any server starts

@@ -1,5 +1,0 @@
-"""``python -m bench`` runs the lbbench CLI."""
-
-from bench.cli.main import run
-
-run()

@@ -1,1 +1,0 @@
-"""The `lbbench` command line: argument parsing, one function per subcommand, exit codes."""
