@@ -54,19 +54,35 @@ def background_thread(target: Callable[[], None], name: str) -> threading.Thread
 
 @contextmanager
 def teardown_signals_held() -> Iterator[None]:
-    """Hold the teardown signals in this thread for the block; one that came is raised when it ends.
+    """Hold the teardown signals for the block; one that came is raised when it ends.
 
     For spawning with a ``preexec_fn``: CPython then runs the at-fork handlers in the parent
     (logging's lock release among them), and a KeyboardInterrupt raised inside one is printed as
     "Exception ignored" and lost; a Ctrl-C at that instant left the run going (seen in
     tests/integration/test_cli.py). The child inherits the mask: its ``preexec_fn`` must call
     :func:`release_teardown_signals`, or it would exec with them blocked.
+
+    Blocking them in this thread is not enough: the kernel hands a process-wide signal to any thread
+    that does not block it, such as the worker threads numpy's BLAS starts, and Python then runs its
+    handler in the main thread at once (seen as a flaky test on a loaded machine). So in the main
+    thread the handlers are swapped for one that only notes the signal, which is raised again after.
     """
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, TEARDOWN_SIGNALS)
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, TEARDOWN_SIGNALS)
+    noted: list[int] = []
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        handlers = {signum: signal.getsignal(signum) for signum in TEARDOWN_SIGNALS}
+        for signum in TEARDOWN_SIGNALS:
+            signal.signal(signum, lambda signum, _frame: noted.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        # The mask first: a signal it held comes in now, to the handler that only notes it.
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        if noted:
+            signal.raise_signal(noted[0])
 
 
 def release_teardown_signals() -> None:

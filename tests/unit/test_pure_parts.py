@@ -92,7 +92,7 @@ def test_parse_info_and_commandstats() -> None:
 
 
 def test_memory_figures_from_key_sizes() -> None:
-    from analysis.sections import memory_figures
+    from analysis.figures.sections import memory_figures
 
     sizes = {
         "shard-0": 600,
@@ -116,7 +116,7 @@ def test_memory_figures_from_key_sizes() -> None:
 
 
 def test_refresh_spike_compares_refresh_rates_with_steady_reads() -> None:
-    from analysis.sections import refresh_spike
+    from analysis.figures.sections import refresh_spike
 
     refresher = {
         "refreshes": 2,
@@ -162,6 +162,21 @@ def test_a_signal_held_over_a_fork_is_raised_after_it_and_released_in_the_child(
 
     with pytest.raises(Terminated):
         spawn_under_a_sigterm()
+    assert steps == ["held"]
+    assert signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+    # A thread that does not block the signal (numpy's BLAS workers are such threads) is where the
+    # kernel delivers it; Python still runs the handler in the main thread, which must hold it too.
+    steps.clear()
+    done = threading.Event()
+    bystander = threading.Thread(target=done.wait, daemon=True)
+    bystander.start()
+    try:
+        with pytest.raises(Terminated):
+            spawn_under_a_sigterm()
+    finally:
+        done.set()
+        bystander.join()
     assert steps == ["held"]
     assert signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
 

@@ -1,0 +1,304 @@
+"""Render summary.json plus run metadata as a Markdown report that checks the seed doc's claims."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from analysis import metrics
+from analysis.figures.capacity import capacity_report
+from analysis.figures.lag import exhausted_line
+from analysis.figures.rank import RANK_COLUMNS, RANK_TEXT
+from analysis.fmt import Strategy, fmt_count, fmt_ms, invalid_reason, md_table, num
+from analysis.render.cluster import cluster_section
+from analysis.render.faultreport import faults_section
+from analysis.render.network import network_section
+from analysis.verdicts.claims import SEED_RPS, cache_format_comparison, seed_claims
+from analysis.verdicts.tradeoffs import tradeoff_claims
+
+Column = tuple[str, Callable[[Strategy], str]]
+
+
+_table = md_table
+
+
+def _columns(specs: list[Column], sections: dict[str, Strategy]) -> str:
+    """Render one row per named section, one column per (header, formatter) spec."""
+    rows = [[name, *(fmt(section) for _, fmt in specs)] for name, section in sections.items()]
+    return _table(["strategy", *(header for header, _ in specs)], rows)
+
+
+# Columns of the strategy tables, from the metric table (analysis/metrics.py).
+COMPARISON_COLUMNS: list[Column] = metrics.columns(metrics.COMPARISON)
+CROSS_CHECK_COLUMNS: list[Column] = metrics.columns(metrics.CROSS_CHECK)
+REFRESHER_COLUMNS: list[Column] = metrics.columns(metrics.REFRESHER)
+STALENESS_REPORT_COLUMNS: list[Column] = metrics.columns(metrics.STALENESS)
+MEMORY_COLUMNS: list[Column] = metrics.columns(metrics.MEMORY)
+# The scale model is a projection, not a metric of a strategy's entry: it keeps its own columns.
+SCALE_COLUMNS: list[Column] = [
+    ("Redis queries/s", lambda p: fmt_count(num(p, "redis_queries_per_s"))),
+    ("network MB/s", lambda p: fmt_count(num(p, "network_mb_per_s"), 1)),
+    ("Redis cores (command time)", lambda p: fmt_count(num(p, "redis_cores_command_time"), 2)),
+    ("Redis cores (process CPU)", lambda p: fmt_count(num(p, "redis_cores_process_cpu"), 2)),
+    ("app cores (Python)", lambda p: fmt_count(num(p, "app_cores"), 2)),
+    ("RAM per shard (GB)", lambda p: fmt_count(num(p, "ram_per_shard_gb"), 2)),
+    ("global set node RAM (GB)", lambda p: fmt_count(num(p, "global_node_ram_gb"), 2)),
+    ("read nodes at measured capacity", lambda p: fmt_count(num(p, "read_nodes_at_capacity"))),
+]
+SCALE_ASSUMPTIONS = (
+    "Per-request costs measured in this run, multiplied out to the seed's scenario: {players} players on"
+    " {shards} shards, {reads} top-100 reads/s, one write per {ratio} reads, plus the refresher's"
+    " commands and bytes per second. Redis CPU has two bounds: time inside commands (commandstats, a"
+    " lower bound without socket I/O) and the server processes' CPU (an upper bound that includes idle"
+    " nodes' housekeeping). Application cores are this Python load generator's CPU per request; a"
+    " compiled client needs less. Assumed: per-request costs do not grow with players (sorted-set reads"
+    " are O(log N + n)) or with rate (the model projects work, not latency or queueing); reads spread"
+    " evenly over the nodes that serve them; network round trips, absent on loopback, add latency but no"
+    " work. RAM: bytes per player from MEMORY USAGE x players / shards. Read nodes: the strategy's Redis"
+    " reads/s divided by what one node served of its read command at p99 ≤ 1 ms (Per-node capacity"
+    " below; n/a without that probe)."
+)
+CROSS_CHECK_TEXT = (
+    "The same traffic counted twice: by the load generator on its own sockets (reads only) and by"
+    " Redis's INFO counters (writer traffic subtracted). Per request; ratios are Redis/client and"
+    " agree when all three are within 1%."
+)
+STALENESS_TEXT = (
+    "Once a second during the load, the true top n (scatter-gathered from the shards) against each"
+    " cached view's top n: how many true entries the view lacks, the largest rank displacement of"
+    " entries in both, and the age of the last full refresh."
+)
+MEMORY_TEXT = (
+    "`MEMORY USAGE` of each key after the strategy's run: the shards' leaderboards, the cached top"
+    " list and, where seeded, the single global sorted set."
+)
+HOW_TO_READ = (
+    "Latencies come from the load generator's µs HDR histograms (3 significant digits, one per worker and"
+    " second, merged exactly) and cover successful requests only. *Corrected* latency runs from the moment"
+    " a request was scheduled to its completion, so time a request spent waiting for the generator counts;"
+    " *raw* latency runs from the actual send (the two are equal in closed loop); *schedule lag* is the"
+    " gap between scheduled and actual send. Schedule lag has two causes: every user busy with earlier"
+    " requests (the in-flight limit `--users` reached: the system was slow, and corrected latency carries the"
+    " wait), and the *generator's own lag*, a free user that could not send on time. A strategy is *valid*"
+    " only if, in open loop, it achieved at least 95% of the target rate with a generator-lag p99 under the"
+    " limit, and no load-generator process exceeded the CPU limit: otherwise its latencies describe the"
+    " generator, not Redis. Redis-side figures (commands, bytes, CPU, ops/s) come from INFO deltas on every"
+    " node minus the harness's own telemetry, the background refresher's and the background writer's traffic;"
+    " per-request figures divide by attempts (requests + failures). Where harness and servers share one"
+    " machine (loopback, or containers on a local bridge), there is no network round-trip time: absolute"
+    " latencies understate a networked deployment, while ratios between strategies and per-request"
+    " counts carry over."
+)
+
+
+def _load_text(strategies: dict[str, Strategy], users: str) -> str:
+    """How load was applied, from the first strategy's mode, target and worker count."""
+    first: Strategy = next(iter(strategies.values()), {})
+    workers = num(first, "workers")
+    by = f" from {workers:.0f} load-generator processes" if workers and workers > 1 else ""
+    target_rps = num(first, "target_rps")
+    if first.get("mode") == "open" and target_rps:
+        return f"{users} users pacing an open-loop schedule of {fmt_count(target_rps)} req/s{by}"
+    return f"{users} concurrent users (closed loop){by}"
+
+
+def _failure_sentences(scenario: dict[str, Any], strategies: dict[str, Strategy]) -> str:
+    """The failure policies in force, then the failed reads by kind where there were any."""
+    policies: dict[str, Any] = scenario.get("failure_policies") or {}
+    text = ""
+    if any(policies.values()):
+        named = ", ".join(f"--{key.replace('_', '-')} {value}" for key, value in policies.items())
+        text += f" Failure policies: {named} (docs/failure-policies.md)."
+    failed = [
+        f"{name} {kind} {fmt_count(counts.get('count'))} (peak {fmt_count(counts.get('peak_per_s'))}/s)"
+        for name, entry in strategies.items()
+        for kind, counts in (entry.get("failures_by_kind") or {}).items()
+    ]
+    if failed:
+        text += f" Failed reads by kind: {', '.join(failed)}."
+    return text
+
+
+def _scenario_paragraph(summary: dict[str, Any], meta: dict[str, Any]) -> str:
+    """Describe the workload, server, machine and code version in one paragraph."""
+    scenario: dict[str, Any] = summary.get("scenario") or {}
+    keys = ("players", "shards", "duration_s", "users", "top_n", "cache_top_n", "refresh_interval_s")
+    n = {key: fmt_count(num(scenario, key)) for key in keys}
+    machine: dict[str, Any] = meta.get("machine") or {}
+    load = _load_text(summary.get("strategies") or {}, n["users"])
+    text = (
+        f"{n['players']} players across {n['shards']} shards (data seed {scenario.get('seed', 'n/a')})."
+        f" Each strategy ran for {n['duration_s']} s with {load},"
+        f" each request asking for the top {n['top_n']}. The cache holds the top {n['cache_top_n']} and is"
+        f" refreshed every {n['refresh_interval_s']} s. Server: {scenario.get('server', 'n/a')}"
+        f" (provider: {scenario.get('provider', 'n/a')}). Machine: {machine.get('cpu_count', 'n/a')} CPUs,"
+        f" {machine.get('cpu_model', 'unknown CPU')}, {machine.get('platform', 'unknown platform')}."
+    )
+    text += _failure_sentences(scenario, summary.get("strategies") or {})
+    containers: dict[str, Any] | None = scenario.get("containers")
+    if containers:
+        text += " " + _containers_sentence(containers)
+        relay = {
+            name: num(s, "relay_cpu_us_per_request") for name, s in (summary.get("strategies") or {}).items()
+        }
+        if any(value is not None for value in relay.values()):
+            per = ", ".join(f"{name} {fmt_count(value, 1)} µs" for name, value in relay.items())
+            text += f" docker-proxy CPU per request: {per}."
+    versions: dict[str, Any] = meta.get("versions") or {}
+    if versions:
+        text += " Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()) + "."
+    git: dict[str, Any] = meta.get("git") or {}
+    if git.get("commit"):
+        text += (
+            f" Git commit `{str(git['commit'])[:12]}`{' (dirty working tree)' if git.get('dirty') else ''}."
+        )
+    return text
+
+
+def _containers_sentence(containers: dict[str, Any]) -> str:
+    """Which image, which networking and which limits the server containers ran with."""
+    limits: dict[str, Any] = containers.get("shard_limits") or {}
+    limit_text = ", ".join(f"{key} {value}" for key, value in limits.items() if value is not None)
+    proxy = containers.get("userland_proxy")
+    hop = (
+        "userland proxy unknown"
+        if proxy is None
+        else "through docker-proxy"
+        if proxy
+        else "no userland proxy"
+    )
+    return (
+        f"Containers: image `{containers.get('image')}` ({containers.get('image_source')},"
+        f" `{str(containers.get('image_id', ''))[:19]}`), {containers.get('network_mode')} network"
+        f" ({hop}), Docker Engine {containers.get('engine_version')},"
+        f" per-shard limits: {limit_text or 'none'}."
+    )
+
+
+def warning_banner(strategies: dict[str, Strategy]) -> list[str]:
+    """One Markdown blockquote per strategy the saturation guard marked invalid (none when all valid)."""
+    banners = []
+    for name, section in strategies.items():
+        reason = invalid_reason(section)
+        if reason is None:
+            continue
+        consequence = (
+            "nothing was measured"
+            if not num(section, "requests")
+            else "the load generator, not Redis, was the limit; its latencies describe the generator and"
+            " the seed claims judged on them are marked not measurable. Re-run with a lower target rate"
+            " or more load-generator processes"
+        )
+        banners.append(f"> **Warning: results not valid for {name}**: {reason} — {consequence}.")
+    return banners
+
+
+def _exhausted_section(strategies: dict[str, Strategy]) -> list[str]:
+    """When every user was busy: the schedule lag that was the system's, not the generator's."""
+    lines = [line for name, s in strategies.items() if (line := exhausted_line(name, s))]
+    return ["## Users exhausted", "\n".join(lines)] if lines else []
+
+
+def _writes_line(name: str, section: Strategy) -> str:
+    """One bullet on the background writer of a strategy."""
+    writes: Strategy | None = section.get("writes")
+    if not isinstance(writes, dict):
+        return f"- **{name}**: background writer off."
+    every = num(writes, "read_write_ratio")
+    return (
+        f"- **{name}**: {fmt_count(num(writes, 'requests'))} ZINCRBYs ({fmt_count(num(writes, 'failures'))}"
+        f" failed), one per {fmt_count(every)} reads; latency p50 {fmt_ms(num(writes, 'latency_us', 'p50'))}"
+        f" ms, p99 {fmt_ms(num(writes, 'latency_us', 'p99'))} ms, max"
+        f" {fmt_ms(num(writes, 'latency_us', 'max'))} ms."
+    )
+
+
+def _sections_of(strategies: dict[str, Strategy], key: str) -> dict[str, Strategy]:
+    """Each strategy's ``key`` section, for the strategies that have one."""
+    return {name: s[key] for name, s in strategies.items() if isinstance(s.get(key), dict)}
+
+
+def _section(title: str, text: str, columns: list[Column], sections: dict[str, Strategy]) -> list[str]:
+    """A titled table of one section per strategy; nothing when no strategy has the section."""
+    return [title, *([text] if text else []), _columns(columns, sections)] if sections else []
+
+
+def _measured_sections(strategies: dict[str, Strategy], plots: dict[str, str]) -> list[str]:
+    """Cross-validation, writes, plots, the refresher, staleness, memory."""
+    parts: list[str] = []
+    if any("cross_check" in s for s in strategies.values()):
+        parts += ["## Cross-validation", CROSS_CHECK_TEXT, _columns(CROSS_CHECK_COLUMNS, strategies)]
+    if any("writes" in s for s in strategies.values()):
+        parts += ["## Writes", "\n".join(_writes_line(name, s) for name, s in strategies.items())]
+    if plots:
+        parts += ["## Plots", *(f"![{caption}]({name})\n\n*{caption}*" for caption, name in plots.items())]
+    refreshers = _sections_of(strategies, "refresher")
+    parts += _section("## Background refresher", "", REFRESHER_COLUMNS, refreshers)
+    stale = _sections_of(strategies, "staleness")
+    live = [name for name in strategies if name not in stale]
+    not_sampled = f" Not sampled (live data, fresh by construction): {', '.join(live)}." if live else ""
+    parts += _section("## Staleness", STALENESS_TEXT + not_sampled, STALENESS_REPORT_COLUMNS, stale)
+    return parts + _section("## Memory", MEMORY_TEXT, MEMORY_COLUMNS, _sections_of(strategies, "memory"))
+
+
+def _scale_section(summary: dict[str, Any]) -> list[str]:
+    """The seed's scenario projected from this run's per-request costs."""
+    scale: dict[str, Any] = summary.get("scale_model") or {}
+    if not scale.get("strategies"):
+        return []
+    scenario = {k: fmt_count(num(scale.get("scenario"), k)) for k in ("players", "shards", "reads_per_s")}
+    assumptions = SCALE_ASSUMPTIONS.format(
+        players=scenario["players"],
+        shards=scenario["shards"],
+        reads=scenario["reads_per_s"],
+        ratio=fmt_count(num(scale.get("scenario"), "read_write_ratio")),
+    )
+    return ["## Scale model: the seed's scenario", assumptions, _columns(SCALE_COLUMNS, scale["strategies"])]
+
+
+def _claims_section(summary: dict[str, Any]) -> list[str]:
+    """Every seed claim next to what this run measured, with its verdict."""
+    claims = [*seed_claims(summary), *tradeoff_claims(summary)]
+    rows = [[c.claim, c.measured, c.projected, f"**{c.verdict}**: {c.reason}"] for c in claims]
+    return [
+        "## Seed claims vs measured",
+        f"Claims are quoted from the seed design doc; projections scale this run's per-request figures to the"
+        f" seed's {SEED_RPS:,} req/s.",
+        _table(["claim (seed)", "measured here", "projected to 10k req/s", "verdict"], rows, numeric=False),
+    ]
+
+
+def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str, str]) -> str:
+    """Render the run as Markdown: warnings, scenario, comparison, cross-validation, plots, claims.
+
+    Args:
+        summary: summary.json as a dict (docs/run-directory.md).
+        meta: run metadata with optional keys machine, versions and git.
+        plots: caption -> image file name relative to the report.
+    """
+    strategies: dict[str, Strategy] = summary.get("strategies") or {}
+    formats = cache_format_comparison(summary)
+    parts = [
+        f"# Leaderboard benchmark: {summary.get('run_id', 'unnamed run')}",
+        *warning_banner(strategies),
+        f"Created {summary.get('created_utc', 'n/a')}. Strategies in run order: {', '.join(strategies)}.",
+        "## Scenario",
+        _scenario_paragraph(summary, meta),
+        *cluster_section(meta, strategies),
+        "## How to read this report",
+        HOW_TO_READ,
+        "## Comparison",
+        "Latencies in milliseconds (corrected unless marked raw or lag); per-request figures divide by"
+        " attempts.",
+        _columns(COMPARISON_COLUMNS, strategies),
+        *_exhausted_section(strategies),
+        *_measured_sections(strategies, plots),
+        *faults_section(summary),
+        *_scale_section(summary),
+        *capacity_report(summary, _table),
+        *network_section(summary, plots),
+        *(["## Cache format: sorted set vs blob", formats] if formats else []),
+        *_section("## A player's global rank", RANK_TEXT, RANK_COLUMNS, _sections_of(strategies, "rank")),
+        *_claims_section(summary),
+    ]
+    return "\n\n".join(parts) + "\n"

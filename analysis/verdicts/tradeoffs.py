@@ -1,0 +1,309 @@
+"""The seed's qualitative lines (the rest of Pros, every Con, "When This Works Best", the alternatives).
+
+Each becomes a Claim with a measured figure and a verdict, like the quantitative claims a-h in
+:mod:`analysis.claims`. A line that is a condition rather than a fact ("acceptable staleness") gets
+"holds only if", with the measured price of the condition.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analysis.fmt import Strategy, fmt_count, fmt_kb, invalid_reason, num, ratio
+from analysis.verdicts.capacity import OVERLOAD_CLAIM, overload_verdict, peak_verdict, why_not
+from analysis.verdicts.claims import SEED_REFRESH_INTERVAL_S, SEED_RPS, Claim, Verdict
+
+SHORT_REFRESH_S = 5.0
+NEGLIGIBLE_MEMORY_SHARE = 0.01
+TRADEOFFS = {
+    "i": 'Pros: "Simple Code: User-facing queries just read one key"',
+    "j": 'Cons: "Eventual Consistency: Cache may be up to 60 seconds stale"',
+    "k": 'Cons: "Background Load: Scatter-gather job creates periodic spikes"',
+    "l": 'Cons: "Memory Cost: Cache duplicates top N players (usually negligible)"',
+    "m": 'Cons: "Not Real-Time: Player won\'t see rank change immediately in global view"',
+    "n": 'Works best: "Acceptable Staleness: Users don\'t need exact real-time global rankings"',
+    "o": 'Works best: "High Read/Write Ratio: 1000:1 or higher"',
+    "p": 'Works best: "Top-Heavy Queries: Users mostly care about top 100-1000, not their exact global rank"',
+    "q": 'Works best: "Peak Traffic: Need to handle 10k+ requests/sec without degradation"',
+    "r": 'Alternative: "Shorter refresh: 5-10 seconds (higher load, but fresher)"',
+    "s": 'Alternative: "Incremental updates: Only update cache when top 1000 changes"',
+    "t": 'Alternative: "Single global key: Accept RAM limit (~100M players max on one node)"',
+    "u": 'Alternative: "Different data model: Show regional ranks (real-time) + global rank (cached)"',
+    "v": OVERLOAD_CLAIM,
+}
+
+
+def _claim(key: str, measured: str, projected: str, verdict: Verdict, reason: str) -> Claim:
+    return Claim(key, TRADEOFFS[key], measured, projected, verdict, reason)
+
+
+def _absent(key: str, what: str) -> Claim:
+    return _claim(key, "n/a", "n/a", Verdict.NOT_MEASURABLE, f"{what} not in this run")
+
+
+def _holds(flag: bool) -> Verdict:
+    return Verdict.HOLDS if flag else Verdict.DOES_NOT_HOLD
+
+
+def _stale_text(stale: Strategy) -> str:
+    return (
+        f"cache age mean {fmt_count(num(stale, 'cache_age_s', 'mean'), 1)} s, max"
+        f" {fmt_count(num(stale, 'cache_age_s', 'max'), 1)} s; top-n entries differing mean"
+        f" {fmt_count(num(stale, 'entries_differ', 'mean'), 2)},"
+        f" max {fmt_count(num(stale, 'entries_differ', 'max'))};"
+        f" max rank displacement {fmt_count(num(stale, 'max_rank_displacement', 'max'))}"
+    )
+
+
+def _simple_code(cached: Strategy) -> Claim:
+    cmds, nodes = num(cached, "redis_commands_per_request"), num(cached, "nodes_per_request")
+    holds = cmds is not None and abs(cmds - 1) <= 0.02 and nodes == 1
+    measured = f"{fmt_count(cmds, 2)} command/request on {fmt_count(nodes)} node(s): one ZRANGE of one key"
+    return _claim("i", measured, "same", _holds(holds), "the read path is one pre-packed command")
+
+
+def _consistency(cached: Strategy, stale: Strategy | None) -> list[Claim]:
+    interval_s = num(cached.get("refresher"), "interval_s")
+    if stale is None or interval_s is None:
+        return [_absent(k, "staleness samples") for k in ("j", "m", "n")]
+    age_max = num(stale, "cache_age_s", "max") or 0.0
+    # Samples are a second apart and a refresh takes milliseconds: the bound is interval + 1 s.
+    bounded = age_max <= interval_s + 1.0
+    j = _claim(
+        "j",
+        _stale_text(stale),
+        f"max age = the refresh interval ({interval_s:g} s here)",
+        _holds(bounded),
+        f"age stays within the {interval_s:g} s interval (+1 s sampling)"
+        if bounded
+        else "age exceeded the interval: refreshes were late or failed",
+    )
+    differing = num(stale, "share_of_samples_differing") or 0.0
+    displaced = num(stale, "max_rank_displacement", "max") or 0.0
+    score_error = num(stale, "max_score_error") or 0.0
+    # Any lag at all counts: a moved rank or an old score is a change the player does not see yet.
+    lagged = differing > 0 or displaced > 0 or score_error > 0
+    m = _claim(
+        "m",
+        f"{differing:.0%} of samples lacked a true top-n entry; ranks off by up to {displaced:,.0f},"
+        f" scores behind by up to {score_error:,.0f}",
+        "grows with writes per interval",
+        _holds(lagged),
+        "a score change reaches the global view only at the next refresh"
+        if lagged
+        else "no write moved the top n between refreshes in this run (raise the write rate to see it)",
+    )
+    n = _claim(
+        "n",
+        _stale_text(stale),
+        "see the refresh-interval sweep",
+        Verdict.HOLDS_ONLY_IF,
+        f"users accept up to {fmt_count(num(stale, 'entries_differ', 'max'))} wrong entries"
+        f" of the top n and ranks off by up to {fmt_count(num(stale, 'max_rank_displacement', 'max'))}"
+        f" for up to {age_max:,.0f} s",
+    )
+    return [j, m, n]
+
+
+def _spikes(cached: Strategy) -> Claim:
+    refresher: Strategy | None = cached.get("refresher")
+    spike: Strategy | None = (refresher or {}).get("spike")
+    height = num(spike, "bytes_out_height")
+    if spike is None or height is None:
+        return _absent("k", "a completed refresh")
+    measured = (
+        f"a refresh sends {fmt_kb(num(refresher, 'bytes_out_per_refresh'))} kB in"
+        f" {fmt_count(num(refresher, 'duration_ms', 'p50'), 1)} ms: {height:,.1f}x the steady read bytes/s"
+        f" ({fmt_count(num(spike, 'commands_height'), 3)}x the commands/s)"
+    )
+    average = ratio(num(refresher, "bytes_out_per_refresh"), num(refresher, "interval_s"))
+    projected = f"{fmt_kb(average)} kB/s averaged over the interval, whatever the read rate"
+    return _claim(
+        "k", measured, projected, _holds(height > 1), "a burst of bytes, short and rare; see ops_per_node.png"
+    )
+
+
+def _memory(cached: Strategy) -> Claim:
+    share = num(cached.get("memory"), "cache_vs_shards")
+    if share is None:
+        return _absent("l", "key memory figures")
+    cache_kb = fmt_kb(num(cached.get("memory"), "cache_key_bytes"))
+    measured = f"cache key {cache_kb} kB = {share:.3%} of the shards' keys"
+    return _claim(
+        "l",
+        measured,
+        "the cache is fixed-size (1000 entries)",
+        _holds(share < NEGLIGIBLE_MEMORY_SHARE),
+        f"{'under' if share < NEGLIGIBLE_MEMORY_SHARE else 'over'} 1% of the shards; less at 100M players",
+    )
+
+
+def _ratio_line(cached: Strategy, stale: Strategy | None) -> Claim:
+    writes: Strategy | None = cached.get("writes")
+    every = num(writes, "read_write_ratio")
+    if writes is None or every is None:
+        return _absent("o", "background writes")
+    stale_text = ""
+    if stale is not None:
+        stale_text = f"; mean {fmt_count(num(stale, 'entries_differ', 'mean'), 2)} top-n entries differ"
+    cmds = fmt_count(num(cached, "redis_commands_per_request"), 2)
+    measured = f"cached read cost {cmds} command/request at {every:,.0f}:1{stale_text}"
+    return _claim(
+        "o",
+        measured,
+        "read cost independent of writes",
+        Verdict.HOLDS_ONLY_IF,
+        "writes that reach the top n are rare between refreshes: the read cost does not depend"
+        " on the ratio, staleness does (sweep read-write-ratio)",
+    )
+
+
+def _top_heavy(naive: Strategy | None, regional: Strategy | None, shards: float | None) -> Claim:
+    rank: Strategy | None = (naive or {}).get("rank")
+    per_rank = num(rank, "commands_per_query")
+    if per_rank is None and shards is not None:
+        per_rank = 1 + shards  # ZSCORE on the player's shard + ZCOUNT on every shard
+    if per_rank is None:
+        return _absent("p", "rank figures")
+    measured = (
+        f"an exact own-rank costs {per_rank:,.0f} commands on every shard; the top list cannot answer it"
+    )
+    approx: Strategy | None = (regional or {}).get("rank")
+    if approx is not None:
+        measured += (
+            f"; from the cache's score histogram: {fmt_count(num(approx, 'commands_per_query'))} commands,"
+            f" rank error p50 {fmt_count(num(approx, 'rank_error_abs_p50'))},"
+            f" p99 {fmt_count(num(approx, 'rank_error_abs_p99'))} ranks"
+        )
+    return _claim(
+        "p",
+        measured,
+        f"{fmt_count(per_rank * SEED_RPS)} commands/s if every page view asked exactly",
+        Verdict.HOLDS_ONLY_IF,
+        "own-rank lookups are rare or approximate: an exact one is a scatter-gather again",
+    )
+
+
+def _peak(cached: Strategy, scale: Strategy | None, capacity: dict[str, Any] | None) -> Claim:
+    rps = num(cached, "rps") or 0.0
+    valid = invalid_reason(cached) is None
+    cores = num(scale, "redis_cores_command_time")
+    projected = "n/a" if cores is None else f"{cores:,.2f} Redis cores of command time at 10k req/s"
+    if valid and rps >= SEED_RPS:
+        return _claim(
+            "q", f"{fmt_count(rps)} req/s valid", projected, Verdict.HOLDS, "measured at 10k+ req/s"
+        )
+    here = f"the Python generator ran {fmt_count(rps)} req/s ({'valid' if valid else 'not valid'})"
+    found = peak_verdict(capacity, SEED_RPS, here)
+    if found is not None:
+        return _claim("q", found[0], projected, *found[2:])
+    why = why_not(capacity, "zset")
+    return _claim(
+        "q",
+        f"{fmt_count(rps)} req/s {'valid' if valid else 'not valid'} in this run",
+        projected,
+        Verdict.NOT_MEASURABLE,
+        f"this run stayed below 10k req/s and has no per-node capacity ({why}); run with --rps 10000"
+        " --workers 2 (docs/methodology.md) or where redis-benchmark is installed (docs/capacity.md)",
+    )
+
+
+def _short_refresh(cached: Strategy, naive: Strategy | None) -> Claim:
+    refresher: Strategy | None = cached.get("refresher")
+    cmds = num(refresher, "commands_per_refresh")
+    if cmds is None:
+        return _absent("r", "a completed refresh")
+    per_s = cmds / SHORT_REFRESH_S
+    bytes_per_s = (num(refresher, "bytes_out_per_refresh") or 0.0) / SHORT_REFRESH_S
+    naive_per_s = (num(naive, "redis_commands_per_request") or 0.0) * SEED_RPS
+    measured = f"one refresh = {cmds:,.0f} commands, {fmt_kb(num(refresher, 'bytes_out_per_refresh'))} kB"
+    projected = f"every {SHORT_REFRESH_S:g} s: {per_s:,.1f} commands/s, {fmt_kb(bytes_per_s)} kB/s"
+    times = SEED_REFRESH_INTERVAL_S / SHORT_REFRESH_S
+    reason = f"{times:g}x the load of a {SEED_REFRESH_INTERVAL_S} s refresh and still a rounding error"
+    if naive_per_s:
+        reason += f" next to naive's {fmt_count(naive_per_s)} commands/s at 10k req/s"
+    return _claim("r", measured, projected, Verdict.HOLDS, reason)
+
+
+def _incremental(strategies: dict[str, Strategy]) -> Claim:
+    inc, cached = strategies.get("incremental"), strategies.get("cached")
+    inc_stale = (inc or {}).get("staleness")
+    if inc is None or inc_stale is None:
+        return _absent("s", "the incremental strategy")
+    cached_stale = (cached or {}).get("staleness")
+    inc_mean = num(inc_stale, "entries_differ", "mean") or 0.0
+    cached_mean = num(cached_stale, "entries_differ", "mean")
+    per_write = num(inc.get("writes"), "commands_per_write")
+    measured = (
+        f"entries differing mean {inc_mean:,.2f}"
+        + ("" if cached_mean is None else f" vs cached {cached_mean:,.2f}")
+        + f"; {fmt_count(per_write, 2)} commands per write"
+    )
+    fresher = cached_mean is None or inc_mean <= cached_mean
+    return _claim(
+        "s",
+        measured,
+        "write cost x writes/s",
+        _holds(fresher),
+        "patching on write keeps the top fresh at a few commands per write; falling scores wait for the"
+        " full refresh (bench/strategies/incremental.py)",
+    )
+
+
+def _global_key(strategies: dict[str, Strategy], scale: dict[str, Any]) -> Claim:
+    ram_gb = num((scale.get("global") or {}), "global_node_ram_gb")
+    if "global" not in strategies or ram_gb is None:
+        return _absent("t", "the global strategy")
+    memory: Strategy | None = strategies["global"].get("memory")
+    measured = f"global set {fmt_count((num(memory, 'global_set_bytes') or 0) / 1e6, 1)} MB here"
+    return _claim(
+        "t",
+        measured,
+        f"{ram_gb:,.1f} GB on one node for 100M players",
+        Verdict.HOLDS_ONLY_IF,
+        f"one node has ~{ram_gb:,.0f} GB for the set alone and takes every write",
+    )
+
+
+def _regional(regional: Strategy | None) -> Claim:
+    if regional is None:
+        return _absent("u", "the regional strategy")
+    cmds, nodes = num(regional, "redis_commands_per_request"), num(regional, "nodes_per_request")
+    p50_ms = fmt_count((num(regional, "latency_us", "p50") or 0) / 1000, 2)
+    measured = f"{fmt_count(cmds, 2)} commands/request (regional top + cached global), p50 {p50_ms} ms"
+    holds = cmds is not None and abs(cmds - 2) <= 0.05
+    return _claim(
+        "u",
+        measured,
+        f"{fmt_count((cmds or 0) * SEED_RPS)} commands/s, spread over {fmt_count(nodes)} nodes",
+        _holds(holds),
+        "two single-node reads, never a scatter-gather; the regional part is live",
+    )
+
+
+def tradeoff_claims(summary: dict[str, Any]) -> list[Claim]:
+    """Verdicts for the seed's qualitative lines (keys i-v)."""
+    strategies: dict[str, Strategy] = summary.get("strategies") or {}
+    cached, naive = strategies.get("cached"), strategies.get("naive")
+    scale: dict[str, Any] = (summary.get("scale_model") or {}).get("strategies") or {}
+    shards = num(summary.get("scenario"), "shards")
+    if cached is None:
+        cached_claims = [_absent(k, "the cached strategy") for k in "ijklmnoqr"]
+    else:
+        stale = cached.get("staleness")
+        j, m, n = _consistency(cached, stale)
+        cached_claims = [
+            _simple_code(cached),
+            j,
+            _spikes(cached),
+            _memory(cached),
+            m,
+            n,
+            _ratio_line(cached, stale),
+            _peak(cached, scale.get("cached"), summary.get("capacity")),
+            _short_refresh(cached, naive),
+        ]
+    claims = [*cached_claims, _top_heavy(naive, strategies.get("regional"), shards), _incremental(strategies)]
+    claims += [_global_key(strategies, scale), _regional(strategies.get("regional"))]
+    claims.append(Claim("v", TRADEOFFS["v"], *overload_verdict(summary.get("capacity"), SEED_RPS)))
+    return sorted(claims, key=lambda c: c.key)
