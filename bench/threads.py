@@ -1,9 +1,12 @@
-"""Teardown on Ctrl-C and kill: the main thread turns them into exceptions; other threads leave them be."""
+"""The harness's threads: the main thread turns Ctrl-C and kill into a teardown; background threads
+leave those signals to it, and stop at once when told.
+"""
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -50,6 +53,64 @@ def background_thread(target: Callable[[], None], name: str) -> threading.Thread
         target()
 
     return threading.Thread(target=run, name=name, daemon=True)
+
+
+class LoopThread:
+    """A :func:`background_thread` running ``body`` once, whose waits :meth:`stop` cuts short.
+
+    ``body`` paces itself with :meth:`ticks`, :meth:`wait` or :meth:`wait_until`; each returns (or
+    ends the ticks) as soon as :meth:`stop` is called, so a loop asleep until its next tick stops
+    at once, not a period later. Due times are on :func:`time.perf_counter`.
+
+    :meth:`stop` joins without a timeout: a body busy in its work is waited for, so what it does on
+    the way out (a last row, a node left running) has happened when ``stop`` returns. It is
+    idempotent, and a no-op join before :meth:`start` or from ``body``'s own thread.
+
+    An exception out of ``body`` ends the thread and reaches :func:`threading.excepthook`, as for
+    any thread; a body that must go on after an error catches it itself.
+    """
+
+    def __init__(self, body: Callable[[], None], name: str) -> None:
+        self._stop = threading.Event()
+        self._thread = background_thread(body, name)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Wake ``body``'s wait and wait for ``body`` to return."""
+        self._stop.set()
+        thread = self._thread
+        # Joining a thread never started, or oneself, raises; there is nothing to wait for then.
+        if thread.ident is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep ``seconds``; True (at once) if :meth:`stop` was or is called meanwhile."""
+        return self._stop.wait(seconds)
+
+    def wait_until(self, due_s: float) -> bool:
+        """Sleep until ``time.perf_counter()`` reaches ``due_s``; True (at once) on :meth:`stop`."""
+        return self._stop.wait(max(0.0, due_s - time.perf_counter()))
+
+    def ticks(self, period_s: float, *, first_s: float | None = None, skip_overrun: bool) -> Iterator[float]:
+        """Yield each tick's due time as it comes, until :meth:`stop`.
+
+        The first tick is due ``first_s`` after the first ``next()`` (by default one period), the
+        k-th ``k`` periods after that: the time the loop's body takes moves no later tick (no drift).
+        A body that ran past the next due times either skips them (``skip_overrun``: the next tick
+        is the first still ahead) or gets them at once, one after another, so none is lost.
+        """
+        if period_s <= 0:
+            raise ValueError(f"a tick period must be positive, got {period_s}")
+        next_s = time.perf_counter() + (period_s if first_s is None else first_s)
+        while not self.wait_until(next_s):
+            yield next_s
+            next_s += period_s
+            if skip_overrun:
+                now = time.perf_counter()
+                while next_s <= now:
+                    next_s += period_s
 
 
 @contextmanager

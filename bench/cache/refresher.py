@@ -7,7 +7,6 @@ histogram. All of it lands in one MULTI/EXEC with the meta hash.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from bench.cache.formats import CACHE_TOP_N, SORTED_SET, CacheFormat, Snapshot
 from bench.cache.formats.base import ShardCommands
 from bench.errors import RunError
 from bench.keys import Keys
-from bench.threads import OVERLAP_WAIT_S, background_thread, held_briefly
+from bench.threads import OVERLAP_WAIT_S, LoopThread, held_briefly
 from bench.topology import Topology
 from bench.wire.counting import ByteCounter, CountingConnection
 from bench.wire.merge import merge_top
@@ -196,29 +195,22 @@ class RefresherThread:
         self.records: list[RefreshRecord] = []
         # Held through each refresh; the telemetry sampler takes it too (bench/probes/telemetry.py).
         self.busy = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = background_thread(self._run, "cache-refresher")
+        self._loop = LoopThread(self._run, "cache-refresher")
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop.start()
 
     def _run(self) -> None:
-        next_at = time.perf_counter() + self.interval_s
-        while not self._stop.wait(max(0.0, next_at - time.perf_counter())):
+        # A refresh slower than the interval skips the ticks it overran instead of piling up.
+        for _ in self._loop.ticks(self.interval_s, skip_overrun=True):
             try:
                 with held_briefly(self.busy, OVERLAP_WAIT_S):
                     self.records.append(self.refresher.refresh())
             except Exception as exc:
                 self.records.append(RefreshRecord(time.time(), 0.0, 0, 0, 0, 0, ok=False, error=str(exc)))
-            # A refresh slower than the interval skips the ticks it overran instead of piling up.
-            now = time.perf_counter()
-            while next_at <= now:
-                next_at += self.interval_s
 
     def stop(self) -> None:
-        self._stop.set()
-        with contextlib.suppress(RuntimeError):
-            self._thread.join()
+        self._loop.stop()
 
     def rows(self) -> list[dict[str, Any]]:
         return [asdict(r) for r in self.records]

@@ -17,7 +17,7 @@ from typing import Any
 from bench.cache.refresher import RefresherThread
 from bench.faults.spec import Fault
 from bench.keys import Keys
-from bench.threads import background_thread
+from bench.threads import LoopThread
 from bench.topology import Endpoint, Topology
 from bench.topology.control import NodeControl
 from bench.wire.policy import TimeoutPolicy
@@ -59,8 +59,7 @@ class FaultScheduler:
         self._done: set[int] = set()  # started and undone (or never to be undone: refresher-dead)
         self._snapshots: dict[int, bytes] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = background_thread(self._run, "faults")
+        self._loop = LoopThread(self._run, "faults")
         steps = [Step(f.at_s, i, undo=False) for i, f in enumerate(faults)]
         steps += [Step(f.end_s, i, undo=True) for i, f in enumerate(faults) if f.end_s is not None]
         self.steps = sorted(steps, key=lambda s: (s.offset_s, s.undo))
@@ -85,7 +84,7 @@ class FaultScheduler:
                     client.close()
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop.start()
 
     def _run(self) -> None:
         t0 = self._wait_for_load()
@@ -94,13 +93,13 @@ class FaultScheduler:
         # Offsets are wall-clock from the marker; waiting is measured on perf_counter from here.
         anchor = time.perf_counter() - (time.time() - t0)
         for step in self.steps:
-            if self._stop.wait(max(0.0, anchor + step.offset_s - time.perf_counter())):
+            if self._loop.wait_until(anchor + step.offset_s):
                 return
             with self._lock:
                 self._apply(step.index, undo=step.undo, note="")
 
     def _wait_for_load(self) -> float | None:
-        while not self._stop.wait(MARKER_POLL_S):
+        for _ in self._loop.ticks(MARKER_POLL_S, skip_overrun=True):
             try:
                 self.t_start_s = float(self.files.load_start.read_text())
             except (OSError, ValueError):
@@ -114,9 +113,7 @@ class FaultScheduler:
         Without ``heal`` (the run is being torn down) only the cheap undos run: stalled servers
         continue and duty cycles stop, so the servers can be stopped at once.
         """
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        self._loop.stop()
         with self._lock:
             for i, fault in enumerate(self.faults):
                 if i in self._active and (heal or fault.kind in ("stall", "slow")):

@@ -24,7 +24,7 @@ import redis
 
 from bench.cache.formats import FORMATS
 from bench.keys import Keys
-from bench.threads import OVERLAP_WAIT_S, background_thread, held_briefly
+from bench.threads import OVERLAP_WAIT_S, LoopThread, held_briefly
 from bench.topology import Endpoint, Topology
 from bench.wire.counting import ByteCounter, CountingConnection
 from runfiles import is_setup_command
@@ -90,8 +90,7 @@ class TelemetrySampler:
         self.connections: list[CountingConnection] = [e.connection(self.counters[e.name]) for e in self.nodes]
         self.node_rows: list[dict[str, Any]] = []
         self.command_rows: list[dict[str, Any]] = []
-        self._stop = threading.Event()
-        self._thread = background_thread(self._run, "telemetry")
+        self._loop = LoopThread(self._run, "telemetry")
         self._lock = threading.Lock()
         self.error: str = ""
         self.missed: list[dict[str, Any]] = []  # samples a node did not answer: t_s, node, error
@@ -184,23 +183,20 @@ class TelemetrySampler:
     def start(self) -> None:
         """Take the baseline sample now, then keep sampling in the background."""
         self.sample()
-        self._thread.start()
+        self._loop.start()
 
     def _run(self) -> None:
-        next_at = time.perf_counter() + self.interval_s
-        while not self._stop.wait(max(0.0, next_at - time.perf_counter())):
+        # Samples a slow round delayed are taken at once: the row count follows the window's length.
+        for _ in self._loop.ticks(self.interval_s, skip_overrun=False):
             try:
                 self.sample()
             except Exception as exc:
                 self.error = f"telemetry sampling failed: {exc}"
                 return
-            next_at += self.interval_s
 
     def stop(self) -> None:
         """Stop the thread and take the closing sample, so the window ends after the load."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        self._loop.stop()
         try:
             self.sample()
         finally:

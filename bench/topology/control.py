@@ -10,12 +10,10 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import threading
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from bench.threads import background_thread
+from bench.threads import LoopThread
 from bench.topology.endpoint import Endpoint
 from bench.topology.processes import LocalServers, ServerProcess
 
@@ -56,28 +54,24 @@ class DutyCycle:
 
     def __init__(self, hold: Callable[[], None], release: Callable[[], None], held_share: float) -> None:
         self.hold, self.release, self.held_share = hold, release, held_share
-        self._stop = threading.Event()
-        self._thread = background_thread(self._run, "duty-cycle")
+        self._loop = LoopThread(self._run, "duty-cycle")
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop.start()
 
     def _run(self) -> None:
-        next_at = time.perf_counter()
         try:
-            while not self._stop.is_set():
+            # A period the signals made late is followed at once by the next: the node's share holds.
+            for _ in self._loop.ticks(DUTY_PERIOD_S, first_s=0.0, skip_overrun=False):
                 self.hold()
-                if self._stop.wait(self.held_share * DUTY_PERIOD_S):
+                if self._loop.wait(self.held_share * DUTY_PERIOD_S):
                     break
                 self.release()
-                next_at += DUTY_PERIOD_S
-                self._stop.wait(max(0.0, next_at - time.perf_counter()))
         finally:
             self.release()  # never leaves the node held
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
+        self._loop.stop()
 
 
 class LocalControl(NodeControl):
