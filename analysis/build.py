@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis import frames, hdr
-from analysis.costplots import plot_costs
-from analysis.faultplots import plot_faults_timeline
-from analysis.gate_report import with_gate_section
-from analysis.netreport import plot_network
-from analysis.plots import plot_latency_cdf, plot_ops_per_node, plot_rate
-from analysis.report import render_report
-from analysis.staleness import plot_staleness
-from analysis.summary import build_summary
-from analysis.timeline import plot_latency_timeline
-from runfiles import RunFiles, write_json
+from analysis.figures.summary import build_summary
+from analysis.figures.sweep import sweep_frame
+from analysis.gate.report import with_gate_section
+from analysis.load import frames, hdr
+from analysis.render.costplots import plot_costs
+from analysis.render.faultplots import plot_faults_timeline
+from analysis.render.network import plot_network
+from analysis.render.plots import plot_latency_cdf, plot_ops_per_node, plot_rate, save_figure
+from analysis.render.report import render_report
+from analysis.render.staleness import plot_staleness
+from analysis.render.sweep import sweep_figure, sweep_markdown
+from analysis.render.timeline import plot_latency_timeline
+from runfiles import SWEEP, RunFiles, read_json, write_json
 from runfiles.rtt import RttProfile
 
 
@@ -77,3 +79,15 @@ def build_report(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> Re
         report = with_gate_section(report, frames.read_json(files.gate))
     report_path.write_text(report)
     return ReportFiles(summary_path, report_path, written)
+
+
+def build_sweep_report(sweep_dir: Path) -> tuple[Path, Path, Path]:
+    """Write sweep.csv, sweep.png and sweep.md into ``sweep_dir``."""
+    described = read_json(sweep_dir / SWEEP)
+    frame = sweep_frame(sweep_dir)
+    csv_path = sweep_dir / "sweep.csv"
+    frame.to_csv(csv_path, index=False)
+    png = save_figure(sweep_figure(frame, described["param"], described["unit"]), sweep_dir / "sweep.png")
+    md = sweep_dir / "sweep.md"
+    md.write_text(sweep_markdown(frame, described["param"], described["unit"], png.name))
+    return csv_path, png, md

@@ -17,12 +17,12 @@ import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 from redis.connection import Connection
 
-from analysis.baseline import Measured
-from analysis.checks import parse_checks
-from analysis.gate_report import gate_document, gate_table
-from analysis.gates import evaluate
-from analysis.report import render_report
-from analysis.summary import build_summary
+from analysis.figures.summary import build_summary
+from analysis.gate.baseline import Measured
+from analysis.gate.checks import parse_checks
+from analysis.gate.evaluate import evaluate
+from analysis.gate.report import gate_document, gate_table
+from analysis.render.report import render_report
 from bench.keys import Keys
 from bench.wire.merge import Ranking, merge_top
 from tests.unit.sample_summary import META, make_summary

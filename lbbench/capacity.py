@@ -13,7 +13,8 @@ from runfiles import CAPACITY, write_json
 
 
 def cmd_capacity(args: argparse.Namespace) -> int:
-    from analysis.capacity import capacity_section, headroom_rows_text
+    from analysis.figures.capacity import capacity_section
+    from analysis.render.capacity import headroom_rows_text
     from bench.probes.capacity import probe
     from bench.probes.rbench import find_tool
     from lbbench.commands import seeded

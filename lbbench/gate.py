@@ -13,15 +13,15 @@ from bench.errors import UsageError
 from bench.probes.meta import git_state, utc_now
 
 if TYPE_CHECKING:
-    from analysis.baseline import Measured
-    from analysis.checks import Check
-    from analysis.gates import GateResult
+    from analysis.gate.baseline import Measured
+    from analysis.gate.checks import Check
+    from analysis.gate.evaluate import GateResult
 
 
 @contextmanager
 def _usage_errors() -> Iterator[None]:
     """The analysis layer's GateInputError becomes the CLI's one-line UsageError."""
-    from analysis.checks import GateInputError
+    from analysis.gate.checks import GateInputError
 
     try:
         yield
@@ -39,10 +39,10 @@ GATE_DESCRIPTION = (
 
 def cmd_gate(args: argparse.Namespace) -> int:
     """Exit code 0 pass, 1 regression, 3 unstable (analysis.gates); bad input raises UsageError (2)."""
-    from analysis.baseline import load_reference, load_run, same_scenario
-    from analysis.checks import parse_checks
-    from analysis.gate_report import gate_document, write_gate
-    from analysis.gates import evaluate
+    from analysis.gate.baseline import load_reference, load_run, same_scenario
+    from analysis.gate.checks import parse_checks
+    from analysis.gate.evaluate import evaluate
+    from analysis.gate.report import gate_document, write_gate
 
     with _usage_errors():
         checks = parse_checks(list(args.check))
@@ -78,8 +78,8 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 def _default_checks(runs: list[Measured], reference_runs: list[Measured]) -> list[Check]:
     """The metric table's default checks, announced on stderr; bad input when none applies."""
-    from analysis.checks import GateInputError
-    from analysis.gates import default_checks
+    from analysis.gate.checks import GateInputError
+    from analysis.gate.evaluate import default_checks
 
     checks = default_checks(runs, reference_runs)
     if not checks:
@@ -95,7 +95,7 @@ def _default_checks(runs: list[Measured], reference_runs: list[Measured]) -> lis
 
 def _warnings(runs: list[Measured], scenario: dict[str, Any], reference_runs: list[Measured]) -> list[str]:
     """Not-valid runs, and a scenario that differs from the baseline's."""
-    from analysis.baseline import scenario_differences
+    from analysis.gate.baseline import scenario_differences
 
     warnings = [f"{run.label}: not valid" for run in runs if run.summary.get("valid") is False]
     if reference_runs:
@@ -106,8 +106,8 @@ def _warnings(runs: list[Measured], scenario: dict[str, Any], reference_runs: li
 
 def _print_gate(gate: dict[str, Any], result: GateResult, warnings: list[str]) -> None:
     """The table on stdout; warnings, each FAIL or UNSTABLE check and the tally on stderr."""
-    from analysis.gate_report import gate_table
-    from analysis.gates import FAIL, UNSTABLE, fmt_value
+    from analysis.gate.evaluate import FAIL, UNSTABLE, fmt_value
+    from analysis.gate.report import gate_table
 
     print(gate_table(gate))
     for warning in warnings:
@@ -124,7 +124,7 @@ def _print_gate(gate: dict[str, Any], result: GateResult, warnings: list[str]) -
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
-    from analysis.baseline import BASELINES_DIR, load_run, make_baseline, write_baseline
+    from analysis.gate.baseline import BASELINES_DIR, load_run, make_baseline, write_baseline
 
     with _usage_errors():
         runs = [load_run(run_dir) for run_dir in args.run_dir]

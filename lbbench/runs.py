@@ -51,8 +51,7 @@ def print_summary(summary_path: Path) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from analysis.build import build_report
-    from analysis.sweep import build_sweep_report
+    from analysis.build import build_report, build_sweep_report
     from bench.run.sweep import parse_values, point_name, sweep
     from bench.strategies import parse_strategies
 
@@ -78,7 +77,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     run_dir: Path = args.run_dir
     if (run_dir / SWEEP).is_file():
-        from analysis.sweep import build_sweep_report
+        from analysis.build import build_sweep_report
 
         print(build_sweep_report(run_dir)[2])
         return EXIT_OK
@@ -92,8 +91,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_netcheck(args: argparse.Namespace) -> int:
     from analysis.build import build_report
-    from analysis.netcheck import check
-    from analysis.netpool import pool, render_pool
+    from analysis.netcheck.check import check
+    from analysis.netcheck.pool import pool, render_pool
     from bench.run.netcheck import netcheck
 
     if args.recheck:

@@ -15,12 +15,10 @@ from typing import Any
 import pandas as pd
 from hdrh.histogram import HdrHistogram
 
-from analysis.fmt import Strategy, fmt_count, fmt_ms, num
 from analysis.load import hdr
 
 USERS_EXHAUSTED = "users_exhausted"
 GENERATOR = "generator"
-EPISODES_SHOWN = 3  # the report names the largest few times users were exhausted
 
 
 def generator_lag_us(histograms: dict[str, HdrHistogram]) -> dict[str, float] | None:
@@ -117,51 +115,3 @@ def users_exhausted(
         "in_flight_max": int(per_second["in_flight_max"].max()) if len(per_second) else 0,
         "users": users,
     }
-
-
-def _requests(count: float | None) -> str:
-    return f"{fmt_count(count)} request{'' if count == 1 else 's'}"
-
-
-def exhausted_line(name: str, section: Strategy) -> str | None:
-    """A report bullet saying when every user was busy and whose lag that was; None when never."""
-    exhausted: Strategy | None = section.get(USERS_EXHAUSTED)
-    requests = num(exhausted, "requests")
-    if not exhausted or not requests:
-        return None
-    episodes: list[Strategy] = exhausted.get("episodes") or []
-    when = ", ".join(
-        f"from {fmt_count(num(e, 'from_s'), 2)} s to {fmt_count(num(e, 'to_s'), 2)} s"
-        f" ({_requests(num(e, 'requests'))})"
-        for e in sorted(episodes, key=lambda e: -(num(e, "requests") or 0))[:EPISODES_SHOWN]
-    )
-    more = len(episodes) - EPISODES_SHOWN
-    when = f"{when} and {more} shorter times" if more > 0 else when
-    share = num(exhausted, "share") or 0.0
-    said = (
-        f"- **{name}**: all users were busy (in-flight limit of {fmt_count(num(exhausted, 'users'))}"
-        f" users reached; peak {fmt_count(num(exhausted, 'in_flight_max'))} in flight), longest first,"
-        f" {when} into the window:"
-        f" {_requests(requests)} ({share:.2%}) waited for a free user."
-    )
-    figures = (
-        f"corrected p99 {fmt_ms(num(section, 'latency_us', 'p99'))} ms, schedule lag p99"
-        f" {fmt_ms(num(section, 'schedule_lag_us', 'p99'))} ms, the generator's own lag p99"
-        f" {fmt_ms(num(section, 'generator_lag_us', 'p99'))} ms"
-    )
-    if section.get("valid") is False:
-        return (
-            f"{said} The strategy is not valid (see the warning above), so the users may have been"
-            f" kept busy by the generator itself ({figures})."
-        )
-    catch_up_us = num(exhausted, "catch_up_lag_us_p99")
-    after = (
-        f" When the users came free, the generator sent the backlog of overdue requests with its own lag"
-        f" p99 {fmt_ms(catch_up_us)} ms in those seconds, which the lag guard leaves out (the stall's wake)."
-        if catch_up_us
-        else ""
-    )
-    return (
-        f"{said} That is the system being slow, not the generator: corrected latency carries the wait"
-        f" ({figures}).{after}"
-    )

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from analysis import metrics
-from analysis.fmt import Strategy
 from runfiles import RunFiles
 
 
@@ -55,15 +52,3 @@ def rank_section(run_dir: Path, strategy: str) -> dict[str, Any] | None:
     if not path.exists():
         return None
     return rank_summary(json.loads(path.read_text()))
-
-
-RANK_TEXT = (
-    "After each strategy's load phase, its `rank(player)` answered for sampled players (uniform ids plus"
-    " log-spaced ranks of the top 10,000) next to the exact rank read from the shards at the same moment."
-    " Cost per query is measured on the strategy's own connections; µs is the median wall time of one"
-    " query (loopback, no load running)."
-)
-
-
-# From the metric table (analysis/metrics.py).
-RANK_COLUMNS: list[tuple[str, Callable[[Strategy], str]]] = metrics.columns(metrics.RANK)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from analysis.fmt import Strategy, fmt_count, fmt_kb, fmt_ms, invalid_reason, num, ratio
 from analysis.verdicts.capacity import scalable_verdict, why_not
-from analysis.verdicts.verdict import Verdict as Verdict  # noqa: PLC0414 (re-exported: its old home)
+from analysis.verdicts.verdict import Claim, Verdict
 
 SEED_RPS = 10_000
 SEED_NAIVE_P50_US = (10_000.0, 20_000.0)
@@ -34,18 +33,6 @@ CLAIMS = {
     "g": 'Cached: "Scalable: 100k+ requests/sec (reads from one node)"',
     "h": 'Cached: "Low Resource Usage: Scatter-gather happens once/minute, not per request"',
 }
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One seed claim next to what this run measured; key is the claim's letter (a-h)."""
-
-    key: str
-    claim: str
-    measured: str
-    projected: str
-    verdict: Verdict
-    reason: str
 
 
 def _claim(key: str, measured: str, projected: str, holds: bool | None, reason: str) -> Claim:

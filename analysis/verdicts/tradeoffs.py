@@ -11,7 +11,8 @@ from typing import Any
 
 from analysis.fmt import Strategy, fmt_count, fmt_kb, invalid_reason, num, ratio
 from analysis.verdicts.capacity import OVERLOAD_CLAIM, overload_verdict, peak_verdict, why_not
-from analysis.verdicts.claims import SEED_REFRESH_INTERVAL_S, SEED_RPS, Claim, Verdict
+from analysis.verdicts.claims import SEED_REFRESH_INTERVAL_S, SEED_RPS
+from analysis.verdicts.verdict import Claim, Verdict
 
 SHORT_REFRESH_S = 5.0
 NEGLIGIBLE_MEMORY_SHARE = 0.01

@@ -1,7 +1,8 @@
-"""The verdict a seed claim gets (analysis.claims, analysis.tradeoffs, analysis.capacityclaims)."""
+"""A seed claim judged: what the claim says, what this run measured, and the verdict it gets."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -12,3 +13,15 @@ class Verdict(StrEnum):
     DOES_NOT_HOLD = "does not hold"
     HOLDS_ONLY_IF = "holds only if"
     NOT_MEASURABLE = "not measurable here"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One seed claim next to what this run measured; ``key`` is its letter (a-h, then i-u)."""
+
+    key: str
+    claim: str
+    measured: str
+    projected: str
+    verdict: Verdict
+    reason: str

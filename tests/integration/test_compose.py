@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from docker import DockerClient
 
-from analysis import hdr
+from analysis.load import hdr
 from bench.topology.containers.build import Tags
 from runfiles import RunFiles, read_json
 from tests.helpers import REPO

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.rank import rank_section
+from analysis.figures.rank import rank_section
 from bench.cache.formats import CACHE_TOP_N, RANK_HISTOGRAM
 from bench.cache.rankhist import RankHistogram
 from bench.cache.refresher import CacheRefresher

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from analysis.sections import CROSS_CHECK_TOLERANCE
+from analysis.figures.sections import CROSS_CHECK_TOLERANCE
 from bench.keys import Keys
 from bench.topology import Endpoint, Topology, TopologyOptions, open_topology
 from bench.wire.counting import ByteCounter

@@ -20,7 +20,7 @@ from typing import Any
 import psutil
 import pytest
 
-from analysis import hdr
+from analysis.load import hdr
 from bench.run.loadconfig import LOAD_CONFIG_ENV
 from runfiles import RunFiles
 from tests.helpers import reaped

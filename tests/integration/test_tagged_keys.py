@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from redis.cluster import key_slot
 
-from analysis.summary import build_summary
+from analysis.figures.summary import build_summary
 from bench.cache.formats import FORMATS
 from bench.cache.refresher import CacheRefresher
 from bench.keys import Keys

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.claims import Claim, seed_claims
+from analysis.verdicts.claims import seed_claims
+from analysis.verdicts.verdict import Claim
 
 
 def strategy_entry(**overrides: Any) -> dict[str, Any]:

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from analysis.capacity import capacity_section
-from analysis.claims import Verdict, seed_claims
-from analysis.scale import scale_model
-from analysis.tradeoffs import tradeoff_claims
+from analysis.figures.capacity import capacity_section
+from analysis.figures.scale import scale_model
+from analysis.verdicts.claims import seed_claims
+from analysis.verdicts.tradeoffs import tradeoff_claims
+from analysis.verdicts.verdict import Verdict
 from bench.errors import RunError
 from bench.probes.capacity import best_point, next_requests, sweep
 from bench.probes.rbench import BenchPoint, parse_csv

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analysis.clusterview import cluster_section
+from analysis.render.cluster import cluster_section
 
 META = {
     "topology": {

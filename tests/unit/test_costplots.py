@@ -9,7 +9,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pytest
 
-from analysis.costplots import memory_figure, plot_costs, spike_figure
+from analysis.render.costplots import memory_figure, plot_costs, spike_figure
 
 
 @pytest.fixture(autouse=True)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis import frames
-from analysis.report import render_report
-from analysis.summary import build_summary
+from analysis.figures.summary import build_summary
+from analysis.load import frames
+from analysis.render.report import render_report
 from bench.errors import UsageError
 from bench.run.options import CompareOptions
 from bench.wire.failure import CacheEmptyError, FailurePolicy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.checks import Bound, GateInputError, Metric, Ratio, parse_check
+from analysis.gate.checks import Bound, GateInputError, Metric, Ratio, parse_check
 
 
 def test_the_issue_examples_parse() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from analysis.build import build_report
-from analysis.gate_report import GATE_MARKER
+from analysis.gate.report import GATE_MARKER
 from lbbench.main import main
 from tests.unit.sample_summary import META, make_summary
 from tests.unit.synthetic_run import Redis, steady_worker, write_run

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from analysis import metrics
-from analysis.baseline import Measured
-from analysis.checks import Metric
-from analysis.gate_report import GATE_MARKER
-from analysis.gates import default_checks
+from analysis.gate.baseline import Measured
+from analysis.gate.checks import Metric
+from analysis.gate.evaluate import default_checks
+from analysis.gate.report import GATE_MARKER
 from lbbench.main import main
 from tests.unit.sample_summary import make_summary
 from tests.unit.test_gate_cli import run_dir

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from analysis import noise
-from analysis.baseline import Measured
-from analysis.checks import GateInputError, parse_checks
-from analysis.gates import (
+from analysis.gate import noise
+from analysis.gate.baseline import Measured
+from analysis.gate.checks import GateInputError, parse_checks
+from analysis.gate.evaluate import (
     EXIT_PASS,
     EXIT_REGRESSION,
     EXIT_UNSTABLE,

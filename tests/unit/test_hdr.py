@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis import frames, hdr
-from analysis.summary import build_summary
+from analysis.figures.summary import build_summary
+from analysis.load import frames, hdr
 from tests.unit.synthetic_run import T0_S, Interval, Redis, Worker, encoded, histogram_of, write_run
 
 PERCENTILES = [0.0, 1.0, 10.0, 25.0, 50.0, 75.0, 90.0, 99.0, 99.9, 99.99, 100.0]

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from analysis.report import render_report
-from analysis.summary import build_summary
+from analysis.figures.summary import build_summary
+from analysis.render.report import render_report
 from bench.run.options import MAX_STALL_USERS, CompareOptions, stall_cover_note, users_for_stalls
 from tests.unit.synthetic_run import T0_S, Interval, Redis, Worker, write_run
 

@@ -8,19 +8,19 @@ import pandas as pd
 import pytest
 
 from analysis import metrics
-from analysis.checks import EXACT_KEYS, Metric, parse_check
+from analysis.figures.sections import marginal_cpu_s
+from analysis.figures.summary import build_summary
+from analysis.figures.sweep import TIDY_FIELDS
+from analysis.gate.checks import EXACT_KEYS, Metric, parse_check
 from analysis.metrics import METRICS, Totals, Traffic
-from analysis.rank import RANK_COLUMNS
-from analysis.report import (
+from analysis.render.report import (
     COMPARISON_COLUMNS,
     CROSS_CHECK_COLUMNS,
     MEMORY_COLUMNS,
+    RANK_COLUMNS,
     REFRESHER_COLUMNS,
     STALENESS_REPORT_COLUMNS,
 )
-from analysis.sections import marginal_cpu_s
-from analysis.summary import build_summary
-from analysis.sweep import TIDY_FIELDS
 from tests.unit.synthetic_run import Redis, steady_worker, write_run
 
 # Before the table, these were written out by hand; the table must reproduce them exactly.

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from analysis.netcheck import DIRECT, NETCHECK_MD, check, relay_run
-from analysis.netpool import pool, render_pool
-from analysis.summary import build_summary
+from analysis.figures.summary import build_summary
+from analysis.netcheck.check import DIRECT, NETCHECK_MD, check, relay_run
+from analysis.netcheck.pool import pool, render_pool
 from runfiles import RunFiles, write_json
 from tests.unit.synthetic_run import Interval, Redis, Worker, write_run
 

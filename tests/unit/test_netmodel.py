@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.claims import VERDICT_PROFILE, Verdict, seed_claims
-from analysis.netmodel import Parts, cached_draws, naive_draws, project
+from analysis.figures.netmodel import Parts, cached_draws, naive_draws, project
+from analysis.verdicts.claims import VERDICT_PROFILE, seed_claims
+from analysis.verdicts.verdict import Verdict
 from bench.wire.replytimes import ReplyTimes
 from runfiles.rtt import BUILT_IN, CROSS_ZONE, LOOPBACK, ProfileError, RttProfile, parse_profile
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import hdr
-from analysis.plots import (
+from analysis.load import hdr
+from analysis.render.plots import (
     CACHE_COLOR,
     latency_percentile_figure,
     ops_per_node_figure,
@@ -210,7 +210,7 @@ def test_ops_figure_rejects_frames_missing_columns() -> None:
 
 
 def test_a_node_missing_samples_breaks_its_line_instead_of_bridging_the_outage() -> None:
-    from analysis.plots import _with_gaps
+    from analysis.render.plots import _with_gaps
 
     t_s = np.array([1.0, 2.0, 3.0, 8.0, 9.0])
     ops = np.array([500.0, 500.0, 500.0, np.nan, 500.0])

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from analysis.claims import cache_format_comparison
-from analysis.rank import rank_section, rank_summary
-from analysis.report import render_report
-from analysis.summary import build_summary
+from analysis.figures.rank import rank_section, rank_summary
+from analysis.figures.summary import build_summary
+from analysis.render.report import render_report
+from analysis.verdicts.claims import cache_format_comparison
 from tests.unit.sample_summary import META, strategy_entry
 from tests.unit.synthetic_run import Redis, steady_worker, write_run
 

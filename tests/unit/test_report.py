@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from analysis.claims import Verdict, seed_claims
-from analysis.report import render_report
+from analysis.render.report import render_report
+from analysis.verdicts.claims import seed_claims
+from analysis.verdicts.verdict import Verdict
 from tests.unit.sample_summary import META, claims_by_key, strategy_entry
 
 

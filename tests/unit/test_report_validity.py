@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.claims import Verdict
-from analysis.report import render_report
+from analysis.render.report import render_report
+from analysis.verdicts.verdict import Verdict
 from tests.unit.sample_summary import META, claims_by_key
 
 

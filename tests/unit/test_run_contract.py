@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.summary import build_summary
+from analysis.figures.summary import build_summary
 from bench.cache.refresher import RefreshRecord
 from runfiles import REFRESH_COLUMNS, RunFiles, Window, read_json, write_csv, write_json
 from tests.unit.synthetic_run import Redis, steady_worker, write_run

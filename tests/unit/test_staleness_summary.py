@@ -9,7 +9,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from analysis.staleness import plot_staleness, staleness_figure, staleness_summary
+from analysis.figures.staleness import staleness_summary
+from analysis.render.staleness import plot_staleness, staleness_figure
 
 
 def _samples() -> pd.DataFrame:

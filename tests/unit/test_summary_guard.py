@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analysis.sections import loadgen_cpu_percent, per_node_figures, write_calls
-from analysis.summary import build_summary
+from analysis.figures.sections import loadgen_cpu_percent, per_node_figures, write_calls
+from analysis.figures.summary import build_summary
 from runfiles import SCHEMA_VERSION
 from tests.unit.synthetic_run import Interval, Redis, Worker, histogram_of, steady_worker, write_run
 

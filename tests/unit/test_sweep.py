@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.sweep import build_sweep_report, sweep_frame
+from analysis.build import build_sweep_report
+from analysis.figures.sweep import sweep_frame
 from bench.errors import UsageError
 from bench.run.compare import CompareOptions
 from bench.run.sweep import PARAMS, VALUES, parse_values, point_name

@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analysis.claims import Verdict
-from analysis.scale import command_us_per_request, project, scale_model
-from analysis.tradeoffs import tradeoff_claims
+from analysis.figures.scale import command_us_per_request, project, scale_model
+from analysis.verdicts.tradeoffs import tradeoff_claims
+from analysis.verdicts.verdict import Verdict
 from tests.unit.sample_summary import strategy_entry
 
 

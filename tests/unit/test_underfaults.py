@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from hdrh.histogram import HdrHistogram
 
-from analysis.faultreport import faults_section
-from analysis.underfaults import FaultWindow, PhaseView, fault_row, fault_windows, seconds_frame
+from analysis.figures.underfaults import FaultWindow, PhaseView, fault_row, fault_windows, seconds_frame
+from analysis.render.faultreport import faults_section
 from runfiles import new_histogram
 
 PHASE_S = 20.0
