@@ -1,4 +1,4 @@
-"""From run files to numbers and words, in stages that import only downwards (make lint checks):
+"""From run files to numbers and words, in stages that import only downwards (make lint checks).
 
     load      run files -> tidy frames and merged histograms
     figures   frames -> summary.json's figures, the scale model, the network projection, a sweep's table

@@ -1,7 +1,8 @@
-"""Turning a run directory's raw data into summary.json, plots and report.md."""
+"""A run directory's raw data into summary.json, plots and report.md; a sweep's points into its own files."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from analysis.render.sweep import sweep_figure, sweep_markdown
 from analysis.render.timeline import plot_latency_timeline
 from runfiles import SWEEP, RunFiles, read_json, write_json
 from runfiles.rtt import RttProfile
+from runfiles.summary import read_summary
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ def build_report(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> Re
     """
     summary = build_summary(run_dir, rtt_profiles)
     files = RunFiles(run_dir)
-    write_json(files.summary, summary)
+    write_json(files.summary, summary.to_json())
     summary_path = files.summary
     latency_png = plot_latency_cdf(hdr.latency_curves(run_dir), run_dir / "latency_cdf.png")
     windows = {name: frames.window(run_dir, name).to_json() for name in frames.strategies(run_dir)}
@@ -60,8 +62,8 @@ def build_report(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> Re
         stale_png = plot_staleness(staleness, frames.refreshes(run_dir), run_dir / "staleness.png")
         plots["Staleness of the cached views"] = stale_png.name
         written.append(stale_png)
-    if summary.get("under_faults"):
-        faults_png = plot_faults_timeline(run_dir, summary["under_faults"], run_dir / "faults_timeline.png")
+    if summary.under_faults:
+        faults_png = plot_faults_timeline(run_dir, summary.under_faults, run_dir / "faults_timeline.png")
         plots["Under faults, second by second"] = faults_png.name
         written.append(faults_png)
     network_png = plot_network(summary, run_dir)
@@ -79,6 +81,26 @@ def build_report(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> Re
         report = with_gate_section(report, frames.read_json(files.gate))
     report_path.write_text(report)
     return ReportFiles(summary_path, report_path, written)
+
+
+# A plot in report.md's Plots section: the image, then its caption in italics (render_report writes it).
+_PLOT = re.compile(r"!\[([^\]]+)\]\(([^)]+)\)\n\n\*\1\*")
+
+
+def render_from_summary(run_dir: Path) -> Path:
+    """report.md again from summary.json and meta.json alone, for a run kept without its raw data.
+
+    The plots cannot be drawn again: the report shows those its last version showed.
+    """
+    files = RunFiles(run_dir)
+    meta = read_json(files.meta) if files.meta.is_file() else {}
+    previous = files.report.read_text() if files.report.is_file() else ""
+    plots = dict(_PLOT.findall(previous))
+    report = render_report(read_summary(files.summary), meta, plots)
+    if files.gate.is_file():
+        report = with_gate_section(report, read_json(files.gate))
+    files.report.write_text(report)
+    return files.report
 
 
 def build_sweep_report(sweep_dir: Path) -> tuple[Path, Path, Path]:

@@ -1,15 +1,16 @@
-"""Reading numbers out of summary.json dicts and formatting them for the Markdown report."""
+"""Numbers as the Markdown report writes them, and the little arithmetic that tolerates missing figures."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-Strategy = dict[str, Any]
+from runfiles.summary import StrategySummary
 
 
-def num(section: Strategy | None, *keys: str) -> float | None:
-    """Return a nested finite number, or None when missing, null or NaN."""
+def num(section: dict[str, Any] | None, *keys: str) -> float | None:
+    """A nested finite number of a JSON dict (a file being built or read whole), or None when missing,
+    null or NaN. Code that reads a summary reads its typed attributes instead (runfiles.summary)."""
     value: Any = section
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
@@ -25,11 +26,11 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
     return numerator / denominator
 
 
-def invalid_reason(section: Strategy | None) -> str | None:
+def invalid_reason(section: StrategySummary | None) -> str | None:
     """The saturation guard's reason when a strategy is marked invalid; None when valid or unmarked."""
-    if not isinstance(section, dict) or section.get("valid", True) is not False:
+    if section is None or section.valid is not False:
         return None
-    return str(section.get("invalid_reason") or "marked not valid")
+    return str(section.invalid_reason or "marked not valid")
 
 
 def fmt_count(value: float | None, decimals: int = 0) -> str:

@@ -1,1 +1,1 @@
-"""The system under test and the run: topology, seeding, strategies, cache, wire, faults, probes, CLI."""
+"""The system under test and the run: topology, seeding, strategies, cache, wire, faults, probes, run."""

@@ -10,6 +10,8 @@ from bench.errors import EXIT_OK, UsageError
 from bench.keys import Keys
 from bench.probes.meta import utc_now
 from runfiles import CAPACITY, write_json
+from runfiles.summary import Capacity
+from runfiles.typed import from_json
 
 
 def cmd_capacity(args: argparse.Namespace) -> int:
@@ -36,6 +38,6 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     write_json(out / CAPACITY, found)
     section = capacity_section(found, None)
     assert section is not None
-    print(headroom_rows_text(section))
+    print(headroom_rows_text(from_json(Capacity, section)))
     status(f"recorded in {out / CAPACITY}")
     return EXIT_OK

@@ -1,4 +1,4 @@
-"""`lbbench compare`, `sweep` and `report`: runs, and the reports built from their raw data."""
+"""`lbbench compare`, `sweep`, `netcheck` and `report`: runs, and the reports built from their raw data."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from bench.errors import EXIT_FAILED, EXIT_OK, UsageError
 from bench.probes.meta import utc_now
 from bench.run.sweep import PARAMS as SWEEP_PARAMS
 from lbbench.options import compare_options
-from runfiles import DIRECT, NETCHECK_MD, SWEEP, RunFiles, read_json
+from runfiles import DIRECT, NETCHECK_MD, SWEEP, RunFiles
 from runfiles.rtt import RttProfile, parse_profile
+from runfiles.summary import Percentiles, read_summary
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -35,19 +36,24 @@ def rtt_profiles(args: argparse.Namespace) -> tuple[RttProfile, ...]:
     return tuple(parse_profile(path) for path in args.rtt_profile)
 
 
+def _n(value: float | None, spec: str, scale: float | None = None) -> str:
+    if value is None:
+        return "n/a"
+    return format(value if scale is None else value / scale, spec)
+
+
 def print_summary(summary_path: Path) -> None:
     """One status line per strategy: rate, latency, commands, bytes, client CPU; and why not valid."""
-    summary = read_json(summary_path)
-    for name, s in summary["strategies"].items():
-        lat = s["latency_us"]
+    for name, s in read_summary(summary_path).strategies.items():
+        lat = s.latency_us or Percentiles()
         status(
-            f"{name:>11}: {s['requests']:>9,} req ({s['failures']} failed)  {s['rps']:>9,.0f} req/s  "
-            f"p50 {lat['p50'] / 1000:.2f} ms  p99 {lat['p99'] / 1000:.2f} ms  "
-            f"{s['redis_commands_per_request']:.2f} cmd/req  {s['bytes_out_per_request'] / 1000:.1f} KB/req  "
-            f"client CPU {s['client_cpu_us_per_request']:.0f} µs/req"
+            f"{name:>11}: {_n(s.requests, '>9,')} req ({s.failures} failed)  {_n(s.rps, '>9,.0f')} req/s  "
+            f"p50 {_n(lat.p50, '.2f', 1000)} ms  p99 {_n(lat.p99, '.2f', 1000)} ms  "
+            f"{_n(s.redis_commands_per_request, '.2f')} cmd/req  {_n(s.bytes_out_per_request, '.1f', 1000)}"
+            f" KB/req  client CPU {_n(s.client_cpu_us_per_request, '.0f')} µs/req"
         )
-        if not s.get("valid", True):
-            status(f"{name:>11}: NOT VALID: {s['invalid_reason']}")
+        if s.valid is False:
+            status(f"{name:>11}: NOT VALID: {s.invalid_reason}")
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -81,11 +87,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
         print(build_sweep_report(run_dir)[2])
         return EXIT_OK
-    if not RunFiles(run_dir).is_run():
-        raise UsageError(f"{run_dir} is not a run directory (no meta.json and raw/)")
-    files = build_report(run_dir, rtt_profiles(args))
-    print_summary(files.summary)
-    print(files.report)
+    files = RunFiles(run_dir)
+    if not files.is_run() and files.summary.is_file():
+        from analysis.build import render_from_summary
+
+        status(f"{run_dir} has no raw data: report.md rendered again from its summary.json")
+        print(render_from_summary(run_dir))
+        return EXIT_OK
+    if not files.is_run():
+        raise UsageError(f"{run_dir} is not a run directory (no meta.json and raw/, no summary.json)")
+    built = build_report(run_dir, rtt_profiles(args))
+    print_summary(built.summary)
+    print(built.report)
     return EXIT_OK
 
 

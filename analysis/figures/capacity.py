@@ -13,11 +13,11 @@ from typing import Any
 from analysis.figures.scale import SCALE_READS_PER_S as SEED_RPS
 from analysis.figures.scale import SCALE_SHARDS as SEED_SHARDS
 from analysis.figures.scale import nodes_needed
-from analysis.fmt import Strategy, num, ratio
+from analysis.fmt import num, ratio
 from runfiles import RunFiles, read_json
 
 SEED_SHARD_READS_PER_S = SEED_RPS * SEED_SHARDS  # "10k x 10 shard queries = 100k queries/sec"
-HEADROOM_PNG = "headroom.png"  # analysis/costplots.py draws it
+HEADROOM_PNG = "headroom.png"  # analysis/render/costplots.py draws it
 COMMAND_LABELS = {"zset": "cached (sorted set)", "blob": "blob", "shard": "naive (one shard's read)"}
 
 
@@ -53,7 +53,7 @@ def command_figures(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def capacity_section(doc: dict[str, Any] | None, cached: Strategy | None) -> dict[str, Any] | None:
+def capacity_section(doc: dict[str, Any] | None, cached: dict[str, Any] | None) -> dict[str, Any] | None:
     """summary.json ``capacity``: per command figures, naive's node count, the shards' load, headroom."""
     if doc is None:
         return None

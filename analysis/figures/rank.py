@@ -1,4 +1,4 @@
-"""summary.json's ``rank`` section: a strategy's rank(player) against the exact rank (bench/rankcheck.py)."""
+"""summary.json's ``rank`` section: rank(player) against the exact rank (bench/probes/rankcheck.py)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.fmt import Strategy, num, ratio
+from analysis.fmt import num, ratio
 from runfiles import is_setup_command
 
 SCALE_PLAYERS = 100_000_000
@@ -72,7 +72,7 @@ def _per_s(value: float | None, rate: float) -> float | None:
 
 
 def project(
-    section: Strategy, players: float | None, run_shards: float | None, node_rps: float | None = None
+    section: dict[str, Any], players: float | None, run_shards: float | None, node_rps: float | None = None
 ) -> dict[str, Any]:
     """One strategy's figures at the seed's scenario (None where this run lacks the input).
 
@@ -80,7 +80,7 @@ def project(
         node_rps: what one node serves of this strategy's read command (capacity.json), if probed.
     """
     reads, writes = SCALE_READS_PER_S, SCALE_READS_PER_S / SCALE_READ_WRITE_RATIO
-    refresher: Strategy | None = section.get("refresher")
+    refresher: dict[str, Any] | None = section.get("refresher")
     interval_s = num(refresher, "interval_s")
     refresh_cmds_per_s = ratio(num(refresher, "commands_per_refresh"), interval_s) or 0.0
     refresh_bytes_per_s = (
@@ -91,7 +91,7 @@ def project(
         )
         or 0.0
     )
-    writes_section: Strategy | None = section.get("writes")
+    writes_section: dict[str, Any] | None = section.get("writes")
     write_cmds = num(writes_section, "commands_per_write")
     read_cmds = num(section, "redis_commands_per_request")
     queries = (
@@ -100,7 +100,7 @@ def project(
     bytes_per_request = (num(section, "bytes_out_per_request") or 0.0) + (
         num(section, "bytes_in_per_request") or 0.0
     )
-    memory: Strategy | None = section.get("memory")
+    memory: dict[str, Any] | None = section.get("memory")
     bytes_per_player = num(memory, "bytes_per_player")
     shard_ram = None if bytes_per_player is None else bytes_per_player * SCALE_PLAYERS / SCALE_SHARDS
     global_bytes = num(memory, "global_set_bytes")
@@ -127,8 +127,8 @@ def _round(value: float | None) -> float | None:
 def scale_model(summary: dict[str, Any]) -> dict[str, Any]:
     """summary.json ``scale_model``: the scenario and each strategy's projection."""
     scenario = summary.get("scenario") or {}
-    strategies: dict[str, Strategy] = summary.get("strategies") or {}
-    commands: dict[str, Strategy] = (summary.get("capacity") or {}).get("commands") or {}
+    strategies: dict[str, dict[str, Any]] = summary.get("strategies") or {}
+    commands: dict[str, dict[str, Any]] = (summary.get("capacity") or {}).get("commands") or {}
 
     def node_rps(name: str) -> float | None:
         return num(commands.get(STRATEGY_COMMAND.get(name, "")), "rps_per_node")

@@ -1,4 +1,4 @@
-"""Staleness of the cached views: summary figures and the sawtooth plot (samples from the staleness probe)."""
+"""Staleness of the cached views: summary.json's figures from the staleness probe's samples."""
 
 from __future__ import annotations
 

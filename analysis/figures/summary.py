@@ -44,6 +44,8 @@ from runfiles import (
     Window,
 )
 from runfiles.rtt import RttProfile
+from runfiles.summary import Summary
+from runfiles.typed import from_json
 
 #: meta.json options that say what a read or refresh does when a part fails (bench/wire/failure.py).
 FAILURE_POLICY_OPTIONS = ("naive_on_shard_error", "cached_fallback", "refresher_on_shard_error")
@@ -215,8 +217,12 @@ def _histograms(run_dir: Path, strategy: str) -> dict[str, HdrHistogram]:
     return histograms
 
 
-def build_summary(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> dict[str, Any]:
-    """summary.json content for a run directory; ``rtt_profiles`` join the built-in network profiles."""
+def build_summary(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> Summary:
+    """A run directory's summary; ``rtt_profiles`` join the built-in network profiles.
+
+    Each section is assembled as JSON values by the builders of this stage, then the whole is read into
+    the typed summary (runfiles.summary), through which it is written and read from here on.
+    """
     meta = frames.read_json(RunFiles(run_dir).meta)
     options = meta.get("options", {})
     workers_frame = frames.workers(run_dir)
@@ -272,4 +278,4 @@ def build_summary(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> d
     network = network_summary(run_dir, rtt_profiles, options.get("sample_every"))
     if network is not None:  # runs that sampled their reads' parts (docs/network-model.md)
         result["network"] = network
-    return result
+    return from_json(Summary, result)

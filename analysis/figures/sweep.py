@@ -1,4 +1,4 @@
-"""A sweep's points as one tidy table, its curves, and sweep.md."""
+"""A sweep's points as one tidy table (sweep.csv), and the client CPU each extra request costs."""
 
 from __future__ import annotations
 

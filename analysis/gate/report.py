@@ -18,7 +18,7 @@ GATE_VERSION = 1
 GATE_MARKER = "<!-- lbbench gate -->"
 HEADER = ["check", "baseline", "current", "change", "verdict", "note"]
 DEFAULTS_TEXT = (
-    " No checks were given, so these are the metric table's defaults (analysis/metrics.py): "
+    " No checks were given, so these are the metric table's defaults (analysis/metrics/table.py): "
     + ", ".join(m.name for m in metrics.METRICS if m.better)
     + " no worse than the baseline's; every other exact counter equal to it within its tolerance."
 )

@@ -41,6 +41,7 @@ from analysis.metrics.model import (
     timing,
 )
 from analysis.metrics.table import METRICS
+from runfiles.typed import field_value
 
 __all__ = [
     "COMPARISON",
@@ -75,10 +76,10 @@ __all__ = [
 
 
 def value_at(section: Any, path: Sequence[str]) -> Any:
-    """The value at a path of nested dicts, None where a key or a dict is missing."""
+    """The value at a path into a summary, typed (runfiles.summary) or as JSON; None where it is missing."""
     value = section
     for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
+        value = field_value(value, key)
     return value
 
 

@@ -6,7 +6,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from analysis.fmt import Strategy, fmt_count, fmt_kb, fmt_ms, invalid_reason, num, ratio
+from analysis.fmt import fmt_count, fmt_kb, fmt_ms, invalid_reason, ratio
+from runfiles.summary import Rank, Refresher, StrategySummary
 
 
 def number(value: Any) -> float | None:
@@ -43,24 +44,25 @@ def yes_no(value: Any) -> str:
     return "yes" if value else "no"
 
 
-def valid_cell(section: Strategy) -> str:
+def valid_cell(section: StrategySummary) -> str:
     """yes/no from the saturation guard."""
-    if "valid" not in section:
+    if section.valid is None:
         return "n/a"  # summaries before the saturation guard
     return "no" if invalid_reason(section) else "yes"
 
 
-def refresh_rate_cell(refresher: Strategy) -> str:
+def refresh_rate_cell(refresher: Refresher) -> str:
     """The refresher's commands per second of its interval."""
-    return fmt_count(ratio(num(refresher, "commands_per_refresh"), num(refresher, "interval_s")), 2)
+    return fmt_count(ratio(refresher.commands_per_refresh, refresher.interval_s), 2)
 
 
-def rank_error_cell(rank: Strategy) -> str:
+def rank_error_cell(rank: Rank) -> str:
     """p50 / p99 / max absolute rank error."""
-    return " / ".join(fmt_count(num(rank, f"rank_error_abs_{q}")) for q in ("p50", "p99", "max"))
+    errors = (rank.rank_error_abs_p50, rank.rank_error_abs_p99, rank.rank_error_abs_max)
+    return " / ".join(fmt_count(number(value)) for value in errors)
 
 
-def rank_rel_cell(rank: Strategy) -> str:
+def rank_rel_cell(rank: Rank) -> str:
     """p50 / p99 relative rank error in percent."""
-    values = [num(rank, f"rank_error_rel_{q}") for q in ("p50", "p99")]
+    values = [number(rank.rank_error_rel_p50), number(rank.rank_error_rel_p99)]
     return " / ".join("n/a" if v is None else f"{v * 100:.3f}%" for v in values)

@@ -6,15 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.fmt import Strategy
-
 # EXACT: counters machine noise does not move (gated with == and a tolerance); TIMING: anything else
 # (latencies, CPU, rates, sizes), which the gate judges by the noise rule. The gate tells them apart
 # by the last key of a path (checks.EXACT_KEYS).
 EXACT, TIMING = "exact", "timing"
 # The direction in which a metric is better; its default gate check fails on a move the other way.
 LOWER, HIGHER = "lower", "higher"
-Cell = Callable[[Strategy], str]
+# A report cell from its table's section: a strategy's entry, or one of its sections (runfiles.summary).
+Cell = Callable[[Any], str]
 
 
 @dataclass(frozen=True)

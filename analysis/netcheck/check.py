@@ -27,11 +27,11 @@ from runfiles import (
     NETCHECK_JSON,
     NETCHECK_MD,
     RunFiles,
-    read_json,
     relay_run,
     write_json,
 )
 from runfiles.rtt import BUILT_IN, LOOPBACK, RttProfile, parse_profile
+from runfiles.summary import read_summary
 
 ZERO_TOLERANCE = 0.10
 PROFILE_TOLERANCE = 0.15
@@ -40,10 +40,13 @@ QUANTILES = ("p50", "p99")
 
 
 def _measured(run_dir: Path) -> dict[str, dict[str, float | None]]:
-    strategies = read_json(RunFiles(run_dir).summary)["strategies"]
-    return {
-        name: {q: num(strategies.get(name), "latency_us_raw", q) for q in QUANTILES} for name in STRATEGIES
-    }
+    strategies = read_summary(RunFiles(run_dir).summary).strategies
+    measured: dict[str, dict[str, float | None]] = {}
+    for name in STRATEGIES:
+        section = strategies.get(name)
+        raw = section.latency_us_raw if section else None
+        measured[name] = {"p50": raw.p50 if raw else None, "p99": raw.p99 if raw else None}
+    return measured
 
 
 def _rows(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.fmt import Strategy, fmt_count, md_table, num
+from analysis.fmt import fmt_count, md_table
+from runfiles.summary import NodeFigures, StrategySummary
 
 SLOTS = 16384
 
@@ -37,27 +38,25 @@ def _slot_table(cluster: dict[str, Any]) -> str:
     return md_table(header, rows, numeric=False)
 
 
-def _consequences(cluster: dict[str, Any], strategies: dict[str, Strategy]) -> list[str]:
+def _consequences(cluster: dict[str, Any], strategies: dict[str, StrategySummary]) -> list[str]:
     masters = len(cluster.get("slot_map") or [])
     home = str(cluster.get("cache_node"))
     said = []
     naive = strategies.get("naive")
     if naive is not None:
-        fanout = num(naive, "nodes_per_request")
+        fanout = naive.nodes_per_request
         said.append(
             f"- **The naive fan-out is the number of masters:** {masters} masters, and each naive request"
-            f" reached {fmt_count(fanout)} nodes ({fmt_count(num(naive, 'redis_commands_per_request'), 2)}"
+            f" reached {fmt_count(fanout)} nodes ({fmt_count(naive.redis_commands_per_request, 2)}"
             " commands per request)."
         )
     for name in ("cached", "global"):
         section = strategies.get(name)
         if section is None:
             continue
-        per_node: dict[str, Any] = section.get("per_node") or {}
-        home_ops = num(per_node.get(home) or {}, "ops_per_s")
-        others = max(
-            (num(v, "ops_per_s") or 0.0 for node, v in per_node.items() if node != home), default=0.0
-        )
+        per_node = section.per_node or {}
+        home_ops = (per_node.get(home) or NodeFigures()).ops_per_s
+        others = max((v.ops_per_s or 0.0 for node, v in per_node.items() if node != home), default=0.0)
         said.append(
             f"- **{name}: one key on one master.** Its key lives under the hash tag"
             f" `{{{cluster.get('global_tag')}}}`, on {home}, which also holds a shard: that master served"
@@ -68,13 +67,13 @@ def _consequences(cluster: dict[str, Any], strategies: dict[str, Strategy]) -> l
     return said
 
 
-def _attempts(section: Strategy) -> float:
-    return (num(section, "requests") or 0.0) + (num(section, "failures") or 0.0)
+def _attempts(section: StrategySummary) -> float:
+    return (section.requests or 0.0) + (section.failures or 0.0)
 
 
-def _redirects(strategies: dict[str, Strategy]) -> str:
+def _redirects(strategies: dict[str, StrategySummary]) -> str:
     """Whether slots moved under the load: the MOVED/ASK replies each strategy's reads followed."""
-    moved = {name: num(s, "redirects_per_request") or 0.0 for name, s in strategies.items()}
+    moved = {name: s.redirects_per_request or 0.0 for name, s in strategies.items()}
     if not any(moved.values()):
         return (
             "- **No redirections:** no read met a MOVED or ASK (no slot moved while the load ran);"
@@ -84,7 +83,7 @@ def _redirects(strategies: dict[str, Strategy]) -> str:
         f"{name} {rate:.4f} ({fmt_count(rate * _attempts(strategies[name]))} in all)"
         for name, rate in moved.items()
     )
-    failures = ", ".join(f"{name} {fmt_count(num(s, 'failures'))}" for name, s in strategies.items())
+    failures = ", ".join(f"{name} {fmt_count(s.failures)}" for name, s in strategies.items())
     return (
         "- **Slots moved under the load.** Each MOVED or ASK a read met was followed (MOVED: that"
         " connection moves to the slot's new master, as a cluster client refreshes its slot map; ASK:"
@@ -94,7 +93,7 @@ def _redirects(strategies: dict[str, Strategy]) -> str:
     )
 
 
-def cluster_section(meta: dict[str, Any], strategies: dict[str, Strategy]) -> list[str]:
+def cluster_section(meta: dict[str, Any], strategies: dict[str, StrategySummary]) -> list[str]:
     """``## Redis Cluster`` with the slot map and its consequences; nothing for other topologies."""
     topology: dict[str, Any] = meta.get("topology") or {}
     cluster: dict[str, Any] | None = topology.get("cluster")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,8 +10,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from analysis.figures.capacity import HEADROOM_PNG
-from analysis.fmt import num
 from analysis.render.plots import CACHE_COLOR, DPI, FIGSIZE_IN, save_figure
+from runfiles.summary import Headroom, Spike, Summary
 
 
 def _bars(ax: Axes, labels: list[str], groups: dict[str, list[float]]) -> None:
@@ -31,25 +30,26 @@ def _bars(ax: Axes, labels: list[str], groups: dict[str, list[float]]) -> None:
     ax.legend(fontsize="small")
 
 
-def spike_figure(summary: dict[str, Any]) -> Figure | None:
+def spike_figure(summary: Summary) -> Figure | None:
     """Per cached strategy: bytes/s and commands/s while a refresh runs vs the steady read load."""
-    spikes = {
-        name: s["refresher"]["spike"]
-        for name, s in (summary.get("strategies") or {}).items()
-        if isinstance(s.get("refresher"), dict) and isinstance(s["refresher"].get("spike"), dict)
+    spikes: dict[str, Spike] = {
+        name: s.refresher.spike
+        for name, s in summary.strategies.items()
+        if s.refresher is not None and s.refresher.spike is not None
     }
     if not spikes:
         return None
     names = list(spikes)
     fig, axes = plt.subplots(1, 2, figsize=FIGSIZE_IN, dpi=DPI)
-    for ax, rate, label in zip(
-        axes,
-        ("bytes_out_per_s", "commands_per_s"),
-        ("bytes out of Redis per second", "Redis commands per second"),
-        strict=True,
-    ):
-        during = [num(spikes[n], rate) or 0.0 for n in names]
-        steady = [num(spikes[n], f"steady_{rate}") or 0.0 for n in names]
+    rates = {
+        "bytes out of Redis per second": [
+            (s.bytes_out_per_s, s.steady_bytes_out_per_s) for s in spikes.values()
+        ],
+        "Redis commands per second": [(s.commands_per_s, s.steady_commands_per_s) for s in spikes.values()],
+    }
+    for ax, (label, pairs) in zip(axes, rates.items(), strict=True):
+        during = [float(value or 0.0) for value, _ in pairs]
+        steady = [float(value or 0.0) for _, value in pairs]
         _bars(ax, names, {"during a refresh": during, "steady reads": steady})
         ax.set_ylabel(label)
     fig.suptitle("Refresh spike: rates while a refresh runs (per refresh / its p50 duration) vs steady reads")
@@ -57,22 +57,15 @@ def spike_figure(summary: dict[str, Any]) -> Figure | None:
     return fig
 
 
-def memory_figure(summary: dict[str, Any]) -> Figure | None:
+def memory_figure(summary: Summary) -> Figure | None:
     """Key sizes from MEMORY USAGE: all shards' leaderboards, the cached top list, the global set."""
-    memory = next(
-        (
-            s["memory"]
-            for s in (summary.get("strategies") or {}).values()
-            if isinstance(s.get("memory"), dict)
-        ),
-        None,
-    )
+    memory = next((s.memory for s in summary.strategies.values() if s.memory is not None), None)
     if memory is None:
         return None
     sizes = {
-        "shards' leaderboards": num(memory, "shard_key_bytes"),
-        "cached top 1000": num(memory, "cache_key_bytes"),
-        "single global set": num(memory, "global_set_bytes"),
+        "shards' leaderboards": memory.shard_key_bytes,
+        "cached top 1000": memory.cache_key_bytes,
+        "single global set": memory.by_label.get("global_set_bytes"),
     }
     shown = {label: value for label, value in sizes.items() if value}
     fig, ax = plt.subplots(figsize=FIGSIZE_IN, dpi=DPI)
@@ -83,8 +76,8 @@ def memory_figure(summary: dict[str, Any]) -> Figure | None:
     ax.set_xlim(left=min(shown.values()) / 10, right=max(shown.values()) * 5)
     ax.set_xlabel("bytes (log scale)")
     ax.grid(True, axis="x", alpha=0.3)
-    per_player = num(memory, "bytes_per_player")
-    share = num(memory, "cache_vs_shards")
+    per_player = memory.bytes_per_player
+    share = memory.cache_vs_shards
     ax.set_title(
         f"{per_player or 0:,.1f} bytes per player on the shards; the cache is {share or 0:.3%} of them",
         loc="left",
@@ -93,10 +86,10 @@ def memory_figure(summary: dict[str, Any]) -> Figure | None:
     return fig
 
 
-def headroom_figure(summary: dict[str, Any]) -> Figure | None:
+def headroom_figure(summary: Summary) -> Figure | None:
     """Cached reads per client core in one run: this harness's generator against redis-benchmark."""
-    head = (summary.get("capacity") or {}).get("headroom")
-    harness, compiled = num(head, "harness_rps_per_generator_core"), num(head, "compiled_rps_per_client_core")
+    head = (summary.capacity.headroom if summary.capacity else None) or Headroom()
+    harness, compiled = head.harness_rps_per_generator_core, head.compiled_rps_per_client_core
     if harness is None or compiled is None:
         return None
     fig, ax = plt.subplots(figsize=FIGSIZE_IN, dpi=DPI)
@@ -113,7 +106,7 @@ def headroom_figure(summary: dict[str, Any]) -> Figure | None:
     return fig
 
 
-def plot_costs(summary: dict[str, Any], run_dir: Path) -> dict[str, str]:
+def plot_costs(summary: Summary, run_dir: Path) -> dict[str, str]:
     """Write spikes.png, memory.png and headroom.png when the run has the figures; caption -> file name."""
     written = {}
     for caption, name, fig in (

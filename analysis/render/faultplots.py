@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
@@ -14,6 +13,7 @@ from analysis.figures.underfaults import PhaseView, phase_view, run_frames
 from analysis.load import frames
 from analysis.load.hdr import hdr_stats
 from analysis.render.plots import DPI, FIGSIZE_IN, save_figure
+from runfiles.summary import FaultRow
 
 OUTCOMES = (
     ("ok", "tab:green", "ok"),
@@ -23,15 +23,15 @@ OUTCOMES = (
 PANEL_HEIGHT_IN = 2.2
 
 
-def _shade(ax: Axes, windows: list[dict[str, Any]], phase_s: float, *, label: bool) -> None:
+def _shade(ax: Axes, windows: list[FaultRow], phase_s: float, *, label: bool) -> None:
     for i, window in enumerate(windows):
-        end_s = window["end_s"] if window["end_s"] is not None else phase_s
-        ax.axvspan(window["start_s"], end_s, color="0.5", alpha=0.18, lw=0)
+        end_s = window.end_s if window.end_s is not None else phase_s
+        ax.axvspan(window.start_s, end_s, color="0.5", alpha=0.18, lw=0)
         if label:  # the first panel names the faults
             ax.text(
-                window["start_s"],
+                window.start_s,
                 1.0 - 0.12 * i,
-                f" {window['fault']}",
+                f" {window.fault}",
                 transform=ax.get_xaxis_transform(),
                 va="top",
                 fontsize="x-small",
@@ -39,7 +39,7 @@ def _shade(ax: Axes, windows: list[dict[str, Any]], phase_s: float, *, label: bo
             )
 
 
-def faults_timeline_figure(views: list[PhaseView], rows: list[dict[str, Any]]) -> Figure:
+def faults_timeline_figure(views: list[PhaseView], rows: list[FaultRow]) -> Figure:
     """Two panels per strategy: requests/s by outcome; corrected p99 (ms) with the cache age (s)."""
     fig, axes = plt.subplots(
         2 * max(len(views), 1),
@@ -69,7 +69,7 @@ def faults_timeline_figure(views: list[PhaseView], rows: list[dict[str, Any]]) -
             age_ax = latency_ax.twinx()
             age_ax.plot(ages["t_rel_s"], ages["cache_age_s"], color="tab:purple", linestyle="--")
             age_ax.set_ylabel("cache age (s)", color="tab:purple")
-        windows = [r for r in rows if r["strategy"] == view.strategy]
+        windows = [r for r in rows if r.strategy == view.strategy]
         for ax in (counts_ax, latency_ax):
             _shade(ax, windows, view.phase_s, label=ax is counts_ax)
             ax.grid(True, alpha=0.3)
@@ -79,7 +79,7 @@ def faults_timeline_figure(views: list[PhaseView], rows: list[dict[str, Any]]) -
     return fig
 
 
-def plot_faults_timeline(run_dir: Path, rows: list[dict[str, Any]], path: Path) -> Path:
+def plot_faults_timeline(run_dir: Path, rows: list[FaultRow], path: Path) -> Path:
     """Write the faults timeline of ``run_dir`` (its summary's ``under_faults`` rows) to path."""
     of_run = run_frames(run_dir)
     views = [phase_view(run_dir, name, of_run) for name in frames.strategies(run_dir)]

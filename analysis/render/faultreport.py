@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.fmt import Strategy, fmt_count, md_table, num
+from analysis.fmt import fmt_count, md_table
+from runfiles.summary import FaultRow, Scenario, StrategySummary, Summary
+from runfiles.typed import to_json
 
 SERVED = 0.999  # "keeps serving": at least this share of requests answered during the fault
-Row = dict[str, Any]
+Row = FaultRow
 
 
 def _pct(value: float | None, digits: int = 1) -> str:
@@ -19,12 +21,12 @@ def _ms(value_us: float | None) -> str:
 
 
 def _window(row: Row) -> str:
-    end = "phase end" if row["end_s"] is None else f"{row['end_s']:.1f}"
-    return f"{row['start_s']:.1f} to {end}"
+    end = "phase end" if row.end_s is None else f"{row.end_s:.1f}"
+    return f"{row.start_s:.1f} to {end}"
 
 
 def _load(row: Row) -> str:
-    before, during = row["other_nodes_ops_per_s_before"], row["other_nodes_ops_per_s_during"]
+    before, during = row.other_nodes_ops_per_s_before, row.other_nodes_ops_per_s_during
     if before is None or during is None:
         return "n/a"
     ratio = f" (x{during / before:.1f})" if before >= 1 else ""
@@ -32,9 +34,9 @@ def _load(row: Row) -> str:
 
 
 def _recovery(row: Row) -> str:
-    if row["end_s"] is None:
+    if row.end_s is None:
         return "not undone in the phase"
-    return "not within the phase" if row["recovery_s"] is None else f"{row['recovery_s']:.0f}"
+    return "not within the phase" if row.recovery_s is None else f"{row.recovery_s:.0f}"
 
 
 def _table(rows: list[Row]) -> str:
@@ -45,16 +47,16 @@ def _table(rows: list[Row]) -> str:
     ]  # fmt: skip
     cells = [
         [
-            str(row["strategy"]),
-            f"`{row['fault']}`",
+            str(row.strategy),
+            f"`{row.fault}`",
             _window(row),
-            _pct(row["availability"], 2),
-            f"{row.get('failures_outside', 0):,}",
-            _pct(row["partial_share"]),
-            f"{row['fallbacks']:,}",
-            _ms(row["latency_us_p99_before"]),
-            _ms(row["latency_us_p99_during"]),
-            fmt_count(row["cache_age_s_max"], 1),
+            _pct(row.availability, 2),
+            f"{row.failures_outside or 0:,}",
+            _pct(row.partial_share),
+            f"{row.fallbacks:,}",
+            _ms(row.latency_us_p99_before),
+            _ms(row.latency_us_p99_during),
+            fmt_count(row.cache_age_s_max, 1),
             _recovery(row),
             _load(row),
         ]
@@ -64,41 +66,39 @@ def _table(rows: list[Row]) -> str:
 
 
 def _shard_down(row: Row) -> bool:
-    return row["kind"] in ("stall", "kill") and str(row["target"]).startswith("shard-")
+    return row.kind in ("stall", "kill") and str(row.target).startswith("shard-")
 
 
 def _cached_verdict(rows: list[Row]) -> str | None:
-    picked = [
-        r for r in rows if r["strategy"] == "cached" and _shard_down(r) and r["availability"] is not None
-    ]
+    picked = [r for r in rows if r.strategy == "cached" and _shard_down(r) and r.availability is not None]
     if not picked:
         return None
-    row = min(picked, key=lambda r: r["availability"])
-    holds = row["availability"] >= SERVED
+    row = min(picked, key=lambda r: r.availability or 0.0)
+    holds = (row.availability or 0.0) >= SERVED
     return (
         f"- **The cached path keeps serving while a shard is down: {'holds' if holds else 'does not hold'}.**"
-        f" During `{row['fault']}` cached answered {_pct(row['availability'], 2)} of its requests"
-        f" (p99 {_ms(row['latency_us_p99_during'])} ms); what it served grew stale instead: cache age up"
-        f" to {fmt_count(row['cache_age_s_max'], 1)} s, as the refresher could not read {row['target']}."
+        f" During `{row.fault}` cached answered {_pct(row.availability, 2)} of its requests"
+        f" (p99 {_ms(row.latency_us_p99_during)} ms); what it served grew stale instead: cache age up"
+        f" to {fmt_count(row.cache_age_s_max, 1)} s, as the refresher could not read {row.target}."
     )
 
 
-def _naive_verdict(rows: list[Row], strategies: dict[str, Strategy], phase_s: float) -> str | None:
-    picked = [r for r in rows if r["strategy"] == "naive" and _shard_down(r)]
+def _naive_verdict(rows: list[Row], strategies: dict[str, StrategySummary], phase_s: float) -> str | None:
+    picked = [r for r in rows if r.strategy == "naive" and _shard_down(r)]
     naive = strategies.get("naive")
     if not picked or naive is None:
         return None
     # Each shard's own availability over the phase: up except while a fault held it.
     down_s: dict[str, float] = {}
     for row in picked:
-        end_s = row["end_s"] if row["end_s"] is not None else phase_s
-        down_s[row["target"]] = down_s.get(row["target"], 0.0) + max(0.0, end_s - row["start_s"])
+        end_s = row.end_s if row.end_s is not None else phase_s
+        down_s[row.target] = down_s.get(row.target, 0.0) + max(0.0, end_s - row.start_s)
     product = 1.0
     for seconds in down_s.values():
         product *= max(0.0, 1.0 - seconds / phase_s) if phase_s > 0 else 1.0
-    requests, failures = num(naive, "requests") or 0.0, num(naive, "failures") or 0.0
+    requests, failures = float(naive.requests or 0.0), float(naive.failures or 0.0)
     measured = requests / (requests + failures) if requests + failures else None
-    partial = (num(naive, "partial") or 0.0) / requests if requests else 0.0
+    partial = float(naive.partial or 0.0) / requests if requests else 0.0
     answered = "answered" if partial else "served"
     uptimes = ", ".join(f"{target} {1 - s / phase_s:.1%}" for target, s in down_s.items())
     close = measured is not None and abs(measured - product) <= 0.02
@@ -112,19 +112,19 @@ def _naive_verdict(rows: list[Row], strategies: dict[str, Strategy], phase_s: fl
 
 
 def _stampede_verdict(rows: list[Row]) -> str | None:
-    picked = [r for r in rows if r["kind"] == "cache-down" and r["fallbacks"]]
+    picked = [r for r in rows if r.kind == "cache-down" and r.fallbacks]
     if not picked:
         return None
-    row = max(picked, key=lambda r: r["fallbacks"])
-    before, during = row["other_nodes_ops_per_s_before"], row["other_nodes_ops_per_s_during"]
+    row = max(picked, key=lambda r: r.fallbacks)
+    before, during = row.other_nodes_ops_per_s_before, row.other_nodes_ops_per_s_during
     load = (
         ""
         if before is None or during is None
         else f": the shards went from {before:,.0f} to {during:,.0f} ops/s"
     )
     return (
-        f"- **The cache down, with a fallback to the shards:** {row['strategy']} answered"
-        f" {_pct(row['availability'], 2)} of its requests, {row['fallbacks']:,} of them by scatter-gather,"
+        f"- **The cache down, with a fallback to the shards:** {row.strategy} answered"
+        f" {_pct(row.availability, 2)} of its requests, {row.fallbacks:,} of them by scatter-gather,"
         f" each a read of every shard at once (the stampede the cache exists to prevent){load}. The cache"
         f" came back empty, so requests kept falling back until the next refresh: recovery"
         f" {_recovery(row)} s after the node returned."
@@ -132,34 +132,34 @@ def _stampede_verdict(rows: list[Row]) -> str | None:
 
 
 def _refresher_verdict(rows: list[Row]) -> str | None:
-    picked = [r for r in rows if r["kind"] == "refresher-dead" and r["cache_age_s_max"] is not None]
+    picked = [r for r in rows if r.kind == "refresher-dead" and r.cache_age_s_max is not None]
     if not picked:
         return None
     row = picked[0]
     noticed = (
-        f"the served top {'n'} first differed from the truth {row['stale_after_s']:.1f} s after it died, at a"
-        f" cache age of {row['cache_age_s_when_stale']:.1f} s"
-        if row["stale_after_s"] is not None
+        f"the served top {'n'} first differed from the truth {row.stale_after_s:.1f} s after it died, at a"
+        f" cache age of {row.cache_age_s_when_stale:.1f} s"
+        if row.stale_after_s is not None
         else "the served top n never differed from the truth within the phase (scores moved too little)"
     )
     return (
-        f"- **A dead refresher:** {row['strategy']} kept answering ({_pct(row['availability'], 2)}), from a"
-        f" cache that only aged: up to {fmt_count(row['cache_age_s_max'], 1)} s by the phase's end;"
+        f"- **A dead refresher:** {row.strategy} kept answering ({_pct(row.availability, 2)}), from a"
+        f" cache that only aged: up to {fmt_count(row.cache_age_s_max, 1)} s by the phase's end;"
         f" {noticed}."
         " Nothing in the read path notices: a reader must check the cache's age (its meta hash) itself."
     )
 
 
-def faults_section(summary: dict[str, Any]) -> list[str]:
+def faults_section(summary: Summary) -> list[str]:
     """``## Under faults``: nothing for a run without faults."""
-    rows: list[Row] | None = summary.get("under_faults")
+    rows = summary.under_faults
     if not rows:
         return []
-    scenario = summary.get("scenario") or {}
-    policies = scenario.get("failure_policies") or {}
+    scenario = summary.scenario or Scenario()
+    policies: dict[str, Any] = to_json(scenario.failure_policies) if scenario.failure_policies else {}
     policy_text = ", ".join(f"`--{k.replace('_', '-')} {v}`" for k, v in policies.items()) or "the defaults"
-    phase_s = float(scenario.get("duration_s") or 0.0)
-    strategies: dict[str, Strategy] = summary.get("strategies") or {}
+    phase_s = float(scenario.duration_s or 0.0)
+    strategies = summary.strategies
     verdicts = [
         v
         for v in (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -12,7 +11,8 @@ matplotlib.use("Agg")  # no display here; must run before pyplot is imported
 import matplotlib.pyplot as plt
 
 from analysis.figures.netmodel import SHARD_COUNTS
-from analysis.fmt import fmt_ms, md_table, num, ratio
+from analysis.fmt import fmt_ms, md_table, ratio
+from runfiles.summary import P50P99, ShardsPoint, Summary
 
 NETWORK_PNG = "network_projection.png"
 NETWORK_TEXT = (
@@ -30,41 +30,42 @@ BY_SHARDS_TEXT = (
 )
 
 
-def _pair(section: dict[str, Any] | None) -> str:
-    return f"{fmt_ms(num(section, 'p50'))} / {fmt_ms(num(section, 'p99'))}"
+def _pair(section: P50P99 | ShardsPoint | None) -> str:
+    return "n/a / n/a" if section is None else f"{fmt_ms(section.p50)} / {fmt_ms(section.p99)}"
 
 
-def network_section(summary: dict[str, Any], plots: dict[str, str]) -> list[str]:
+def network_section(summary: Summary, plots: dict[str, str]) -> list[str]:
     """The report's "Network projection" section; nothing for runs without sampled parts."""
-    network: dict[str, Any] | None = summary.get("network")
+    network = summary.network
     if not network:
         return []
-    profiles: dict[str, Any] = network["profiles"]
+    profiles = network.profiles or {}
     rows = []
     for name, p in profiles.items():
-        x = ratio(num(p.get("naive_us"), "p50"), num(p.get("cached_us"), "p50"))
+        x = ratio(p.naive_us.p50 if p.naive_us else None, p.cached_us.p50 if p.cached_us else None)
         rows.append(
             [
                 name,
-                _pair(p.get("rtt_us")),
-                _pair(p.get("naive_us")),
-                _pair(p.get("cached_us")),
+                _pair(p.rtt_us),
+                _pair(p.naive_us),
+                _pair(p.cached_us),
                 "n/a" if x is None else f"{x:.1f}x",
             ]
         )
     header = ["profile", "RTT p50 / p99", "naive p50 / p99", "cached p50 / p99", "naive/cached p50"]
+    samples = network.samples or {}
     text = NETWORK_TEXT.format(
-        every=network.get("sample_every") or 100,
-        draws=network["draws"],
-        seed=network["seed"],
-        naive=network["samples"]["naive"],
-        cached=network["samples"]["cached"],
-        shards=network["shards"],
+        every=network.sample_every or 100,
+        draws=network.draws,
+        seed=network.seed,
+        naive=samples["naive"],
+        cached=samples["cached"],
+        shards=network.shards,
     )
     parts = ["## Network projection", text, md_table(header, rows)]
     by_rows = []
     for name, p in profiles.items():
-        by = {row["shards"]: row for row in p.get("naive_by_shards") or []}
+        by = {row.shards: row for row in p.naive_by_shards or []}
         if by:
             by_rows.append([name, *(_pair(by.get(k)) for k in SHARD_COUNTS)])
     if by_rows:
@@ -74,23 +75,23 @@ def network_section(summary: dict[str, Any], plots: dict[str, str]) -> list[str]
     return parts
 
 
-def plot_network(summary: dict[str, Any], run_dir: Path) -> Path | None:
+def plot_network(summary: Summary, run_dir: Path) -> Path | None:
     """Projected naive p50/p99 against the shard count per profile, cached p99 as a level; None if no data."""
-    network: dict[str, Any] | None = summary.get("network")
+    network = summary.network
     if not network:
         return None
     fig, ax = plt.subplots(figsize=(9.0, 5.0), dpi=120)
     drawn = False
-    for i, (name, p) in enumerate(network["profiles"].items()):
-        by = p.get("naive_by_shards") or []
+    for i, (name, p) in enumerate((network.profiles or {}).items()):
+        by = p.naive_by_shards or []
         color = f"C{i % 10}"
         if by:
-            shards = [row["shards"] for row in by]
+            shards = [row.shards for row in by]
             for q, style in (("p99", "-"), ("p50", "--")):
-                ms = [row[q] / 1000 for row in by]
+                ms = [(row.p99 if q == "p99" else row.p50) / 1000 for row in by]
                 ax.plot(shards, ms, color=color, ls=style, label=f"{name} naive {q}")
             drawn = True
-        cached_p99 = num(p.get("cached_us"), "p99")
+        cached_p99 = p.cached_us.p99 if p.cached_us else None
         if cached_p99 is not None:
             ax.axhline(cached_p99 / 1000, color=color, ls=":", label=f"{name} cached p99")
             drawn = True

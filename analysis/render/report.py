@@ -6,28 +6,37 @@ from collections.abc import Callable
 from typing import Any
 
 from analysis import metrics
-from analysis.figures.lag import USERS_EXHAUSTED
-from analysis.fmt import Strategy, fmt_count, fmt_ms, invalid_reason, md_table, num
+from analysis.fmt import fmt_count, fmt_ms, invalid_reason, md_table
 from analysis.render.capacity import capacity_report
 from analysis.render.cluster import cluster_section
 from analysis.render.faultreport import faults_section
 from analysis.render.network import network_section
 from analysis.verdicts.claims import SEED_RPS, cache_format_comparison, seed_claims
 from analysis.verdicts.tradeoffs import tradeoff_claims
+from runfiles.summary import (
+    Containers,
+    Percentiles,
+    ScaleScenario,
+    Scenario,
+    StrategySummary,
+    Summary,
+    UsersExhausted,
+)
+from runfiles.typed import to_json
 
-Column = tuple[str, Callable[[Strategy], str]]
+Column = tuple[str, Callable[[Any], str]]
 
 
 _table = md_table
 
 
-def _columns(specs: list[Column], sections: dict[str, Strategy]) -> str:
+def _columns(specs: list[Column], sections: dict[str, Any]) -> str:
     """Render one row per named section, one column per (header, formatter) spec."""
     rows = [[name, *(fmt(section) for _, fmt in specs)] for name, section in sections.items()]
     return _table(["strategy", *(header for header, _ in specs)], rows)
 
 
-# Columns of the strategy tables, from the metric table (analysis/metrics.py).
+# Columns of the strategy tables, from the metric table (analysis/metrics/table.py).
 COMPARISON_COLUMNS: list[Column] = metrics.columns(metrics.COMPARISON)
 CROSS_CHECK_COLUMNS: list[Column] = metrics.columns(metrics.CROSS_CHECK)
 REFRESHER_COLUMNS: list[Column] = metrics.columns(metrics.REFRESHER)
@@ -35,15 +44,16 @@ STALENESS_REPORT_COLUMNS: list[Column] = metrics.columns(metrics.STALENESS)
 MEMORY_COLUMNS: list[Column] = metrics.columns(metrics.MEMORY)
 # The scale model is a projection, not a metric of a strategy's entry: it keeps its own columns.
 SCALE_COLUMNS: list[Column] = [
-    ("Redis queries/s", lambda p: fmt_count(num(p, "redis_queries_per_s"))),
-    ("network MB/s", lambda p: fmt_count(num(p, "network_mb_per_s"), 1)),
-    ("Redis cores (command time)", lambda p: fmt_count(num(p, "redis_cores_command_time"), 2)),
-    ("Redis cores (process CPU)", lambda p: fmt_count(num(p, "redis_cores_process_cpu"), 2)),
-    ("app cores (Python)", lambda p: fmt_count(num(p, "app_cores"), 2)),
-    ("RAM per shard (GB)", lambda p: fmt_count(num(p, "ram_per_shard_gb"), 2)),
-    ("global set node RAM (GB)", lambda p: fmt_count(num(p, "global_node_ram_gb"), 2)),
-    ("read nodes at measured capacity", lambda p: fmt_count(num(p, "read_nodes_at_capacity"))),
+    ("Redis queries/s", lambda p: fmt_count(p.redis_queries_per_s)),
+    ("network MB/s", lambda p: fmt_count(p.network_mb_per_s, 1)),
+    ("Redis cores (command time)", lambda p: fmt_count(p.redis_cores_command_time, 2)),
+    ("Redis cores (process CPU)", lambda p: fmt_count(p.redis_cores_process_cpu, 2)),
+    ("app cores (Python)", lambda p: fmt_count(p.app_cores, 2)),
+    ("RAM per shard (GB)", lambda p: fmt_count(p.ram_per_shard_gb, 2)),
+    ("global set node RAM (GB)", lambda p: fmt_count(p.global_node_ram_gb, 2)),
+    ("read nodes at measured capacity", lambda p: fmt_count(p.read_nodes_at_capacity)),
 ]
+WRITES_SINCE_SCHEMA = 2  # summaries before it have no writes entry at all
 SCALE_ASSUMPTIONS = (
     "Per-request costs measured in this run, multiplied out to the seed's scenario: {players} players on"
     " {shards} shards, {reads} top-100 reads/s, one write per {ratio} reads, plus the refresher's"
@@ -90,56 +100,67 @@ HOW_TO_READ = (
 )
 
 
-def _load_text(strategies: dict[str, Strategy], users: str) -> str:
+def _load_text(strategies: dict[str, StrategySummary], users: str) -> str:
     """How load was applied, from the first strategy's mode, target and worker count."""
-    first: Strategy = next(iter(strategies.values()), {})
-    workers = num(first, "workers")
+    first = next(iter(strategies.values()), StrategySummary())
+    workers = first.workers
     by = f" from {workers:.0f} load-generator processes" if workers and workers > 1 else ""
-    target_rps = num(first, "target_rps")
-    if first.get("mode") == "open" and target_rps:
+    target_rps = first.target_rps
+    if first.mode == "open" and target_rps:
         return f"{users} users pacing an open-loop schedule of {fmt_count(target_rps)} req/s{by}"
     return f"{users} concurrent users (closed loop){by}"
 
 
-def _failure_sentences(scenario: dict[str, Any], strategies: dict[str, Strategy]) -> str:
+def _failure_sentences(summary: Summary) -> str:
     """The failure policies in force, then the failed reads by kind where there were any."""
-    policies: dict[str, Any] = scenario.get("failure_policies") or {}
+    given = summary.scenario.failure_policies if summary.scenario else None
+    policies: dict[str, Any] = to_json(given) if given else {}
     text = ""
     if any(policies.values()):
         named = ", ".join(f"--{key.replace('_', '-')} {value}" for key, value in policies.items())
         text += f" Failure policies: {named} (docs/failure-policies.md)."
     failed = [
-        f"{name} {kind} {fmt_count(counts.get('count'))} (peak {fmt_count(counts.get('peak_per_s'))}/s)"
-        for name, entry in strategies.items()
-        for kind, counts in (entry.get("failures_by_kind") or {}).items()
+        f"{name} {kind} {fmt_count(counts.count)} (peak {fmt_count(counts.peak_per_s)}/s)"
+        for name, entry in summary.strategies.items()
+        for kind, counts in (entry.failures_by_kind or {}).items()
     ]
     if failed:
         text += f" Failed reads by kind: {', '.join(failed)}."
     return text
 
 
-def _scenario_paragraph(summary: dict[str, Any], meta: dict[str, Any]) -> str:
+def _or_na(value: object) -> object:
+    return "n/a" if value is None else value
+
+
+def _scenario_paragraph(summary: Summary, meta: dict[str, Any]) -> str:
     """Describe the workload, server, machine and code version in one paragraph."""
-    scenario: dict[str, Any] = summary.get("scenario") or {}
-    keys = ("players", "shards", "duration_s", "users", "top_n", "cache_top_n", "refresh_interval_s")
-    n = {key: fmt_count(num(scenario, key)) for key in keys}
+    scenario = summary.scenario or Scenario()
+    figures = (
+        scenario.players,
+        scenario.shards,
+        scenario.duration_s,
+        scenario.users,
+        scenario.top_n,
+        scenario.cache_top_n,
+        scenario.refresh_interval_s,
+    )
+    players, shards, duration_s, users, top_n, cache_top_n, refresh_interval_s = map(fmt_count, figures)
     machine: dict[str, Any] = meta.get("machine") or {}
-    load = _load_text(summary.get("strategies") or {}, n["users"])
+    load = _load_text(summary.strategies, users)
     text = (
-        f"{n['players']} players across {n['shards']} shards (data seed {scenario.get('seed', 'n/a')})."
-        f" Each strategy ran for {n['duration_s']} s with {load},"
-        f" each request asking for the top {n['top_n']}. The cache holds the top {n['cache_top_n']} and is"
-        f" refreshed every {n['refresh_interval_s']} s. Server: {scenario.get('server', 'n/a')}"
-        f" (provider: {scenario.get('provider', 'n/a')}). Machine: {machine.get('cpu_count', 'n/a')} CPUs,"
+        f"{players} players across {shards} shards (data seed {_or_na(scenario.seed)})."
+        f" Each strategy ran for {duration_s} s with {load},"
+        f" each request asking for the top {top_n}. The cache holds the top {cache_top_n} and is"
+        f" refreshed every {refresh_interval_s} s. Server: {_or_na(scenario.server)}"
+        f" (provider: {_or_na(scenario.provider)}). Machine: {machine.get('cpu_count', 'n/a')} CPUs,"
         f" {machine.get('cpu_model', 'unknown CPU')}, {machine.get('platform', 'unknown platform')}."
     )
-    text += _failure_sentences(scenario, summary.get("strategies") or {})
-    containers: dict[str, Any] | None = scenario.get("containers")
+    text += _failure_sentences(summary)
+    containers = summary.scenario.containers if summary.scenario else None
     if containers:
         text += " " + _containers_sentence(containers)
-        relay = {
-            name: num(s, "relay_cpu_us_per_request") for name, s in (summary.get("strategies") or {}).items()
-        }
+        relay = {name: s.relay_cpu_us_per_request for name, s in summary.strategies.items()}
         if any(value is not None for value in relay.values()):
             per = ", ".join(f"{name} {fmt_count(value, 1)} µs" for name, value in relay.items())
             text += f" docker-proxy CPU per request: {per}."
@@ -154,11 +175,11 @@ def _scenario_paragraph(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     return text
 
 
-def _containers_sentence(containers: dict[str, Any]) -> str:
+def _containers_sentence(containers: Containers) -> str:
     """Which image, which networking and which limits the server containers ran with."""
-    limits: dict[str, Any] = containers.get("shard_limits") or {}
+    limits: dict[str, Any] = containers.shard_limits or {}
     limit_text = ", ".join(f"{key} {value}" for key, value in limits.items() if value is not None)
-    proxy = containers.get("userland_proxy")
+    proxy = containers.userland_proxy
     hop = (
         "userland proxy unknown"
         if proxy is None
@@ -167,14 +188,14 @@ def _containers_sentence(containers: dict[str, Any]) -> str:
         else "no userland proxy"
     )
     return (
-        f"Containers: image `{containers.get('image')}` ({containers.get('image_source')},"
-        f" `{str(containers.get('image_id', ''))[:19]}`), {containers.get('network_mode')} network"
-        f" ({hop}), Docker Engine {containers.get('engine_version')},"
+        f"Containers: image `{containers.image}` ({containers.image_source},"
+        f" `{str(containers.image_id)[:19]}`), {containers.network_mode} network"
+        f" ({hop}), Docker Engine {containers.engine_version},"
         f" per-shard limits: {limit_text or 'none'}."
     )
 
 
-def warning_banner(strategies: dict[str, Strategy]) -> list[str]:
+def warning_banner(strategies: dict[str, StrategySummary]) -> list[str]:
     """One Markdown blockquote per strategy the saturation guard marked invalid (none when all valid)."""
     banners = []
     for name, section in strategies.items():
@@ -183,7 +204,7 @@ def warning_banner(strategies: dict[str, Strategy]) -> list[str]:
             continue
         consequence = (
             "nothing was measured"
-            if not num(section, "requests")
+            if not section.requests
             else "the load generator, not Redis, was the limit; its latencies describe the generator and"
             " the seed claims judged on them are marked not measurable. Re-run with a lower target rate"
             " or more load-generator processes"
@@ -192,42 +213,44 @@ def warning_banner(strategies: dict[str, Strategy]) -> list[str]:
     return banners
 
 
-def _exhausted_section(strategies: dict[str, Strategy]) -> list[str]:
+def _exhausted_section(strategies: dict[str, StrategySummary]) -> list[str]:
     """When every user was busy: the schedule lag that was the system's, not the generator's."""
     lines = [line for name, s in strategies.items() if (line := exhausted_line(name, s))]
     return ["## Users exhausted", "\n".join(lines)] if lines else []
 
 
-def _writes_line(name: str, section: Strategy) -> str:
+def _writes_line(name: str, section: StrategySummary) -> str:
     """One bullet on the background writer of a strategy."""
-    writes: Strategy | None = section.get("writes")
-    if not isinstance(writes, dict):
+    writes = section.writes
+    if writes is None:
         return f"- **{name}**: background writer off."
-    every = num(writes, "read_write_ratio")
+    latency = writes.latency_us or Percentiles()
     return (
-        f"- **{name}**: {fmt_count(num(writes, 'requests'))} ZINCRBYs ({fmt_count(num(writes, 'failures'))}"
-        f" failed), one per {fmt_count(every)} reads; latency p50 {fmt_ms(num(writes, 'latency_us', 'p50'))}"
-        f" ms, p99 {fmt_ms(num(writes, 'latency_us', 'p99'))} ms, max"
-        f" {fmt_ms(num(writes, 'latency_us', 'max'))} ms."
+        f"- **{name}**: {fmt_count(writes.requests)} ZINCRBYs ({fmt_count(writes.failures)}"
+        f" failed), one per {fmt_count(writes.read_write_ratio)} reads; latency p50 {fmt_ms(latency.p50)}"
+        f" ms, p99 {fmt_ms(latency.p99)} ms, max"
+        f" {fmt_ms(latency.max)} ms."
     )
 
 
-def _sections_of(strategies: dict[str, Strategy], key: str) -> dict[str, Strategy]:
+def _sections_of(strategies: dict[str, StrategySummary], key: str) -> dict[str, Any]:
     """Each strategy's ``key`` section, for the strategies that have one."""
-    return {name: s[key] for name, s in strategies.items() if isinstance(s.get(key), dict)}
+    return {name: getattr(s, key) for name, s in strategies.items() if getattr(s, key) is not None}
 
 
-def _section(title: str, text: str, columns: list[Column], sections: dict[str, Strategy]) -> list[str]:
+def _section(title: str, text: str, columns: list[Column], sections: dict[str, Any]) -> list[str]:
     """A titled table of one section per strategy; nothing when no strategy has the section."""
     return [title, *([text] if text else []), _columns(columns, sections)] if sections else []
 
 
-def _measured_sections(strategies: dict[str, Strategy], plots: dict[str, str]) -> list[str]:
+def _measured_sections(summary: Summary, plots: dict[str, str]) -> list[str]:
     """Cross-validation, writes, plots, the refresher, staleness, memory."""
+    strategies = summary.strategies
     parts: list[str] = []
-    if any("cross_check" in s for s in strategies.values()):
+    if any(s.cross_check is not None for s in strategies.values()):
         parts += ["## Cross-validation", CROSS_CHECK_TEXT, _columns(CROSS_CHECK_COLUMNS, strategies)]
-    if any("writes" in s for s in strategies.values()):
+    # Every summary since schema 2 has a writes entry, null where the writer was off.
+    if (summary.schema_version or 0) >= WRITES_SINCE_SCHEMA or any(s.writes for s in strategies.values()):
         parts += ["## Writes", "\n".join(_writes_line(name, s) for name, s in strategies.items())]
     if plots:
         parts += ["## Plots", *(f"![{caption}]({name})\n\n*{caption}*" for caption, name in plots.items())]
@@ -240,22 +263,22 @@ def _measured_sections(strategies: dict[str, Strategy], plots: dict[str, str]) -
     return parts + _section("## Memory", MEMORY_TEXT, MEMORY_COLUMNS, _sections_of(strategies, "memory"))
 
 
-def _scale_section(summary: dict[str, Any]) -> list[str]:
+def _scale_section(summary: Summary) -> list[str]:
     """The seed's scenario projected from this run's per-request costs."""
-    scale: dict[str, Any] = summary.get("scale_model") or {}
-    if not scale.get("strategies"):
+    scale = summary.scale_model
+    if scale is None or not scale.strategies:
         return []
-    scenario = {k: fmt_count(num(scale.get("scenario"), k)) for k in ("players", "shards", "reads_per_s")}
+    scenario = scale.scenario or ScaleScenario()
     assumptions = SCALE_ASSUMPTIONS.format(
-        players=scenario["players"],
-        shards=scenario["shards"],
-        reads=scenario["reads_per_s"],
-        ratio=fmt_count(num(scale.get("scenario"), "read_write_ratio")),
+        players=fmt_count(scenario.players),
+        shards=fmt_count(scenario.shards),
+        reads=fmt_count(scenario.reads_per_s),
+        ratio=fmt_count(scenario.read_write_ratio),
     )
-    return ["## Scale model: the seed's scenario", assumptions, _columns(SCALE_COLUMNS, scale["strategies"])]
+    return ["## Scale model: the seed's scenario", assumptions, _columns(SCALE_COLUMNS, scale.strategies)]
 
 
-def _claims_section(summary: dict[str, Any]) -> list[str]:
+def _claims_section(summary: Summary) -> list[str]:
     """Every seed claim next to what this run measured, with its verdict."""
     claims = [*seed_claims(summary), *tradeoff_claims(summary)]
     rows = [[c.claim, c.measured, c.projected, f"**{c.verdict}**: {c.reason}"] for c in claims]
@@ -267,20 +290,21 @@ def _claims_section(summary: dict[str, Any]) -> list[str]:
     ]
 
 
-def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str, str]) -> str:
+def render_report(summary: Summary, meta: dict[str, Any], plots: dict[str, str]) -> str:
     """Render the run as Markdown: warnings, scenario, comparison, cross-validation, plots, claims.
 
     Args:
-        summary: summary.json as a dict (docs/run-directory.md).
+        summary: the run's summary (docs/run-directory.md).
         meta: run metadata with optional keys machine, versions and git.
         plots: caption -> image file name relative to the report.
     """
-    strategies: dict[str, Strategy] = summary.get("strategies") or {}
+    strategies = summary.strategies
     formats = cache_format_comparison(summary)
+    run_id = "unnamed run" if summary.run_id is None else summary.run_id
     parts = [
-        f"# Leaderboard benchmark: {summary.get('run_id', 'unnamed run')}",
+        f"# Leaderboard benchmark: {run_id}",
         *warning_banner(strategies),
-        f"Created {summary.get('created_utc', 'n/a')}. Strategies in run order: {', '.join(strategies)}.",
+        f"Created {_or_na(summary.created_utc)}. Strategies in run order: {', '.join(strategies)}.",
         "## Scenario",
         _scenario_paragraph(summary, meta),
         *cluster_section(meta, strategies),
@@ -291,7 +315,7 @@ def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str
         " attempts.",
         _columns(COMPARISON_COLUMNS, strategies),
         *_exhausted_section(strategies),
-        *_measured_sections(strategies, plots),
+        *_measured_sections(summary, plots),
         *faults_section(summary),
         *_scale_section(summary),
         *capacity_report(summary, _table),
@@ -303,42 +327,45 @@ def render_report(summary: dict[str, Any], meta: dict[str, Any], plots: dict[str
     return "\n\n".join(parts) + "\n"
 
 
+def _p99(latency: Percentiles | None) -> float | None:
+    return latency.p99 if latency else None
+
+
 def _requests(count: float | None) -> str:
     return f"{fmt_count(count)} request{'' if count == 1 else 's'}"
 
 
-def exhausted_line(name: str, section: Strategy) -> str | None:
+def exhausted_line(name: str, section: StrategySummary) -> str | None:
     """A report bullet saying when every user was busy and whose lag that was; None when never."""
-    exhausted: Strategy | None = section.get(USERS_EXHAUSTED)
-    requests = num(exhausted, "requests")
+    exhausted: UsersExhausted | None = section.users_exhausted
+    requests = exhausted.requests if exhausted else None
     if not exhausted or not requests:
         return None
-    episodes: list[Strategy] = exhausted.get("episodes") or []
+    episodes = exhausted.episodes or []
     when = ", ".join(
-        f"from {fmt_count(num(e, 'from_s'), 2)} s to {fmt_count(num(e, 'to_s'), 2)} s"
-        f" ({_requests(num(e, 'requests'))})"
-        for e in sorted(episodes, key=lambda e: -(num(e, "requests") or 0))[:EPISODES_SHOWN]
+        f"from {fmt_count(e.from_s, 2)} s to {fmt_count(e.to_s, 2)} s ({_requests(e.requests)})"
+        for e in sorted(episodes, key=lambda e: -(e.requests or 0))[:EPISODES_SHOWN]
     )
     more = len(episodes) - EPISODES_SHOWN
     when = f"{when} and {more} shorter times" if more > 0 else when
-    share = num(exhausted, "share") or 0.0
+    share = exhausted.share or 0.0
     said = (
-        f"- **{name}**: all users were busy (in-flight limit of {fmt_count(num(exhausted, 'users'))}"
-        f" users reached; peak {fmt_count(num(exhausted, 'in_flight_max'))} in flight), longest first,"
+        f"- **{name}**: all users were busy (in-flight limit of {fmt_count(exhausted.users)}"
+        f" users reached; peak {fmt_count(exhausted.in_flight_max)} in flight), longest first,"
         f" {when} into the window:"
         f" {_requests(requests)} ({share:.2%}) waited for a free user."
     )
     figures = (
-        f"corrected p99 {fmt_ms(num(section, 'latency_us', 'p99'))} ms, schedule lag p99"
-        f" {fmt_ms(num(section, 'schedule_lag_us', 'p99'))} ms, the generator's own lag p99"
-        f" {fmt_ms(num(section, 'generator_lag_us', 'p99'))} ms"
+        f"corrected p99 {fmt_ms(_p99(section.latency_us))} ms, schedule lag p99"
+        f" {fmt_ms(_p99(section.schedule_lag_us))} ms, the generator's own lag p99"
+        f" {fmt_ms(_p99(section.generator_lag_us))} ms"
     )
-    if section.get("valid") is False:
+    if section.valid is False:
         return (
             f"{said} The strategy is not valid (see the warning above), so the users may have been"
             f" kept busy by the generator itself ({figures})."
         )
-    catch_up_us = num(exhausted, "catch_up_lag_us_p99")
+    catch_up_us = exhausted.catch_up_lag_us_p99
     after = (
         f" When the users came free, the generator sent the backlog of overdue requests with its own lag"
         f" p99 {fmt_ms(catch_up_us)} ms in those seconds, which the lag guard leaves out (the stall's wake)."
@@ -359,8 +386,8 @@ RANK_TEXT = (
 )
 
 
-# From the metric table (analysis/metrics.py).
-RANK_COLUMNS: list[tuple[str, Callable[[Strategy], str]]] = metrics.columns(metrics.RANK)
+# From the metric table (analysis/metrics/table.py).
+RANK_COLUMNS: list[Column] = metrics.columns(metrics.RANK)
 
 
 EPISODES_SHOWN = 3  # the report names the largest few times users were exhausted

@@ -7,12 +7,22 @@ Each becomes a Claim with a measured figure and a verdict, like the quantitative
 
 from __future__ import annotations
 
-from typing import Any
-
-from analysis.fmt import Strategy, fmt_count, fmt_kb, invalid_reason, num, ratio
+from analysis.fmt import fmt_count, fmt_kb, invalid_reason, ratio
 from analysis.verdicts.capacity import OVERLOAD_CLAIM, overload_verdict, peak_verdict, why_not
-from analysis.verdicts.claims import SEED_REFRESH_INTERVAL_S, SEED_RPS
+from analysis.verdicts.claims import SEED_REFRESH_INTERVAL_S, SEED_RPS, latency
 from analysis.verdicts.verdict import Claim, Verdict
+from runfiles.summary import (
+    Capacity,
+    MeanMax,
+    P50Max,
+    Refresher,
+    ScaleStrategy,
+    Spike,
+    Spread,
+    Staleness,
+    StrategySummary,
+    Summary,
+)
 
 SHORT_REFRESH_S = 5.0
 NEGLIGIBLE_MEMORY_SHARE = 0.01
@@ -46,28 +56,40 @@ def _holds(flag: bool) -> Verdict:
     return Verdict.HOLDS if flag else Verdict.DOES_NOT_HOLD
 
 
-def _stale_text(stale: Strategy) -> str:
+def _ages(stale: Staleness | None) -> MeanMax:
+    return (stale.cache_age_s if stale else None) or MeanMax()
+
+
+def _differ(stale: Staleness | None) -> Spread:
+    return (stale.entries_differ if stale else None) or Spread()
+
+
+def _displaced(stale: Staleness | None) -> MeanMax:
+    return (stale.max_rank_displacement if stale else None) or MeanMax()
+
+
+def _stale_text(stale: Staleness) -> str:
     return (
-        f"cache age mean {fmt_count(num(stale, 'cache_age_s', 'mean'), 1)} s, max"
-        f" {fmt_count(num(stale, 'cache_age_s', 'max'), 1)} s; top-n entries differing mean"
-        f" {fmt_count(num(stale, 'entries_differ', 'mean'), 2)},"
-        f" max {fmt_count(num(stale, 'entries_differ', 'max'))};"
-        f" max rank displacement {fmt_count(num(stale, 'max_rank_displacement', 'max'))}"
+        f"cache age mean {fmt_count(_ages(stale).mean, 1)} s, max"
+        f" {fmt_count(_ages(stale).max, 1)} s; top-n entries differing mean"
+        f" {fmt_count(_differ(stale).mean, 2)},"
+        f" max {fmt_count(_differ(stale).max)};"
+        f" max rank displacement {fmt_count(_displaced(stale).max)}"
     )
 
 
-def _simple_code(cached: Strategy) -> Claim:
-    cmds, nodes = num(cached, "redis_commands_per_request"), num(cached, "nodes_per_request")
+def _simple_code(cached: StrategySummary) -> Claim:
+    cmds, nodes = cached.redis_commands_per_request, cached.nodes_per_request
     holds = cmds is not None and abs(cmds - 1) <= 0.02 and nodes == 1
     measured = f"{fmt_count(cmds, 2)} command/request on {fmt_count(nodes)} node(s): one ZRANGE of one key"
     return _claim("i", measured, "same", _holds(holds), "the read path is one pre-packed command")
 
 
-def _consistency(cached: Strategy, stale: Strategy | None) -> list[Claim]:
-    interval_s = num(cached.get("refresher"), "interval_s")
+def _consistency(cached: StrategySummary, stale: Staleness | None) -> list[Claim]:
+    interval_s = cached.refresher.interval_s if cached.refresher else None
     if stale is None or interval_s is None:
         return [_absent(k, "staleness samples") for k in ("j", "m", "n")]
-    age_max = num(stale, "cache_age_s", "max") or 0.0
+    age_max = _ages(stale).max or 0.0
     # Samples are a second apart and a refresh takes milliseconds: the bound is interval + 1 s.
     bounded = age_max <= interval_s + 1.0
     j = _claim(
@@ -79,9 +101,9 @@ def _consistency(cached: Strategy, stale: Strategy | None) -> list[Claim]:
         if bounded
         else "age exceeded the interval: refreshes were late or failed",
     )
-    differing = num(stale, "share_of_samples_differing") or 0.0
-    displaced = num(stale, "max_rank_displacement", "max") or 0.0
-    score_error = num(stale, "max_score_error") or 0.0
+    differing = stale.share_of_samples_differing or 0.0
+    displaced = _displaced(stale).max or 0.0
+    score_error = stale.max_score_error or 0.0
     # Any lag at all counts: a moved rank or an old score is a change the player does not see yet.
     lagged = differing > 0 or displaced > 0 or score_error > 0
     m = _claim(
@@ -99,36 +121,37 @@ def _consistency(cached: Strategy, stale: Strategy | None) -> list[Claim]:
         _stale_text(stale),
         "see the refresh-interval sweep",
         Verdict.HOLDS_ONLY_IF,
-        f"users accept up to {fmt_count(num(stale, 'entries_differ', 'max'))} wrong entries"
-        f" of the top n and ranks off by up to {fmt_count(num(stale, 'max_rank_displacement', 'max'))}"
+        f"users accept up to {fmt_count(_differ(stale).max)} wrong entries"
+        f" of the top n and ranks off by up to {fmt_count(_displaced(stale).max)}"
         f" for up to {age_max:,.0f} s",
     )
     return [j, m, n]
 
 
-def _spikes(cached: Strategy) -> Claim:
-    refresher: Strategy | None = cached.get("refresher")
-    spike: Strategy | None = (refresher or {}).get("spike")
-    height = num(spike, "bytes_out_height")
+def _spikes(cached: StrategySummary) -> Claim:
+    refresher = cached.refresher or Refresher()
+    spike: Spike | None = refresher.spike
+    height = spike.bytes_out_height if spike else None
     if spike is None or height is None:
         return _absent("k", "a completed refresh")
     measured = (
-        f"a refresh sends {fmt_kb(num(refresher, 'bytes_out_per_refresh'))} kB in"
-        f" {fmt_count(num(refresher, 'duration_ms', 'p50'), 1)} ms: {height:,.1f}x the steady read bytes/s"
-        f" ({fmt_count(num(spike, 'commands_height'), 3)}x the commands/s)"
+        f"a refresh sends {fmt_kb(refresher.bytes_out_per_refresh)} kB in"
+        f" {fmt_count((refresher.duration_ms or P50Max()).p50, 1)} ms: {height:,.1f}x the steady read bytes/s"
+        f" ({fmt_count(spike.commands_height, 3)}x the commands/s)"
     )
-    average = ratio(num(refresher, "bytes_out_per_refresh"), num(refresher, "interval_s"))
+    average = ratio(refresher.bytes_out_per_refresh, refresher.interval_s)
     projected = f"{fmt_kb(average)} kB/s averaged over the interval, whatever the read rate"
     return _claim(
         "k", measured, projected, _holds(height > 1), "a burst of bytes, short and rare; see ops_per_node.png"
     )
 
 
-def _memory(cached: Strategy) -> Claim:
-    share = num(cached.get("memory"), "cache_vs_shards")
-    if share is None:
+def _memory(cached: StrategySummary) -> Claim:
+    memory = cached.memory
+    share = memory.cache_vs_shards if memory else None
+    if memory is None or share is None:
         return _absent("l", "key memory figures")
-    cache_kb = fmt_kb(num(cached.get("memory"), "cache_key_bytes"))
+    cache_kb = fmt_kb(memory.cache_key_bytes)
     measured = f"cache key {cache_kb} kB = {share:.3%} of the shards' keys"
     return _claim(
         "l",
@@ -139,15 +162,15 @@ def _memory(cached: Strategy) -> Claim:
     )
 
 
-def _ratio_line(cached: Strategy, stale: Strategy | None) -> Claim:
-    writes: Strategy | None = cached.get("writes")
-    every = num(writes, "read_write_ratio")
+def _ratio_line(cached: StrategySummary, stale: Staleness | None) -> Claim:
+    writes = cached.writes
+    every = writes.read_write_ratio if writes else None
     if writes is None or every is None:
         return _absent("o", "background writes")
     stale_text = ""
     if stale is not None:
-        stale_text = f"; mean {fmt_count(num(stale, 'entries_differ', 'mean'), 2)} top-n entries differ"
-    cmds = fmt_count(num(cached, "redis_commands_per_request"), 2)
+        stale_text = f"; mean {fmt_count(_differ(stale).mean, 2)} top-n entries differ"
+    cmds = fmt_count(cached.redis_commands_per_request, 2)
     measured = f"cached read cost {cmds} command/request at {every:,.0f}:1{stale_text}"
     return _claim(
         "o",
@@ -159,9 +182,11 @@ def _ratio_line(cached: Strategy, stale: Strategy | None) -> Claim:
     )
 
 
-def _top_heavy(naive: Strategy | None, regional: Strategy | None, shards: float | None) -> Claim:
-    rank: Strategy | None = (naive or {}).get("rank")
-    per_rank = num(rank, "commands_per_query")
+def _top_heavy(
+    naive: StrategySummary | None, regional: StrategySummary | None, shards: float | None
+) -> Claim:
+    rank = naive.rank if naive else None
+    per_rank = rank.commands_per_query if rank else None
     if per_rank is None and shards is not None:
         per_rank = 1 + shards  # ZSCORE on the player's shard + ZCOUNT on every shard
     if per_rank is None:
@@ -169,12 +194,12 @@ def _top_heavy(naive: Strategy | None, regional: Strategy | None, shards: float 
     measured = (
         f"an exact own-rank costs {per_rank:,.0f} commands on every shard; the top list cannot answer it"
     )
-    approx: Strategy | None = (regional or {}).get("rank")
+    approx = regional.rank if regional else None
     if approx is not None:
         measured += (
-            f"; from the cache's score histogram: {fmt_count(num(approx, 'commands_per_query'))} commands,"
-            f" rank error p50 {fmt_count(num(approx, 'rank_error_abs_p50'))},"
-            f" p99 {fmt_count(num(approx, 'rank_error_abs_p99'))} ranks"
+            f"; from the cache's score histogram: {fmt_count(approx.commands_per_query)} commands,"
+            f" rank error p50 {fmt_count(approx.rank_error_abs_p50)},"
+            f" p99 {fmt_count(approx.rank_error_abs_p99)} ranks"
         )
     return _claim(
         "p",
@@ -185,10 +210,10 @@ def _top_heavy(naive: Strategy | None, regional: Strategy | None, shards: float 
     )
 
 
-def _peak(cached: Strategy, scale: Strategy | None, capacity: dict[str, Any] | None) -> Claim:
-    rps = num(cached, "rps") or 0.0
+def _peak(cached: StrategySummary, scale: ScaleStrategy | None, capacity: Capacity | None) -> Claim:
+    rps = cached.rps or 0.0
     valid = invalid_reason(cached) is None
-    cores = num(scale, "redis_cores_command_time")
+    cores = scale.redis_cores_command_time if scale else None
     projected = "n/a" if cores is None else f"{cores:,.2f} Redis cores of command time at 10k req/s"
     if valid and rps >= SEED_RPS:
         return _claim(
@@ -209,15 +234,15 @@ def _peak(cached: Strategy, scale: Strategy | None, capacity: dict[str, Any] | N
     )
 
 
-def _short_refresh(cached: Strategy, naive: Strategy | None) -> Claim:
-    refresher: Strategy | None = cached.get("refresher")
-    cmds = num(refresher, "commands_per_refresh")
+def _short_refresh(cached: StrategySummary, naive: StrategySummary | None) -> Claim:
+    refresher = cached.refresher or Refresher()
+    cmds = refresher.commands_per_refresh
     if cmds is None:
         return _absent("r", "a completed refresh")
     per_s = cmds / SHORT_REFRESH_S
-    bytes_per_s = (num(refresher, "bytes_out_per_refresh") or 0.0) / SHORT_REFRESH_S
-    naive_per_s = (num(naive, "redis_commands_per_request") or 0.0) * SEED_RPS
-    measured = f"one refresh = {cmds:,.0f} commands, {fmt_kb(num(refresher, 'bytes_out_per_refresh'))} kB"
+    bytes_per_s = (refresher.bytes_out_per_refresh or 0.0) / SHORT_REFRESH_S
+    naive_per_s = ((naive.redis_commands_per_request if naive else None) or 0.0) * SEED_RPS
+    measured = f"one refresh = {cmds:,.0f} commands, {fmt_kb(refresher.bytes_out_per_refresh)} kB"
     projected = f"every {SHORT_REFRESH_S:g} s: {per_s:,.1f} commands/s, {fmt_kb(bytes_per_s)} kB/s"
     times = SEED_REFRESH_INTERVAL_S / SHORT_REFRESH_S
     reason = f"{times:g}x the load of a {SEED_REFRESH_INTERVAL_S} s refresh and still a rounding error"
@@ -226,15 +251,15 @@ def _short_refresh(cached: Strategy, naive: Strategy | None) -> Claim:
     return _claim("r", measured, projected, Verdict.HOLDS, reason)
 
 
-def _incremental(strategies: dict[str, Strategy]) -> Claim:
+def _incremental(strategies: dict[str, StrategySummary]) -> Claim:
     inc, cached = strategies.get("incremental"), strategies.get("cached")
-    inc_stale = (inc or {}).get("staleness")
+    inc_stale = inc.staleness if inc else None
     if inc is None or inc_stale is None:
         return _absent("s", "the incremental strategy")
-    cached_stale = (cached or {}).get("staleness")
-    inc_mean = num(inc_stale, "entries_differ", "mean") or 0.0
-    cached_mean = num(cached_stale, "entries_differ", "mean")
-    per_write = num(inc.get("writes"), "commands_per_write")
+    cached_stale = cached.staleness if cached else None
+    inc_mean = _differ(inc_stale).mean or 0.0
+    cached_mean = _differ(cached_stale).mean
+    per_write = inc.writes.commands_per_write if inc.writes else None
     measured = (
         f"entries differing mean {inc_mean:,.2f}"
         + ("" if cached_mean is None else f" vs cached {cached_mean:,.2f}")
@@ -251,12 +276,14 @@ def _incremental(strategies: dict[str, Strategy]) -> Claim:
     )
 
 
-def _global_key(strategies: dict[str, Strategy], scale: dict[str, Any]) -> Claim:
-    ram_gb = num((scale.get("global") or {}), "global_node_ram_gb")
+def _global_key(strategies: dict[str, StrategySummary], scale: dict[str, ScaleStrategy]) -> Claim:
+    global_scale = scale.get("global")
+    ram_gb = global_scale.global_node_ram_gb if global_scale else None
     if "global" not in strategies or ram_gb is None:
         return _absent("t", "the global strategy")
-    memory: Strategy | None = strategies["global"].get("memory")
-    measured = f"global set {fmt_count((num(memory, 'global_set_bytes') or 0) / 1e6, 1)} MB here"
+    memory = strategies["global"].memory
+    set_bytes = memory.by_label.get("global_set_bytes") if memory else None
+    measured = f"global set {fmt_count((set_bytes or 0) / 1e6, 1)} MB here"
     return _claim(
         "t",
         measured,
@@ -266,11 +293,11 @@ def _global_key(strategies: dict[str, Strategy], scale: dict[str, Any]) -> Claim
     )
 
 
-def _regional(regional: Strategy | None) -> Claim:
+def _regional(regional: StrategySummary | None) -> Claim:
     if regional is None:
         return _absent("u", "the regional strategy")
-    cmds, nodes = num(regional, "redis_commands_per_request"), num(regional, "nodes_per_request")
-    p50_ms = fmt_count((num(regional, "latency_us", "p50") or 0) / 1000, 2)
+    cmds, nodes = regional.redis_commands_per_request, regional.nodes_per_request
+    p50_ms = fmt_count((latency(regional).p50 or 0) / 1000, 2)
     measured = f"{fmt_count(cmds, 2)} commands/request (regional top + cached global), p50 {p50_ms} ms"
     holds = cmds is not None and abs(cmds - 2) <= 0.05
     return _claim(
@@ -282,16 +309,16 @@ def _regional(regional: Strategy | None) -> Claim:
     )
 
 
-def tradeoff_claims(summary: dict[str, Any]) -> list[Claim]:
+def tradeoff_claims(summary: Summary) -> list[Claim]:
     """Verdicts for the seed's qualitative lines (keys i-v)."""
-    strategies: dict[str, Strategy] = summary.get("strategies") or {}
+    strategies = summary.strategies
     cached, naive = strategies.get("cached"), strategies.get("naive")
-    scale: dict[str, Any] = (summary.get("scale_model") or {}).get("strategies") or {}
-    shards = num(summary.get("scenario"), "shards")
+    scale = (summary.scale_model.strategies if summary.scale_model else None) or {}
+    shards = summary.scenario.shards if summary.scenario else None
     if cached is None:
         cached_claims = [_absent(k, "the cached strategy") for k in "ijklmnoqr"]
     else:
-        stale = cached.get("staleness")
+        stale = cached.staleness
         j, m, n = _consistency(cached, stale)
         cached_claims = [
             _simple_code(cached),
@@ -301,10 +328,10 @@ def tradeoff_claims(summary: dict[str, Any]) -> list[Claim]:
             m,
             n,
             _ratio_line(cached, stale),
-            _peak(cached, scale.get("cached"), summary.get("capacity")),
+            _peak(cached, scale.get("cached"), summary.capacity),
             _short_refresh(cached, naive),
         ]
     claims = [*cached_claims, _top_heavy(naive, strategies.get("regional"), shards), _incremental(strategies)]
     claims += [_global_key(strategies, scale), _regional(strategies.get("regional"))]
-    claims.append(Claim("v", TRADEOFFS["v"], *overload_verdict(summary.get("capacity"), SEED_RPS)))
+    claims.append(Claim("v", TRADEOFFS["v"], *overload_verdict(summary.capacity, SEED_RPS)))
     return sorted(claims, key=lambda c: c.key)

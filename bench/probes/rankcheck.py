@@ -11,7 +11,7 @@ connections of its own). The load and the refresher have stopped, so the two see
 an approximate strategy's answer still reflects its last refresh, as it would in production.
 The first query is a warm-up, not measured: it opens connections and, for ``regional``, fetches the
 histogram that a client keeps until the next refresh. The record becomes ``raw/<strategy>/rank.json``;
-analysis/rank.py summarises them.
+analysis/figures/rank.py summarises them.
 """
 
 from __future__ import annotations

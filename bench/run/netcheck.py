@@ -1,7 +1,7 @@
 """`lbbench netcheck`: the network projection checked against real delay relays in front of every node.
 
 One topology, several naive-and-cached runs on it: direct, through zero-delay relays, then through
-relays adding each profile's round trips (bench/topology/delayrelay.py). analysis/netcheck.py
+relays adding each profile's round trips (bench/topology/delayrelay.py). analysis/netcheck/check.py
 compares each run's measured latency with what the model projects for it.
 """
 

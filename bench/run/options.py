@@ -1,6 +1,6 @@
 """Everything `lbbench compare` (and each sweep point) is asked to do, checked before anything starts.
 
-Each field that a flag sets is declared here once (bench/declare.py): its flag, kind, default, help and
+Each field that a flag sets is declared here once (bench/declare/): its flag, kind, default, help and
 the commands that take it. A few defaults are derived when the run starts (``users``, ``workers``,
 ``capacity_s``: None until then); the properties below work them out.
 """

@@ -31,7 +31,7 @@ from runfiles import (
     write_json,
 )
 
-# Saturation guard (analysis/summary.py applies it; the limits travel in window.json).
+# Saturation guard (analysis/figures/summary.py applies it; the limits travel in window.json).
 # With the select event loop, schedule lag p99 stayed at 0.2-1.7 ms while the generator kept up
 # (naive <= 1,000 req/s, cached 10,000 req/s) and reached 2-34 ms once it fell behind
 # (docs/methodology.md).

@@ -1,7 +1,7 @@
 """Sampled reply times: per shard socket for the naive fan-out, send to reply for a cached read.
 
 One request in ``SAMPLE_EVERY`` per user is timed socket by socket, so the hot path pays a counter
-and nothing else. The network model (analysis/netmodel.py) composes these measured parts with a
+and nothing else. The network model (analysis/figures/netmodel.py) composes these measured parts with a
 round-trip-time distribution; the load generator drains them into each interval row.
 """
 

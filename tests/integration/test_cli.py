@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pandas as pd
 import pytest
 import redis
@@ -94,8 +95,12 @@ def test_password_never_reaches_results_or_errors() -> None:
     assert "user:***@127.0.0.1" in result.stderr
 
 
+SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "summary.schema.json").read_text())
+
+
 def check_summary(run_dir: Path, shards: int) -> dict[str, dict[str, object]]:
     summary = json.loads((run_dir / "summary.json").read_text())
+    jsonschema.Draft202012Validator(SCHEMA).validate(summary)
     assert summary["schema_version"] == SCHEMA_VERSION == 4
     assert summary["run_id"]
     strategies = summary["strategies"]

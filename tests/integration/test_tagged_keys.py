@@ -226,7 +226,7 @@ def test_a_whole_run_of_every_strategy_on_tagged_keys(tagged: Topology, tmp_path
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     seed_and_run(tagged, options, RunFiles(run_dir), "tagged")
-    summary = build_summary(run_dir)
+    summary = build_summary(run_dir).to_json()
     for name, figures in summary["strategies"].items():
         assert figures["requests"] > 0, name
         assert figures["failures"] == 0, name

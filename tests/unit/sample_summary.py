@@ -6,6 +6,13 @@ from typing import Any
 
 from analysis.verdicts.claims import seed_claims
 from analysis.verdicts.verdict import Claim
+from runfiles.summary import Summary
+from runfiles.typed import from_json
+
+
+def typed(summary: dict[str, Any]) -> Summary:
+    """A summary built here as JSON, read the way analysis reads summary.json."""
+    return from_json(Summary, summary)
 
 
 def strategy_entry(**overrides: Any) -> dict[str, Any]:
@@ -113,6 +120,6 @@ META: dict[str, Any] = {
 
 def claims_by_key(summary: dict[str, Any]) -> dict[str, Claim]:
     """Seed claims of ``summary`` by their letter, checking all eight came out in order."""
-    claims = seed_claims(summary)
+    claims = seed_claims(typed(summary))
     assert [c.key for c in claims] == list("abcdefgh")
     return {c.key: c for c in claims}

@@ -14,6 +14,7 @@ from analysis.verdicts.verdict import Verdict
 from bench.errors import RunError
 from bench.probes.capacity import best_point, next_requests, sweep
 from bench.probes.rbench import BenchPoint, parse_csv
+from tests.unit.sample_summary import typed
 
 CSV = (
     '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms",'
@@ -97,7 +98,7 @@ def with_capacity(summary: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any
 
 
 def claims(summary: dict[str, Any]) -> dict[str, Any]:
-    return {c.key: c for c in [*seed_claims(summary), *tradeoff_claims(summary)]}
+    return {c.key: c for c in [*seed_claims(typed(summary)), *tradeoff_claims(typed(summary))]}
 
 
 def test_capacity_section_derives_per_core_node_counts_and_headroom(summary: dict[str, Any]) -> None:

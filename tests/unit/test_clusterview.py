@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from analysis.render.cluster import cluster_section
+from tests.unit.sample_summary import typed
 
 META = {
     "topology": {
@@ -21,10 +22,14 @@ META = {
         },
     }
 }  # fmt: skip
-STRATEGIES = {
-    "naive": {"nodes_per_request": 2, "redis_commands_per_request": 2.0, "per_node": {}},
-    "cached": {"per_node": {"shard-0": {"ops_per_s": 0.2}, "shard-1": {"ops_per_s": 480.0}}},
-}
+STRATEGIES = typed(
+    {
+        "strategies": {
+            "naive": {"nodes_per_request": 2, "redis_commands_per_request": 2.0, "per_node": {}},
+            "cached": {"per_node": {"shard-0": {"ops_per_s": 0.2}, "shard-1": {"ops_per_s": 480.0}}},
+        }
+    }
+).strategies
 
 
 def test_the_slot_map_and_what_the_cluster_changes_are_reported() -> None:

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 from analysis.render.costplots import memory_figure, plot_costs, spike_figure
+from tests.unit.sample_summary import typed
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +22,7 @@ def _close_figures() -> Iterator[None]:
 def test_spike_bars_compare_each_cached_strategy_with_its_steady_load(summary: dict[str, Any]) -> None:
     spike = {"bytes_out_per_s": 2.5e7, "steady_bytes_out_per_s": 1.2e6, "commands_per_s": 1660.0}
     summary["strategies"]["cached"]["refresher"]["spike"] = {**spike, "steady_commands_per_s": 500.0}
-    fig = spike_figure(summary)
+    fig = spike_figure(typed(summary))
     assert fig is not None
     bytes_axis = fig.axes[0]
     heights = sorted(round(bar.get_height()) for bar in bytes_axis.patches)
@@ -31,8 +32,8 @@ def test_spike_bars_compare_each_cached_strategy_with_its_steady_load(summary: d
 
 def test_no_refresher_means_no_spike_figure(summary: dict[str, Any]) -> None:
     del summary["strategies"]["cached"]
-    assert spike_figure(summary) is None
-    assert plot_costs(summary, Path("/nonexistent")) == {}
+    assert spike_figure(typed(summary)) is None
+    assert plot_costs(typed(summary), Path("/nonexistent")) == {}
 
 
 def test_memory_bars_show_only_the_keys_that_exist(summary: dict[str, Any], tmp_path: Path) -> None:
@@ -43,11 +44,11 @@ def test_memory_bars_show_only_the_keys_that_exist(summary: dict[str, Any], tmp_
         "cache_vs_shards": 0.00105,
         "global_set_bytes": None,
     }
-    fig = memory_figure(summary)
+    fig = memory_figure(typed(summary))
     assert fig is not None
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [
         "shards' leaderboards",
         "cached top 1000",
     ]
     assert "84.0 bytes per player" in fig.axes[0].get_title(loc="left")
-    assert set(plot_costs(summary, tmp_path).values()) == {"memory.png"}
+    assert set(plot_costs(typed(summary), tmp_path).values()) == {"memory.png"}

@@ -16,7 +16,7 @@ from bench.wire.failure import CacheEmptyError, FailurePolicy
 from bench.wire.merge import Ranking, merge_top
 from loadgen.recorder import IntervalRecorder
 from runfiles import REFRESH_COLUMNS, RunFiles, write_csv, write_jsonl
-from tests.unit.sample_summary import META, make_summary
+from tests.unit.sample_summary import META, make_summary, typed
 from tests.unit.synthetic_run import T0_S, Redis, steady_worker, write_run
 
 
@@ -99,7 +99,7 @@ def test_error_kinds_become_a_long_frame_and_the_summary_counts_them(tmp_path: P
     ]
     intervals = frames.intervals(run)
     assert intervals["partial"].sum() == 6
-    entry = build_summary(run)["strategies"]["naive"]
+    entry = build_summary(run).to_json()["strategies"]["naive"]
     assert entry["failures_by_kind"] == {"TimeoutError": {"count": 3, "peak_per_s": 2}}
     assert (entry["partial"], entry["fallbacks"]) == (0, 0)  # totals come from workers.json: none there
 
@@ -127,11 +127,11 @@ def test_the_report_names_the_policies_in_force_and_the_failures_by_kind() -> No
         "refresher_on_shard_error": "keep",
     }
     summary["strategies"]["naive"]["failures_by_kind"] = {"TimeoutError": {"count": 12, "peak_per_s": 5}}
-    report = render_report(summary, META, {})
+    report = render_report(typed(summary), META, {})
     assert (
         "Failure policies: --naive-on-shard-error partial, --cached-fallback naive,"
         " --refresher-on-shard-error keep (docs/failure-policies.md)." in report
     )
     assert "Failed reads by kind: naive TimeoutError 12 (peak 5/s)." in report
     del summary["scenario"]["failure_policies"]
-    assert "--naive-on-shard-error" not in render_report(summary, META, {})
+    assert "--naive-on-shard-error" not in render_report(typed(summary), META, {})

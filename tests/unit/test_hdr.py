@@ -63,7 +63,7 @@ def test_summary_percentiles_are_the_merged_histograms(
     two_worker_run: tuple[Path, list[int], list[int]],
 ) -> None:
     run_dir, w0_values, w1_values = two_worker_run
-    naive = build_summary(run_dir)["strategies"]["naive"]
+    naive = build_summary(run_dir).to_json()["strategies"]["naive"]
     single = histogram_of(w0_values + w1_values)
     expected = {
         "p50": single.get_value_at_percentile(50),

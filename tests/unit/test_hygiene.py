@@ -82,3 +82,23 @@ def test_every_module_opens_by_naming_its_idea() -> None:
     """A module holds one idea, and says which in its docstring; its size follows the idea (no line cap)."""
     missing = [str(path.relative_to(REPO)) for path, tree in modules() if not ast.get_docstring(tree)]
     assert missing == []
+
+
+# A path into the repository as docs and comments write it: bench/run/options.py, docs/faults.md, ...
+_PATH = re.compile(
+    r"(?<![\w/.-])((?:lbbench|bench|loadgen|analysis|runfiles|tests|benchmarks|docs|docker|\.ci)/[\w./-]*\w)"
+)
+_SUFFIXES = (".py", ".md", ".toml", ".json", ".yml", ".yaml", "Dockerfile", "/")
+
+
+def test_every_path_the_code_and_docs_name_exists() -> None:
+    """A pointer to a moved or deleted file fails here, not in a reader's hands."""
+    texts = [*REPO.glob("docs/*.md"), REPO / "README.md", REPO / "Makefile", REPO / "pyproject.toml"]
+    texts += [path for pkg in PACKAGES for path in (REPO / pkg).rglob("*.py")]
+    missing = sorted(
+        f"{text.relative_to(REPO)}: {match}"
+        for text in texts
+        for match in _PATH.findall(text.read_text())
+        if match.endswith(_SUFFIXES) and "<" not in match and not (REPO / match.rstrip("/")).exists()
+    )
+    assert missing == []

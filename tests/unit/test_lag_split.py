@@ -11,6 +11,7 @@ import pytest
 from analysis.figures.summary import build_summary
 from analysis.render.report import render_report
 from bench.run.options import MAX_STALL_USERS, CompareOptions, stall_cover_note, users_for_stalls
+from tests.unit.sample_summary import typed
 from tests.unit.synthetic_run import T0_S, Interval, Redis, Worker, write_run
 
 OPEN_100 = {
@@ -84,7 +85,7 @@ def _open_loop(stall_us: tuple[int, int], wake_late_us: int = 5, users: int = 2)
 def _naive(tmp_path: Path, intervals: list[Interval]) -> tuple[dict[str, Any], dict[str, Any]]:
     redis = Redis(commands=10_000, bytes_out=2_500_000, bytes_in=75_000)
     worker = Worker("local", intervals, t_start_rel_s=0.0, t_stop_rel_s=10.0)
-    summary = build_summary(write_run(tmp_path / "run", {"naive": ([worker], redis, OPEN_100)}))
+    summary = build_summary(write_run(tmp_path / "run", {"naive": ([worker], redis, OPEN_100)})).to_json()
     return summary, summary["strategies"]["naive"]
 
 
@@ -108,7 +109,7 @@ def test_a_server_stall_exhausts_the_users_and_the_run_stays_valid(tmp_path: Pat
     assert (exhausted["in_flight_max"], exhausted["users"], exhausted["seconds"]) == (2, 2, 1)
     [episode] = exhausted["episodes"]
     assert (episode["from_s"], episode["requests"]) == (exhausted["first_at_s"], 99)
-    report = render_report(summary, {}, {})
+    report = render_report(typed(summary), {}, {})
     assert "## Users exhausted" in report
     assert (
         "all users were busy (in-flight limit of 2 users reached; peak 2 in flight), longest first,"
@@ -124,7 +125,7 @@ def test_a_late_generator_is_still_caught(tmp_path: Path) -> None:
     assert naive["invalid_reason"].startswith("generator lag p99 5,")
     assert naive["invalid_reason"].endswith("µs above the 2,000 µs limit: a free user could not send on time")
     assert naive["users_exhausted"]["requests"] == 0
-    assert "## Users exhausted" not in render_report(summary, {}, {})
+    assert "## Users exhausted" not in render_report(typed(summary), {}, {})
 
 
 def test_users_kept_busy_by_a_generator_short_of_cpu_are_its_doing(tmp_path: Path) -> None:
@@ -135,7 +136,7 @@ def test_users_kept_busy_by_a_generator_short_of_cpu_are_its_doing(tmp_path: Pat
     assert naive["valid"] is False
     assert naive["invalid_reason"].startswith("load-generator CPU 97.0% above 90%")
     assert naive["schedule_lag_cause"] == "generator"
-    report = render_report(summary, {}, {})
+    report = render_report(typed(summary), {}, {})
     assert "so the users may have been kept busy by the generator itself" in report
     assert "That is the system being slow" not in report
 

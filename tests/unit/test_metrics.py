@@ -237,7 +237,7 @@ def test_figures_from_totals_round_like_the_summary() -> None:
 def _naive_entry(tmp_path: Path) -> dict[str, object]:
     workers = [steady_worker("w0", 5, 100)]
     run = write_run(tmp_path / "run", {"naive": (workers, Redis(5_000, 10_000_000, 300_000), {})})
-    entry: dict[str, object] = build_summary(run)["strategies"]["naive"]
+    entry: dict[str, object] = build_summary(run).to_json()["strategies"]["naive"]
     return entry
 
 

@@ -51,12 +51,12 @@ def _run(root: Path, naive_us: int, cached_us: int, *, sampled: bool = True) -> 
             "cached": ([_worker(cached_us, cached_parts if sampled else {})], redis, {}),
         },
     )
-    write_json(RunFiles(run).summary, build_summary(run))
+    write_json(RunFiles(run).summary, build_summary(run).to_json())
     return run
 
 
 def test_a_run_with_sampled_parts_gets_a_projection_per_profile(tmp_path: Path) -> None:
-    summary = build_summary(_run(tmp_path / "run", 300, 100))
+    summary = build_summary(_run(tmp_path / "run", 300, 100)).to_json()
     network = summary["network"]
     assert network["shards"] == SHARDS
     assert network["samples"] == {"naive": 15, "cached": 15}
@@ -69,7 +69,7 @@ def test_a_run_with_sampled_parts_gets_a_projection_per_profile(tmp_path: Path) 
 
 
 def test_a_run_from_before_the_sampling_has_no_projection(tmp_path: Path) -> None:
-    assert "network" not in build_summary(_run(tmp_path / "old", 300, 100, sampled=False))
+    assert "network" not in build_summary(_run(tmp_path / "old", 300, 100, sampled=False)).to_json()
 
 
 def test_netcheck_compares_each_run_with_its_projection(tmp_path: Path) -> None:

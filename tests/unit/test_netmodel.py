@@ -12,6 +12,7 @@ from analysis.verdicts.claims import VERDICT_PROFILE, seed_claims
 from analysis.verdicts.verdict import Verdict
 from bench.wire.replytimes import ReplyTimes
 from runfiles.rtt import BUILT_IN, CROSS_ZONE, LOOPBACK, ProfileError, RttProfile, parse_profile
+from tests.unit.sample_summary import typed
 
 
 def fixed(rtt_us: float) -> RttProfile:
@@ -130,18 +131,18 @@ def _summary(naive_p50_us: float) -> dict[str, object]:
 
 
 def test_claim_a_is_judged_on_the_named_projection() -> None:
-    claim = seed_claims(_summary(2200.0))[0]
+    claim = seed_claims(typed(_summary(2200.0)))[0]
     assert claim.verdict is Verdict.DOES_NOT_HOLD
     assert claim.projected.startswith(f"projection, {VERDICT_PROFILE} RTT profile")
     assert "naive p50 2.20 ms" in claim.projected
     assert VERDICT_PROFILE in claim.reason
     assert "projection" in claim.reason
-    assert seed_claims(_summary(12_000.0))[0].verdict is Verdict.HOLDS
+    assert seed_claims(typed(_summary(12_000.0)))[0].verdict is Verdict.HOLDS
 
 
 def test_claim_a_without_a_projection_stays_on_loopback() -> None:
     summary = _summary(2200.0)
     del summary["network"]
-    claim = seed_claims(summary)[0]
+    claim = seed_claims(typed(summary))[0]
     assert claim.verdict is Verdict.DOES_NOT_HOLD
     assert "loopback" in claim.reason

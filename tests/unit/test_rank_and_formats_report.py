@@ -12,7 +12,7 @@ from analysis.figures.rank import rank_section, rank_summary
 from analysis.figures.summary import build_summary
 from analysis.render.report import render_report
 from analysis.verdicts.claims import cache_format_comparison
-from tests.unit.sample_summary import META, strategy_entry
+from tests.unit.sample_summary import META, strategy_entry, typed
 from tests.unit.synthetic_run import Redis, steady_worker, write_run
 
 
@@ -67,7 +67,7 @@ def test_summary_has_a_rank_entry_per_strategy(tmp_path: Path) -> None:
     )
     record = rank_record([1, 2, 3, 4], [1, 2, 3, 5], exact_by_design=False)
     (run / "raw" / "regional" / "rank.json").write_text(json.dumps(record))
-    summary = build_summary(run)
+    summary = build_summary(run).to_json()
     assert summary["strategies"]["naive"]["rank"] is None  # no rank.json: a run from before the check
     assert summary["strategies"]["regional"]["rank"] == rank_section(run, "regional")
     assert summary["strategies"]["regional"]["rank"]["share_exact"] == 0.75
@@ -82,7 +82,7 @@ def format_summary(**blob_overrides: Any) -> dict[str, Any]:
 
 
 def test_cache_format_comparison_states_both_formats_and_the_ratios() -> None:
-    text = cache_format_comparison(format_summary())
+    text = cache_format_comparison(typed(format_summary()))
     assert text is not None
     assert "Sorted set (cached, `ZRANGE ... WITHSCORES`): 2.6 kB/request out of Redis, 250 client CPU" in text
     assert (
@@ -95,26 +95,28 @@ def test_cache_format_comparison_states_both_formats_and_the_ratios() -> None:
     summary = format_summary()
     summary["strategies"]["cached"]["memory"] = {"cache_key_bytes": 88_568}
     summary["strategies"]["blob"]["memory"] = {"cache_blob_bytes": 20_056}
-    with_ram = cache_format_comparison(summary)
+    with_ram = cache_format_comparison(typed(summary))
     assert with_ram is not None
     assert with_ram.endswith("Cache key in RAM (MEMORY USAGE): sorted set 88.6 kB, blob 20.1 kB.")
-    invalid = cache_format_comparison(format_summary(valid=False, invalid_reason="lag"))
+    invalid = cache_format_comparison(typed(format_summary(valid=False, invalid_reason="lag")))
     assert invalid is not None
     assert "Not valid: blob" in invalid
-    assert cache_format_comparison({"strategies": {"cached": strategy_entry()}}) is None
+    assert cache_format_comparison(typed({"strategies": {"cached": strategy_entry()}})) is None
 
 
 def test_report_has_format_and_rank_sections_only_when_measured() -> None:
     summary = format_summary()
     summary["strategies"]["cached"]["rank"] = rank_summary(rank_record([1, 2, 3, 4], [1, 2, 3, 4], True))
     summary["strategies"]["blob"]["rank"] = None
-    report = render_report(summary, META, {})
+    report = render_report(typed(summary), META, {})
     assert "## Cache format: sorted set vs blob\n\nSorted set (cached" in report
     rank_part = report.split("## A player's global rank", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in rank_part.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| strategy | exact by design | queries | cmds/query |")
     assert rows[1] == "| cached | yes | 4 | 3.00 | 200 | 100 | 150 | 0 / 0 / 0 | 0.000% / 0.000% | 100.0% |"
     assert len(rows) == 2  # blob had no rank check
-    bare = render_report({"run_id": "r", "scenario": {}, "strategies": {"naive": strategy_entry()}}, {}, {})
+    bare = render_report(
+        typed({"run_id": "r", "scenario": {}, "strategies": {"naive": strategy_entry()}}), {}, {}
+    )
     assert "## Cache format" not in bare
     assert "## A player's global rank" not in bare

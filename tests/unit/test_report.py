@@ -10,7 +10,7 @@ import pytest
 from analysis.render.report import render_report
 from analysis.verdicts.claims import seed_claims
 from analysis.verdicts.verdict import Verdict
-from tests.unit.sample_summary import META, claims_by_key, strategy_entry
+from tests.unit.sample_summary import META, claims_by_key, strategy_entry, typed
 
 
 def test_claim_a_latency_compares_ratio_and_mentions_loopback(summary: dict[str, Any]) -> None:
@@ -101,7 +101,7 @@ def test_missing_strategy_is_not_measurable(summary: dict[str, Any]) -> None:
     assert claims["c"].verdict == Verdict.HOLDS  # naive-only claims still judged
     assert claims["e"].verdict == Verdict.DOES_NOT_HOLD
     del summary["strategies"]["naive"]
-    assert {c.verdict for c in seed_claims(summary)} == {Verdict.NOT_MEASURABLE}
+    assert {c.verdict for c in seed_claims(typed(summary))} == {Verdict.NOT_MEASURABLE}
 
 
 def test_zero_and_null_values_do_not_crash(summary: dict[str, Any]) -> None:
@@ -114,11 +114,11 @@ def test_zero_and_null_values_do_not_crash(summary: dict[str, Any]) -> None:
     assert claims["b"].verdict == Verdict.NOT_MEASURABLE
     assert claims["g"].projected == "n/a"
     assert claims["h"].verdict == Verdict.NOT_MEASURABLE
-    assert "n/a" in render_report(summary, {}, {})
+    assert "n/a" in render_report(typed(summary), {}, {})
 
 
 def test_report_comparison_table_has_both_rows(summary: dict[str, Any]) -> None:
-    report = render_report(summary, META, {"Latency CDF": "latency_cdf.png"})
+    report = render_report(typed(summary), META, {"Latency CDF": "latency_cdf.png"})
     assert report.startswith("# Leaderboard benchmark: 20261127T162000Z-naive-cached\n")
     comparison = report.split("## Comparison", 1)[1].split("\n## ", 1)[0]
     rows = {line.split("|")[1].strip(): line for line in comparison.splitlines() if line.startswith("| ")}
@@ -136,7 +136,9 @@ def test_report_comparison_table_has_both_rows(summary: dict[str, Any]) -> None:
 
 
 def test_report_sections_plots_scenario_and_claims(summary: dict[str, Any]) -> None:
-    report = render_report(summary, META, {"Latency CDF": "latency_cdf.png", "Ops per node": "ops.png"})
+    report = render_report(
+        typed(summary), META, {"Latency CDF": "latency_cdf.png", "Ops per node": "ops.png"}
+    )
     assert "![Latency CDF](latency_cdf.png)" in report
     assert "![Ops per node](ops.png)" in report
     assert "1,000,000 players across 10 shards" in report
@@ -158,7 +160,7 @@ def test_report_sections_plots_scenario_and_claims(summary: dict[str, Any]) -> N
 
 def test_report_without_refresher_or_meta() -> None:
     bare: dict[str, Any] = {"run_id": "r1", "scenario": {}, "strategies": {"naive": strategy_entry()}}
-    report = render_report(bare, {}, {})
+    report = render_report(typed(bare), {}, {})
     assert "## Background refresher" not in report
     assert "## Plots" not in report
     assert "| naive |" in report
@@ -166,15 +168,15 @@ def test_report_without_refresher_or_meta() -> None:
 
 
 def test_claims_are_immutable(summary: dict[str, Any]) -> None:
-    claim = seed_claims(copy.deepcopy(summary))[0]
+    claim = seed_claims(typed(copy.deepcopy(summary)))[0]
     with pytest.raises(AttributeError):
         claim.verdict = Verdict.HOLDS  # type: ignore[misc]
 
 
 def test_staleness_section_lists_cached_views_and_names_the_live_ones(summary: dict[str, Any]) -> None:
-    text = render_report(summary, META, {})
+    text = render_report(typed(summary), META, {})
     section = text.split("## Staleness", 1)[1].split("\n## ", 1)[0]
     assert "Not sampled (live data, fresh by construction): naive." in section
     assert "| cached | 60 | 30.0 | 60.0 | 1.50 | 4.0 | 6 | 40% | 12 | 0 |" in section
     del summary["strategies"]["cached"]["staleness"]
-    assert "## Staleness" not in render_report(summary, META, {})
+    assert "## Staleness" not in render_report(typed(summary), META, {})

@@ -6,7 +6,7 @@ from typing import Any
 
 from analysis.render.report import render_report
 from analysis.verdicts.verdict import Verdict
-from tests.unit.sample_summary import META, claims_by_key
+from tests.unit.sample_summary import META, claims_by_key, typed
 
 
 def _invalidate(summary: dict[str, Any], name: str, reason: str) -> None:
@@ -21,9 +21,9 @@ CPU = "load-generator CPU 97.0% above 90%: latencies include queueing inside the
 
 
 def test_warning_banner_only_when_invalid(summary: dict[str, Any]) -> None:
-    assert "Warning" not in render_report(summary, META, {})
+    assert "Warning" not in render_report(typed(summary), META, {})
     _invalidate(summary, "naive", LOW_RATE)
-    report = render_report(summary, META, {})
+    report = render_report(typed(summary), META, {})
     title, banner, after = report.split("\n\n", 2)
     assert title.startswith("# Leaderboard benchmark:")
     assert banner.startswith(f"> **Warning: results not valid for naive**: {LOW_RATE} — ")
@@ -31,7 +31,7 @@ def test_warning_banner_only_when_invalid(summary: dict[str, Any]) -> None:
     assert after.startswith("Created ")
     assert report.count("Warning: results not valid") == 1
     _invalidate(summary, "cached", CPU)
-    report = render_report(summary, META, {})
+    report = render_report(typed(summary), META, {})
     assert "> **Warning: results not valid for cached**: " + CPU in report
     assert report.count("Warning: results not valid") == 2
 
@@ -69,7 +69,7 @@ def _table_rows(report: str, section: str) -> list[dict[str, str]]:
 
 def test_comparison_has_target_valid_raw_and_lag(summary: dict[str, Any]) -> None:
     _invalidate(summary, "naive", LOW_RATE)
-    naive, cached = _table_rows(render_report(summary, META, {}), "Comparison")
+    naive, cached = _table_rows(render_report(typed(summary), META, {}), "Comparison")
     assert naive["strategy"] == "naive"
     assert naive["valid"] == "no"
     assert cached["valid"] == "yes"
@@ -80,7 +80,7 @@ def test_comparison_has_target_valid_raw_and_lag(summary: dict[str, Any]) -> Non
     assert naive["lag p99 (ms)"] == "0.450"
     assert naive["generator CPU max %"] == "61.5"
     summary["strategies"]["naive"]["target_rps"] = None
-    naive, _ = _table_rows(render_report(summary, META, {}), "Comparison")
+    naive, _ = _table_rows(render_report(typed(summary), META, {}), "Comparison")
     assert naive["target req/s"] == "none"
 
 
@@ -91,7 +91,7 @@ def test_cross_validation_table(summary: dict[str, Any]) -> None:
         "bytes_in": 1.0,
         "agree": False,
     }
-    report = render_report(summary, META, {})
+    report = render_report(typed(summary), META, {})
     assert "## Cross-validation" in report
     rows = _table_rows(report, "Cross-validation")
     assert list(rows[0]) == [
@@ -128,7 +128,7 @@ def test_cross_validation_table(summary: dict[str, Any]) -> None:
 
 def test_writes_section(summary: dict[str, Any]) -> None:
     summary["strategies"]["cached"]["writes"] = None
-    report = render_report(summary, META, {})
+    report = render_report(typed(summary), META, {})
     writes = report.split("## Writes", 1)[1].split("\n## ", 1)[0]
     assert (
         "- **naive**: 120 ZINCRBYs (0 failed), one per 1,000 reads; latency p50 0.350 ms, p99 0.900 ms"
@@ -138,7 +138,7 @@ def test_writes_section(summary: dict[str, Any]) -> None:
 
 
 def test_scenario_describes_open_loop(summary: dict[str, Any]) -> None:
-    report = render_report(summary, META, {})
+    report = render_report(typed(summary), META, {})
     assert "open-loop schedule of 2,000 req/s from 2 load-generator processes" in report
     summary["strategies"]["naive"]["mode"] = "closed"
-    assert "20 concurrent users (closed loop)" in render_report(summary, META, {})
+    assert "20 concurrent users (closed loop)" in render_report(typed(summary), META, {})

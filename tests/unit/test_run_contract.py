@@ -40,4 +40,4 @@ def test_the_scenario_takes_the_cache_size_from_the_run_not_a_constant(tmp_path:
     )
     files = RunFiles(run_dir)
     write_json(files.meta, read_json(files.meta) | {"cache_top_n": 500})
-    assert build_summary(run_dir)["scenario"]["cache_top_n"] == 500
+    assert build_summary(run_dir).to_json()["scenario"]["cache_top_n"] == 500

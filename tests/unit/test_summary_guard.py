@@ -21,7 +21,7 @@ def _summary(
     tmp_path: Path, workers: list[Worker], window: dict[str, Any], redis: Redis = REDIS
 ) -> dict[str, Any]:
     """build_summary of a one-strategy (naive) synthetic run."""
-    return build_summary(write_run(tmp_path / "run", {"naive": (workers, redis, window)}))
+    return build_summary(write_run(tmp_path / "run", {"naive": (workers, redis, window)})).to_json()
 
 
 def _stalled_schedule() -> list[Interval]:

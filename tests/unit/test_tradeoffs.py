@@ -10,16 +10,16 @@ import pytest
 from analysis.figures.scale import command_us_per_request, project, scale_model
 from analysis.verdicts.tradeoffs import tradeoff_claims
 from analysis.verdicts.verdict import Verdict
-from tests.unit.sample_summary import strategy_entry
+from tests.unit.sample_summary import strategy_entry, typed
 
 
 def verdicts(summary: dict[str, Any]) -> dict[str, Verdict]:
     summary["scale_model"] = scale_model(summary)
-    return {c.key: c.verdict for c in tradeoff_claims(summary)}
+    return {c.key: c.verdict for c in tradeoff_claims(typed(summary))}
 
 
 def test_every_qualitative_line_gets_a_verdict(summary: dict[str, Any]) -> None:
-    claims = tradeoff_claims(summary)
+    claims = tradeoff_claims(typed(summary))
     assert [c.key for c in claims] == list("ijklmnopqrstuv")
     assert all(c.measured for c in claims)
 
@@ -41,7 +41,7 @@ def test_not_real_time_needs_an_observed_difference(summary: dict[str, Any]) -> 
 
 
 def test_conditions_are_holds_only_if_with_the_measured_price(summary: dict[str, Any]) -> None:
-    claims = {c.key: c for c in tradeoff_claims(summary)}
+    claims = {c.key: c for c in tradeoff_claims(typed(summary))}
     assert claims["n"].verdict == Verdict.HOLDS_ONLY_IF
     assert "up to 6 wrong entries" in claims["n"].reason
     assert "off by up to 12" in claims["n"].reason
@@ -73,7 +73,7 @@ def test_alternatives_are_judged_when_their_strategy_ran(summary: dict[str, Any]
     assert present["s"] == Verdict.HOLDS  # fresher than cached (0.1 < 1.5 entries)
     assert present["t"] == Verdict.HOLDS_ONLY_IF
     assert present["u"] == Verdict.HOLDS
-    global_claim = next(c for c in tradeoff_claims(summary) if c.key == "t")
+    global_claim = next(c for c in tradeoff_claims(typed(summary)) if c.key == "t")
     assert "8.4 GB on one node" in global_claim.projected  # 84 B/player x 100M
 
 

@@ -8,6 +8,7 @@ from hdrh.histogram import HdrHistogram
 from analysis.figures.underfaults import FaultWindow, PhaseView, fault_row, fault_windows, seconds_frame
 from analysis.render.faultreport import faults_section
 from runfiles import new_histogram
+from tests.unit.sample_summary import typed
 
 PHASE_S = 20.0
 
@@ -132,7 +133,7 @@ def test_the_section_gives_the_seeds_verdicts_under_faults() -> None:
                  end_s=None, cache_age_s_max=11.0, stale_after_s=4.0, cache_age_s_when_stale=5.0),
         ],
     }  # fmt: skip
-    text = "\n".join(faults_section(summary))
+    text = "\n".join(faults_section(typed(summary)))
     assert "## Under faults" in text
     assert "`--naive-on-shard-error fail`" in text
     assert "keeps serving while a shard is down: holds" in text
@@ -140,4 +141,4 @@ def test_the_section_gives_the_seeds_verdicts_under_faults() -> None:
     assert "product of its shards': holds" in text
     assert "shard-1 85.0%" in text
     assert "differed from the truth 4.0 s after it died, at a cache age of 5.0 s" in text
-    assert faults_section({"strategies": {}}) == []
+    assert faults_section(typed({"strategies": {}})) == []
