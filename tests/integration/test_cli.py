@@ -187,18 +187,18 @@ def test_compare_local_end_to_end(tmp_path: Path) -> None:
 def test_a_runs_scenario_toml_runs_the_same_scenario_again(tmp_path: Path) -> None:
     first, again = tmp_path / "first", tmp_path / "again"
     flags = ["--players", "5000", "--shards", "2", "--users", "3", "--rps", "100", "--seed", "5"]
-    flags += ["--refresh-interval", "500ms"]
-    result = lbbench("compare", *flags, "--duration", "2s", "--out", str(first))
+    flags += ["--refresh-interval", "500ms", "--strategies", "cached"]
+    result = lbbench("compare", *flags, "--duration", "1s", "--out", str(first))
     assert result.returncode == 0, result.stderr
     scenario = first / "scenario.toml"
     assert 'refresh-interval = "500ms"' in scenario.read_text()
-    result = lbbench("compare", "--config", str(scenario), "--duration", "3s", "--out", str(again))
+    result = lbbench("compare", "--config", str(scenario), "--duration", "2s", "--out", str(again))
     assert result.returncode == 0, result.stderr
     options = [json.loads((run / "meta.json").read_text())["options"] for run in (first, again)]
-    assert (options[0].pop("duration_s"), options[1].pop("duration_s")) == (2.0, 3.0)
+    assert (options[0].pop("duration_s"), options[1].pop("duration_s")) == (1.0, 2.0)
     assert (options[0].pop("out"), options[1].pop("out")) == (str(first), str(again))
     assert options[0] == options[1]
-    assert (again / "scenario.toml").read_text() == scenario.read_text().replace('"2s"', '"3s"')
+    assert (again / "scenario.toml").read_text() == scenario.read_text().replace('"1s"', '"2s"')
 
 
 @pytest.fixture
@@ -261,7 +261,7 @@ def test_compare_on_servers_you_run_sends_only_its_own_commands_without_capacity
     flags = [a for url in urls[:-1] for a in ("--shard-url", url)] + ["--cache-url", urls[-1]]
     env = {key: value for key, value in os.environ.items() if key != "LBBENCH_CAPACITY_S"}
     out = tmp_path / "run"
-    args = ["compare", *flags, "--players", "20000", "--duration", "4s", "--users", "4", "--out", str(out)]
+    args = ["compare", *flags, "--players", "20000", "--duration", "2s", "--users", "4", "--out", str(out)]
     result = subprocess.run(
         [*LBBENCH, *args], capture_output=True, text=True, timeout=240, env=env, check=False
     )
