@@ -14,7 +14,7 @@ from docker import DockerClient
 
 from analysis import hdr
 from analysis.runfiles import RunFiles, read_json
-from bench.topology.containers.build import Tags
+from bench.images.build import Tags
 from tests.helpers import REPO
 from tests.integration.conftest import REQUIRE_DOCKER_ENV
 
