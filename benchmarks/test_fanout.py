@@ -21,8 +21,8 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from bench.keys import Keys
 from bench.seeding.seed import seed
+from bench.serverbinary import find_server_binary
 from bench.topology import Topology, TopologyOptions, open_topology
-from bench.topology.processes import find_server_binary
 from bench.wire.counting import ByteCounter, CountingConnection, CountingSocket
 from bench.wire.merge import merge_top
 from bench.wire.scatter import Scatter, zrange_rev

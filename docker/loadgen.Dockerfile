@@ -1,7 +1,7 @@
 # The load-generator image lbbench/loadgen:<version>, built by `lbbench image build`: the project and
-# its runtime dependencies installed from a wheelhouse built on the host (bench/topology/containers/
-# wheelhouse.py), so the build needs no network. BASE is any Python image with the host's X.Y in the
-# official images' layout: the offline default lbbench/python:<X.Y>, or e.g. python:3.11-slim.
+# its runtime dependencies installed from a wheelhouse built on the host (bench/images/wheelhouse.py),
+# so the build needs no network. BASE is any Python image with the host's X.Y in the official images'
+# layout: the offline default lbbench/python:<X.Y>, or e.g. python:3.11-slim.
 ARG BASE=lbbench/python:3.11
 FROM ${BASE} AS install
 LABEL io.lbbench.project=leaderboard-bench io.lbbench.role=loadgen-install

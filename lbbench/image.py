@@ -1,4 +1,4 @@
-"""`lbbench image build`: the container images, built offline (bench/topology/containers/build.py)."""
+"""`lbbench image build`: the container images, built offline (bench/images/build.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ IMAGE_DESCRIPTION = (
 
 
 def cmd_image(args: argparse.Namespace) -> int:
-    from bench.topology.containers.build import build_images, check_plan
-    from bench.topology.containers.engine import engine
+    from bench.images.build import build_images, check_plan
+    from bench.images.engine import engine
 
     check_plan(args.only, args.base)
     built = build_images(engine(), status, only=args.only, base=args.base)

@@ -23,13 +23,13 @@ from bench.declare import (
     declared_options,
     from_values,
 )
+from bench.images import IMAGE_TARGETS
 from bench.probes.capacity import DEFAULT_BUDGET_S
 from bench.run.netcheck import PROFILES, RECHECK
 from bench.run.options import CompareOptions
 from bench.run.sweep import PARAM, VALUES
 from bench.strategies import StrategyName
 from bench.topology import TopologyOptions
-from bench.topology.containers import IMAGE_TARGETS
 
 STRATEGY = Option(
     StrategyName(),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from bench.declare import SEEDING, Choice, Derived, Duration, Integer, Number, Text, flag_of, option
 from bench.errors import UsageError
+from bench.topology.containers import NETWORK_MODES
 from bench.topology.endpoint import Endpoint, RedisUrl
 from bench.wire.policy import DEFAULT_TIMEOUT_MS, TimeoutPolicy
 
@@ -26,12 +27,6 @@ DOCKER = "--provider docker (containers on 127.0.0.1; docs/containers.md)"
 
 def _provider_names() -> list[str]:
     return sorted(p.name for p in _providers())
-
-
-def _network_modes() -> list[str]:
-    from bench.topology.containers.provider import NETWORK_MODES  # the docker provider imports this module
-
-    return sorted(NETWORK_MODES)
 
 
 @dataclass(frozen=True)
@@ -97,7 +92,7 @@ class TopologyOptions:
     )
     network: str | None = option(
         Derived("host: no NAT, no proxy"),
-        Choice(_network_modes),
+        Choice(tuple(sorted(NETWORK_MODES))),
         "how the harness reaches the containers",
         commands=SEEDING,
         name="docker-network",

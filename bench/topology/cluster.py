@@ -12,6 +12,7 @@ from typing import Any
 
 from bench.console import status
 from bench.errors import UsageError
+from bench.serverbinary import find_server_binary
 from bench.topology.base import Provider, SpawningProvider, Topology, TopologyOptions
 from bench.topology.clusternodes import (
     GLOBAL_TAG,
@@ -23,7 +24,7 @@ from bench.topology.clusternodes import (
 )
 from bench.topology.control import LocalControl
 from bench.topology.endpoint import Endpoint, check_url, redact_url
-from bench.topology.processes import LocalServers, find_server_binary, free_port
+from bench.topology.processes import LocalServers, free_port
 from bench.wire.keyslot import key_slot
 from bench.wire.policy import TimeoutPolicy
 

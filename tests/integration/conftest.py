@@ -12,12 +12,13 @@ from docker import DockerClient
 from docker.errors import ImageNotFound
 
 from bench.errors import UsageError
+from bench.images.build import Tags, build_images
+from bench.images.engine import engine
 from bench.keys import Keys
 from bench.seeding.seed import seed
+from bench.serverbinary import find_server_binary
 from bench.topology import Topology, TopologyOptions, open_topology
-from bench.topology.containers.build import Tags, build_images
-from bench.topology.containers.engine import engine, prepare_testcontainers
-from bench.topology.processes import find_server_binary
+from bench.topology.containers.nodes import prepare_testcontainers
 from tests.helpers import alive, started_processes
 
 # No capacity probe after each compare a test starts (seconds each); test_capacity and test_cli's

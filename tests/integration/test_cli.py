@@ -18,7 +18,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from bench.topology.processes import LocalServers, find_server_binary, free_port
+from bench.serverbinary import find_server_binary
+from bench.topology.processes import LocalServers, free_port
 from runfiles import SCHEMA_VERSION
 from tests.helpers import alive, reaped, started_processes
 

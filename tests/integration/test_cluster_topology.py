@@ -16,9 +16,10 @@ import redis
 from redis.exceptions import MovedError
 
 from bench.probes.telemetry import TelemetrySampler
+from bench.serverbinary import find_server_binary
 from bench.topology import Topology, TopologyOptions, open_topology
 from bench.topology.clusternodes import GLOBAL_TAG
-from bench.topology.processes import LocalServers, find_server_binary
+from bench.topology.processes import LocalServers
 from bench.wire.counting import ByteCounter
 from tests.helpers import alive, reaped, started_processes
 

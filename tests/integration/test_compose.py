@@ -13,7 +13,7 @@ import pytest
 from docker import DockerClient
 
 from analysis.load import hdr
-from bench.topology.containers.build import Tags
+from bench.images.build import Tags
 from runfiles import RunFiles, read_json
 from tests.helpers import REPO
 from tests.integration.conftest import REQUIRE_DOCKER_ENV

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from bench.serverbinary import find_server_binary
 from bench.topology.delayrelay import DelayRelays
-from bench.topology.processes import LocalServers, find_server_binary
+from bench.topology.processes import LocalServers
 
 PINGS = 30
 

@@ -12,11 +12,7 @@ from pathlib import Path
 import pytest
 from docker import DockerClient
 
-from bench.keys import Keys
-from bench.seeding.seed import seed
-from bench.strategies import get_strategy
-from bench.topology import TopologyOptions, open_topology
-from bench.topology.containers.engine import (
+from bench.images.engine import (
     LABEL_OWNER_PID,
     LABEL_PROJECT,
     LABEL_ROLE,
@@ -24,8 +20,12 @@ from bench.topology.containers.engine import (
     PROJECT,
     run_labels,
 )
+from bench.images.serverimage import resolve_image
+from bench.keys import Keys
+from bench.seeding.seed import seed
+from bench.strategies import get_strategy
+from bench.topology import TopologyOptions, open_topology
 from bench.topology.containers.nodes import proxy_processes, remove_orphans
-from bench.topology.containers.serverimage import resolve_image
 from tests.integration.test_cli import LBBENCH, lbbench
 from tests.integration.test_strategies import all_rows
 from tests.oracle import oracle_top

@@ -16,9 +16,10 @@ import redis
 
 from bench.keys import Keys
 from bench.seeding.seed import clear, existing_keys, seed
+from bench.serverbinary import find_server_binary
 from bench.strategies import get_strategy
 from bench.topology import Endpoint, Topology, TopologyOptions, open_topology
-from bench.topology.processes import LocalServers, find_server_binary, free_port
+from bench.topology.processes import LocalServers, free_port
 from tests.helpers import set_child_subreaper, started_processes
 
 LBBENCH = [sys.executable, "-m", "lbbench"]

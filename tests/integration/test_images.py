@@ -10,9 +10,9 @@ import pytest
 import redis
 from docker import DockerClient
 
-from bench.topology.containers.build import Tags
-from bench.topology.containers.engine import run_labels
-from bench.topology.containers.wheelhouse import source_project
+from bench.images.build import Tags
+from bench.images.engine import run_labels
+from bench.images.wheelhouse import source_project
 
 # The session's first image test pays for the builds: a cold wheelhouse comes from the package index.
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(600)]

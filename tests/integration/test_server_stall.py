@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import redis
 
-from bench.topology.processes import LocalServers, find_server_binary
+from bench.serverbinary import find_server_binary
+from bench.topology.processes import LocalServers
 
 RATE = 1000
 USERS = 20

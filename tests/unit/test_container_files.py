@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from bench.topology.containers.build import loadgen_tag
-from bench.topology.containers.images import local_server_tag
-from bench.topology.containers.wheelhouse import source_project
-from bench.topology.processes import embedded_server_binary
+from bench.images.loadgenimage import loadgen_tag
+from bench.images.serverimage import local_server_tag
+from bench.images.wheelhouse import source_project
+from bench.serverbinary import embedded_server_binary
 from lbbench.main import main
 from tests.helpers import REPO
 

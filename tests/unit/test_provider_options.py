@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bench.errors import UsageError
+from bench.images.engine import engine
 from bench.topology import TopologyOptions, get_provider
-from bench.topology.containers.engine import engine
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,24 @@ from docker.errors import DockerException, NotFound
 from testcontainers.core.container import DockerContainer
 
 from bench.errors import TopologyError
-from bench.topology.containers.engine import LABEL_OWNER_PID, LABEL_PROJECT, LABEL_RUN, PROJECT, run_labels
+from bench.images.engine import LABEL_OWNER_PID, LABEL_PROJECT, LABEL_RUN, PROJECT, run_labels
 from bench.topology.processes import PORT_ATTEMPTS, READY_TIMEOUT_S, free_port, wait_for_ping
 
 SERVER_PORT = 6379
+
+# testcontainers' defaults do not fit a machine with no registry that looks like a container itself:
+# the Ryuk reaper image cannot be pulled (we remove our containers ourselves), and without the
+# override get_container_host_ip() answers the bridge gateway instead of the loopback we publish on.
+TESTCONTAINERS_DEFAULTS = {
+    "TESTCONTAINERS_RYUK_DISABLED": "true",
+    "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1",
+}
+
+
+def prepare_testcontainers() -> None:
+    """Set testcontainers' environment defaults (a user's own settings win)."""
+    for name, value in TESTCONTAINERS_DEFAULTS.items():
+        os.environ.setdefault(name, value)
 
 
 def new_run_id() -> str:

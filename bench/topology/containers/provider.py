@@ -8,23 +8,14 @@ from typing import TYPE_CHECKING, Any
 from bench.console import status
 from bench.errors import UsageError
 from bench.topology.base import SpawningProvider, Topology, TopologyOptions, endpoints
+from bench.topology.containers import DEFAULT_NETWORK_MODE, NETWORK_MODES
 
 if TYPE_CHECKING:  # the docker SDK and testcontainers load when a run opens, not on every `lbbench --help`
     import psutil
     from docker import DockerClient
 
-    from bench.topology.containers.serverimage import ServerImage
+    from bench.images.serverimage import ServerImage
 
-#: The official image users with a registry get by default (``--image``).
-DEFAULT_SERVER_IMAGE = "valkey/valkey:8.1"
-#: How the harness reaches the servers (``--docker-network``); both keep every port on 127.0.0.1.
-NETWORK_MODES = {
-    "host": "containers share the host's network stack; each server listens on its own 127.0.0.1 port "
-    "(no NAT, no proxy)",
-    "bridge": "containers on a network the run creates; each server's port is published on 127.0.0.1 "
-    "(iptables DNAT, or docker-proxy when dockerd runs with its default userland proxy)",
-}
-DEFAULT_NETWORK_MODE = "host"
 _MEMORY = re.compile(r"^[1-9][0-9]*[bkmg]?$", re.IGNORECASE)
 
 
@@ -67,16 +58,17 @@ class DockerProvider(SpawningProvider):
         return limits
 
     def open(self) -> Topology:
+        from bench.images.engine import engine
+        from bench.images.serverimage import resolve_image
         from bench.topology.containers.control import DockerControl
-        from bench.topology.containers.engine import engine, prepare_testcontainers
         from bench.topology.containers.nodes import (
             NodeSpec,
             RunContainers,
             new_run_id,
+            prepare_testcontainers,
             relay_cpu_s,
             remove_orphans,
         )
-        from bench.topology.containers.serverimage import resolve_image
 
         client = engine()
         prepare_testcontainers()
@@ -122,7 +114,7 @@ class DockerProvider(SpawningProvider):
     def _details(
         self, client: DockerClient, image: ServerImage, run_id: str, relays: list[psutil.Process] | None
     ) -> dict[str, Any]:
-        from bench.topology.containers.engine import engine_facts
+        from bench.images.engine import engine_facts
 
         proxy = None if relays is None else bool(relays)
         return {

@@ -1,4 +1,4 @@
-"""`lbbench image build`: which images, in which order, from which base; the loadgen image and its check.
+"""`lbbench image build`: which images, in which order, from which base; the tag, id, size and time of each.
 
 The server image comes from the bundled valkey-server; the loadgen image installs the wheelhouse on a
 Python base, by default one made from the host's own Python. No build reaches the network.
@@ -6,34 +6,22 @@ Python base, by default one made from the host's own Python. No build reaches th
 
 from __future__ import annotations
 
-import contextlib
-import secrets
-import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
-from docker.errors import ContainerError, DockerException
+from docker.errors import DockerException
 
-from bench.errors import RunError, UsageError
-from bench.topology.containers import IMAGE_TARGETS
-from bench.topology.containers.engine import LABEL_PROJECT, LABEL_RUN, PROJECT, run_labels
-from bench.topology.containers.images import (
-    Progress,
-    build_image,
-    build_server_image,
-    docker_dir,
-    local_image_id,
-)
-from bench.topology.containers.pythonbase import build_python_base, python_base_tag
-from bench.topology.containers.wheelhouse import Project, build_wheelhouse, source_project
-
-LOADGEN_REPO = "lbbench/loadgen"
-# Every compiled dependency, imported: a shared library missing from the base fails here, not mid-run.
-IMPORT_CHECK = "import lbbench.main, loadgen, locust, gevent, zmq, hiredis, numpy, pandas, matplotlib"
+from bench.errors import UsageError
+from bench.images import IMAGE_TARGETS
+from bench.images.engine import LABEL_PROJECT, PROJECT
+from bench.images.loadgenimage import build_loadgen
+from bench.images.offline import Progress, local_image_id
+from bench.images.pythonbase import build_python_base, python_base_tag
+from bench.images.serverimage import build_server_image
+from bench.images.wheelhouse import build_wheelhouse, source_project
 
 
 @dataclass(frozen=True)
@@ -51,11 +39,6 @@ class BuiltImage:
     image_id: str
     size_bytes: int
     seconds: float
-
-
-def loadgen_tag(project: Project) -> str:
-    """``lbbench/loadgen:<project version>``."""
-    return f"{LOADGEN_REPO}:{project.version}"
 
 
 def check_plan(only: str | None, base: str | None) -> None:
@@ -112,7 +95,7 @@ def _build_python_images(
             built.append(_describe(client, tag, started))
             started = time.monotonic()
         if only in (None, "loadgen"):
-            tag = _build_loadgen(client, project, context, base_tag, progress, tag=tags.loadgen)
+            tag = build_loadgen(client, project, context, base_tag, progress, tag=tags.loadgen)
             built.append(_describe(client, tag, started))
     return built
 
@@ -129,56 +112,6 @@ def _remove_superseded(client: docker.DockerClient, progress: Progress) -> None:
         return  # housekeeping only: the images are built
     if result.get("SpaceReclaimed"):
         progress(f"removed superseded build images ({result['SpaceReclaimed'] / 1e6:.0f} MB)")
-
-
-def _build_loadgen(
-    client: docker.DockerClient,
-    project: Project,
-    context: Path,
-    base: str,
-    progress: Progress,
-    *,
-    tag: str | None,
-) -> str:
-    """Build the loadgen image on ``base`` from the wheelhouse in ``context``, then check that it runs."""
-    tag = tag or loadgen_tag(project)
-    progress(f"building {tag} on {base} (installing the wheelhouse takes a minute)")
-    shutil.copy2(docker_dir() / "loadgen.Dockerfile", context / "Dockerfile")
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    buildargs = {"BASE": base, "PYTHON_VERSION": version}
-    image_id = build_image(
-        client, context, "Dockerfile", tag, buildargs=buildargs, role="loadgen", progress=progress
-    )
-    progress(f"built {tag} ({image_id[:19]}); checking that it runs")
-    try:
-        for command in (["python3", "-c", IMPORT_CHECK], *([script, "--help"] for script in project.scripts)):
-            _check_runs(client, tag, command)
-    except RunError:
-        # The tag must not name an image that cannot run.
-        client.images.remove(image_id, force=True)
-        raise
-    return tag
-
-
-def _check_runs(client: docker.DockerClient, tag: str, command: list[str]) -> None:
-    labels = run_labels(f"image-check-{secrets.token_hex(4)}", "check")
-    shown = " ".join(command)
-    try:
-        client.containers.run(tag, command, remove=True, network_disabled=True, labels=labels)
-    except ContainerError as exc:
-        stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else str(exc.stderr)
-        lines = [line.strip() for line in stderr.splitlines() if line.strip()] or [f"exit {exc.exit_status}"]
-        raise RunError(f"the image {tag} cannot run `{shown}`: {lines[-1]}") from None
-    except DockerException as exc:
-        reason = str(getattr(exc, "explanation", None) or exc).strip().splitlines()[0]
-        raise RunError(f"the image {tag} cannot run `{shown}`: {reason}") from None
-    finally:
-        # A command the image lacks fails at start, after create: remove=True never gets to run.
-        for container in client.containers.list(
-            all=True, filters={"label": f"{LABEL_RUN}={labels[LABEL_RUN]}"}
-        ):
-            with contextlib.suppress(DockerException):
-                container.remove(force=True)
 
 
 def _describe(client: docker.DockerClient, tag: str, started: float) -> BuiltImage:

@@ -23,7 +23,7 @@ from pathlib import Path
 import docker
 
 from bench.errors import UsageError
-from bench.topology.containers.images import (
+from bench.images.offline import (
     Progress,
     build_image,
     copy_into_rootfs,

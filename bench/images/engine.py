@@ -1,8 +1,12 @@
-"""Reaching the Docker engine: one clear line when there is none, and the facts a run records."""
+"""Reaching the Docker engine: one clear line when there is none, the labels, and the facts a run records.
+
+It lives in the images package, not beside the docker provider, because both talk to the engine and
+label what they make, and the layering must run one way: bench/topology/containers/ imports it from
+here, and nothing in bench/images/ imports topology.
+"""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import docker
@@ -10,27 +14,13 @@ from docker.errors import DockerException
 
 from bench.errors import UsageError
 
-#: Every container and network the harness starts carries these labels.
+#: Every container, network and image the harness makes carries these labels.
 LABEL_PROJECT = "io.lbbench.project"
 LABEL_RUN = "io.lbbench.run"
 LABEL_ROLE = "io.lbbench.role"
 LABEL_OWNER_PID = "io.lbbench.owner-pid"
 PROJECT = "leaderboard-bench"
 ENGINE_TIMEOUT_S = 60
-
-# testcontainers' defaults do not fit a machine with no registry that looks like a container itself:
-# the Ryuk reaper image cannot be pulled (we remove our containers ourselves), and without the
-# override get_container_host_ip() answers the bridge gateway instead of the loopback we publish on.
-TESTCONTAINERS_DEFAULTS = {
-    "TESTCONTAINERS_RYUK_DISABLED": "true",
-    "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1",
-}
-
-
-def prepare_testcontainers() -> None:
-    """Set testcontainers' environment defaults (a user's own settings win)."""
-    for name, value in TESTCONTAINERS_DEFAULTS.items():
-        os.environ.setdefault(name, value)
 
 
 def engine() -> docker.DockerClient:

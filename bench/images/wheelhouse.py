@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.errors import RunError, UsageError
-from bench.topology.containers.images import Progress, docker_dir
+from bench.images.offline import Progress, docker_dir
 
 PIP_TIMEOUT_S = 900
 CACHE_DIR = Path(".cache") / "wheelhouse"
