@@ -156,9 +156,4 @@ def _convert(declaration: Option, given: Any, source: str | None = None) -> Any:
         raise UsageError(sentence(source or declaration.flag, str(exc))) from None
 
 
-def parse(cli: Cli, parser: Parser, argv: Sequence[str] | None) -> tuple[Command, argparse.Namespace]:
-    """Parse ``argv`` with ``parser`` and resolve it (UsageError or argparse's exit 2 on bad input)."""
-    return cli.resolve(parser.parse_args(argv))
-
-
-__all__ = ["CONFIG", "Cli", "Command", "Parser", "parse"]
+__all__ = ["CONFIG", "Cli", "Command", "Parser"]
