@@ -15,6 +15,9 @@ FROM ${BASE}
 ARG PYTHON_VERSION=3.11
 COPY --from=install /usr/local/lib/python${PYTHON_VERSION}/site-packages/ /usr/local/lib/python${PYTHON_VERSION}/site-packages/
 COPY --from=install /usr/local/bin/ /usr/local/bin/
+# This machine's redis-benchmark with its libraries and loader (bench/images/bundled.py): the capacity
+# probe of a run in containers. Empty where the machine has none.
+COPY redis-benchmark/ /opt/lbbench/redis-benchmark/
 ENV PYTHONUNBUFFERED=1
 WORKDIR /lbbench
 CMD ["lbbench", "--help"]

@@ -1,7 +1,9 @@
 """``lbbench/loadgen:<project version>``: the project installed from the wheelhouse on a Python base.
 
-The image is checked before its tag is kept: it must import every compiled dependency and answer
-``--help`` for each console script.
+It also carries this machine's redis-benchmark, where there is one, with every library it links and
+its loader (bench/images/bundled.py), so that a run in containers can measure per-node
+capacity too. The image is checked before its tag is kept: it must import every compiled dependency,
+answer ``--help`` for each console script and, where it carries one, run redis-benchmark.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ import docker
 from docker.errors import ContainerError, DockerException
 
 from bench.errors import RunError
+from bench.images.bundled import LOADER, REDIS_BENCHMARK, bundled_command
 from bench.images.engine import LABEL_RUN, run_labels
-from bench.images.offline import Progress, build_image, docker_dir
+from bench.images.offline import Progress, build_image, docker_dir, linked_libraries
 from bench.images.wheelhouse import Project
 
 LOADGEN_REPO = "lbbench/loadgen"
+#: The build context's folder for redis-benchmark; the Dockerfile copies it to bundled.BUNDLED.
+BENCHMARK_DIR = "redis-benchmark"
 # Every compiled dependency, imported: a shared library missing from the base fails here, not mid-run.
 IMPORT_CHECK = "import lbbench.main, loadgen, locust, gevent, zmq, hiredis, numpy, pandas, matplotlib"
 
@@ -43,6 +48,7 @@ def build_loadgen(
     tag = tag or loadgen_tag(project)
     progress(f"building {tag} on {base} (installing the wheelhouse takes a minute)")
     shutil.copy2(docker_dir() / "loadgen.Dockerfile", context / "Dockerfile")
+    bundled = stage_redis_benchmark(context / BENCHMARK_DIR, progress)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     buildargs = {"BASE": base, "PYTHON_VERSION": version}
     image_id = build_image(
@@ -50,13 +56,43 @@ def build_loadgen(
     )
     progress(f"built {tag} ({image_id[:19]}); checking that it runs")
     try:
-        for command in (["python3", "-c", IMPORT_CHECK], *([script, "--help"] for script in project.scripts)):
+        checks = [["python3", "-c", IMPORT_CHECK], *([script, "--help"] for script in project.scripts)]
+        if bundled:
+            checks.append([*bundled_command(), "--version"])
+        for command in checks:
             _check_runs(client, tag, command)
     except RunError:
         # The tag must not name an image that cannot run.
         client.images.remove(image_id, force=True)
         raise
     return tag
+
+
+def stage_redis_benchmark(folder: Path, progress: Progress) -> bool:
+    """This machine's redis-benchmark, its libraries and its loader (as lib/ld.so) in ``folder``; an
+    empty folder, said, where there is none."""
+    (folder / "bin").mkdir(parents=True, exist_ok=True)
+    (folder / "lib").mkdir(exist_ok=True)
+    found = shutil.which(REDIS_BENCHMARK)
+    if found is None:
+        progress(
+            f"no {REDIS_BENCHMARK} on this machine: the image will not measure per-node capacity"
+            " (Debian's redis-tools has it)"
+        )
+        return False
+    binary = Path(found).resolve()
+    shutil.copy2(binary, folder / "bin" / REDIS_BENCHMARK)
+    for library in linked_libraries(str(binary)):
+        name = LOADER if Path(library).name.startswith("ld-linux") else Path(library).name
+        shutil.copy2(library, folder / "lib" / name)
+    if not (folder / "lib" / LOADER).is_file():
+        progress(f"{binary} names no loader: the image will not measure per-node capacity")
+        shutil.rmtree(folder)
+        (folder / "bin").mkdir(parents=True)
+        (folder / "lib").mkdir()
+        return False
+    progress(f"bundling {binary} and {len(list((folder / 'lib').iterdir()))} libraries it links")
+    return True
 
 
 def _check_runs(client: docker.DockerClient, tag: str, command: list[str]) -> None:

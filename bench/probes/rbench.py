@@ -21,9 +21,12 @@ from urllib.parse import urlsplit
 import redis
 
 from bench.errors import RunError
+from bench.images.bundled import REDIS_BENCHMARK, bundled_tool
 from bench.topology import Endpoint
 
-TOOL = "redis-benchmark"
+TOOL = REDIS_BENCHMARK
+#: How redis-benchmark is started: its path, or a loader and its arguments before it.
+Tool = tuple[str, ...]
 INSTALL_HINT = "install Debian's redis-tools (`apt-get install -y redis-tools`; make test does as root)"
 #: A point the server does not finish in this long has stalled: the probe stops it and fails.
 POINT_TIMEOUT_S = 60.0
@@ -58,19 +61,21 @@ class BenchPoint:
         return asdict(self)
 
 
-def find_tool() -> tuple[str | None, str]:
-    """``(path, version)`` of redis-benchmark, or ``(None, why it cannot be used)``."""
+def find_tool() -> tuple[Tool | None, str]:
+    """``(tool, version)`` of redis-benchmark (on PATH, else the loadgen image's own copy,
+    bench/images/bundled.py), or ``(None, why it cannot be used)``."""
     path = shutil.which(TOOL)
-    if path is None:
+    tool = (path,) if path is not None else bundled_tool()
+    if tool is None:
         return None, f"{TOOL} not found on PATH; {INSTALL_HINT}"
     try:
-        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10, check=False)
+        out = subprocess.run([*tool, "--version"], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return None, f"{path} --version failed: {exc}"
+        return None, f"{tool[-1]} --version failed: {exc}"
     version = out.stdout.strip()
     if out.returncode != 0 or not version:
-        return None, f"{path} --version failed (exit {out.returncode})"
-    return path, version
+        return None, f"{tool[-1]} --version failed (exit {out.returncode})"
+    return tool, version
 
 
 def parse_csv(text: str) -> dict[str, float]:
@@ -84,13 +89,15 @@ def parse_csv(text: str) -> dict[str, float]:
         raise RunError(f"{TOOL} CSV lacks {', '.join(CSV_FIELDS)}: {text.strip()[:200]!r}") from None
 
 
-def command_argv(tool: str, endpoint: Endpoint, clients: int, requests: int, command: list[str]) -> list[str]:
+def command_argv(
+    tool: Tool, endpoint: Endpoint, clients: int, requests: int, command: list[str]
+) -> list[str]:
     """The redis-benchmark command line for ``command`` against ``endpoint`` (no password in it)."""
     parts = urlsplit(endpoint.url)
     db = (parts.path or "/0").lstrip("/") or "0"
     host, port = parts.hostname or "127.0.0.1", str(parts.port or 6379)
     return [
-        tool,
+        *tool,
         "-h",
         host,
         "-p",
@@ -121,7 +128,7 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_point(tool: str, endpoint: Endpoint, command: list[str], clients: int, requests: int) -> BenchPoint:
+def run_point(tool: Tool, endpoint: Endpoint, command: list[str], clients: int, requests: int) -> BenchPoint:
     """Run redis-benchmark once; RunError with its stderr if it fails or stalls."""
     argv = command_argv(tool, endpoint, clients, requests, command)
     client = endpoint.client()

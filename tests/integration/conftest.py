@@ -62,8 +62,8 @@ REQUIRE_REDIS_BENCHMARK_ENV = "LBBENCH_REQUIRE_REDIS_BENCHMARK"
 
 
 @pytest.fixture(scope="session")
-def redis_benchmark() -> str:
-    """redis-benchmark's path; capacity tests skip with the reason where it cannot be had."""
+def redis_benchmark() -> tuple[str, ...]:
+    """How redis-benchmark is started; capacity tests skip with the reason where it cannot be had."""
     from bench.probes.rbench import find_tool
 
     tool, why = find_tool()

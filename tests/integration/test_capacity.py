@@ -53,14 +53,14 @@ def check_recorded(found: dict[str, object], shards_key_entries: int | None = No
             )
 
 
-def test_probe_records_every_read_command(topology: Topology, redis_benchmark: str) -> None:
+def test_probe_records_every_read_command(topology: Topology, redis_benchmark: tuple[str, ...]) -> None:
     del redis_benchmark
     found = probe(topology, Keys(), budget_s=3.0)
     shard_players = topology.shards[0].client().zcard(Keys().shard_on(topology.shards[0]))
     check_recorded(found, int(shard_players))
 
 
-def test_capacity_command_writes_capacity_json(tmp_path: Path, redis_benchmark: str) -> None:
+def test_capacity_command_writes_capacity_json(tmp_path: Path, redis_benchmark: tuple[str, ...]) -> None:
     del redis_benchmark
     out = tmp_path / "cap"
     result = lbbench("capacity", "--players", "5000", "--shards", "2", "--budget", "3", "--out", str(out))
@@ -70,7 +70,7 @@ def test_capacity_command_writes_capacity_json(tmp_path: Path, redis_benchmark: 
     assert "Naive at the seed's peak" in result.stdout
 
 
-def test_capacity_refuses_a_non_empty_out(tmp_path: Path, redis_benchmark: str) -> None:
+def test_capacity_refuses_a_non_empty_out(tmp_path: Path, redis_benchmark: tuple[str, ...]) -> None:
     del redis_benchmark
     (tmp_path / "taken").write_text("x")
     result = lbbench("capacity", "--out", str(tmp_path))

@@ -85,6 +85,7 @@ def test_compose_runs_the_comparison_on_scaled_workers(
         "WORKERS": str(WORKERS),
         "PLAYERS": "20000",
         "DURATION": "4",
+        "CAPACITY_S": "2",
         "LBBENCH_ARGS": "--strategies naive,cached --rps 200",
     }
     up = subprocess.run(
@@ -106,6 +107,11 @@ def test_compose_runs_the_comparison_on_scaled_workers(
     assert len(meta["topology"]["shards"]) == 10
     assert meta["options"]["remote_workers"] == WORKERS
     summary = read_json(files.summary)
+    # The loadgen image carries this machine's redis-benchmark (make test installs it): capacity measured.
+    capacity = summary["capacity"]
+    if shutil.which("redis-benchmark"):
+        assert capacity["available"], capacity.get("reason")
+        assert capacity["commands"]["zset"]["rps_per_node"] > 0
     for strategy in ("naive", "cached"):
         section = summary["strategies"][strategy]
         assert section["workers"] == WORKERS
