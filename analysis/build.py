@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from analysis.figures.summary import build_summary
+from analysis.figures.summary import build_summary, scale_model
 from analysis.figures.sweep import sweep_frame
 from analysis.gate.report import with_gate_section
 from analysis.load import frames, hdr
@@ -90,13 +90,18 @@ _PLOT = re.compile(r"!\[([^\]]+)\]\(([^)]+)\)\n\n\*\1\*")
 def render_from_summary(run_dir: Path) -> Path:
     """report.md again from summary.json and meta.json alone, for a run kept without its raw data.
 
-    The plots cannot be drawn again: the report shows those its last version showed.
+    The plots cannot be drawn again: the report shows those its last version showed. The scale model,
+    derived from the rest of the summary, is worked out again (and written back), so an old run's report
+    shows the current model.
     """
     files = RunFiles(run_dir)
     meta = read_json(files.meta) if files.meta.is_file() else {}
     previous = files.report.read_text() if files.report.is_file() else ""
     plots = dict(_PLOT.findall(previous))
-    report = render_report(read_summary(files.summary), meta, plots)
+    summary = read_summary(files.summary)
+    summary = replace(summary, scale_model=scale_model(run_dir, summary))
+    write_json(files.summary, summary.to_json())
+    report = render_report(summary, meta, plots)
     if files.gate.is_file():
         report = with_gate_section(report, read_json(files.gate))
     files.report.write_text(report)

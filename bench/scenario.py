@@ -8,10 +8,11 @@ A scenario file sets options the way the command line does, without the dashes i
     fault = ["stall:shard=3,at=20s,for=5s"]
 
 Flags given on the command line override the file. A table that belongs to one command (``[gates]`` for
-``lbbench gate``, ``[target]`` for a plan) holds that command's options and is skipped by the others, so
-one file can describe a CI job's scenario and its gate. Relative paths are relative to the file. Every
-run writes the options it ran with as ``scenario.toml``; ``lbbench compare --config <run>/scenario.toml``
-runs the same scenario again. Passwords are never written: a URL keeps ``user:***@`` in their place.
+``lbbench gate``) holds that command's options and is skipped by the others, so one file can describe a
+CI job's scenario and its gate; ``[target]`` is the tier ``lbbench plan`` sizes (its ``--target``).
+Relative paths are relative to the file. Every run writes the options it ran with as ``scenario.toml``;
+``lbbench compare --config <run>/scenario.toml`` runs the same scenario again. Passwords are never
+written: a URL keeps ``user:***@`` in their place.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from bench.errors import UsageError
 
 #: Tables that hold one command's options; every other command skips them.
 TABLES = {"gates": "gate", "target": "plan"}
+#: Of those, the tables that are the value of one option of that command, named as the table.
+VALUE_TABLES = frozenset({"target"})
 
 
 def read(
@@ -49,7 +52,10 @@ def read(
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path} is not valid TOML: {exc}") from None
     own = next((table for table, owner in TABLES.items() if owner == command), None)
-    if own is not None:
+    if own in VALUE_TABLES:
+        section = {own: document[own]} if own in document else {}
+        where = str(path)
+    elif own is not None:
         section = document.get(own, {})
         where = f"{path} [{own}]"
         if not isinstance(section, dict):
@@ -63,7 +69,7 @@ def read(
         declaration = by_name.get(key)
         if declaration is None:
             raise UsageError(f"{where}: {_unknown(key, command, by_name, known)}")
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not declaration.kind.takes_table:
             raise UsageError(f"{where}: {key} must be a value, not a table")
         try:
             values[key] = declaration.load(value, relative_to=path.parent)

@@ -16,6 +16,7 @@ from lbbench.gate import GATE_DESCRIPTION, cmd_baseline, cmd_gate
 from lbbench.image import IMAGE_DESCRIPTION, cmd_image
 from lbbench.options import OPTIONS
 from lbbench.parser import Cli, Command, Parser
+from lbbench.plan import PLAN_OPTIONS, cmd_plan
 from lbbench.runs import cmd_compare, cmd_netcheck, cmd_report, cmd_sweep
 
 COMMANDS = (
@@ -38,6 +39,11 @@ COMMANDS = (
         # Few users: every user's sockets pass through the relay's select() loop, which scans them all;
         # a small population seeds fast, and the check needs no more.
         defaults={"duration": 20.0, "rps": 200.0, "users": 5, "sample-every": 5, "players": 50_000},
+    ),
+    Command(
+        "plan",
+        "size your own tier: each strategy's nodes, cores, RAM, network, latency and staleness at a target",
+        cmd_plan,
     ),
     Command(
         "report",
@@ -68,7 +74,7 @@ COMMANDS = (
         description=IMAGE_DESCRIPTION,
     ),
 )
-CLI = Cli(COMMANDS, OPTIONS)
+CLI = Cli(COMMANDS, (*OPTIONS, *PLAN_OPTIONS))
 
 
 def build_parser() -> Parser:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from runfiles.io import read_json
+from runfiles.rtt import BUILT_IN, RttProfile, parse_profile
 from runfiles.typed import flatten, from_json, json_schema, omit_if_none, to_json
 
 SCHEMA_ID = "https://leaderboard-bench.invalid/summary.schema.json"
@@ -363,36 +364,87 @@ class Capacity:
 
 
 @dataclass(frozen=True)
-class ScaleScenario:
-    """The scenario the scale model projects onto (the seed's)."""
+class Target:
+    """The tier a plan sizes (``lbbench plan --target``); the defaults are the seed's scenario.
 
-    players: int | None = None
-    shards: int | None = None
-    reads_per_s: int | None = None
-    read_write_ratio: int | None = None
+    ``network`` is a built-in round-trip-time profile or a profile file (runfiles/rtt.py).
+    """
+
+    players: int = 100_000_000
+    shards: int = 10
+    rps: float = 10_000.0  # peak top-n reads per second
+    read_write_ratio: int = 1000  # reads per score write
+    top_n: int = 100
+    cached_entries: int = 1000  # what the cache holds (the seed's top 1000)
+    refresh_interval_s: float = 60.0
+    network: str = "same-zone"
+    slo_p99_ms: float = 10.0
+    max_staleness_s: float = 60.0
+    server_cores: int = 1  # cores per Redis node (a node serves commands on one thread)
+    app_cores: int | None = None  # cores per application host; None: count cores only
+
+    def profile(self) -> RttProfile:
+        """The target's round-trip-time profile (ProfileError where the file cannot be read)."""
+        if self.network in BUILT_IN:
+            return BUILT_IN[self.network]
+        return parse_profile(Path(self.network))
+
+    @property
+    def writes_per_s(self) -> float:
+        return self.rps / self.read_write_ratio if self.read_write_ratio else 0.0
 
 
 @dataclass(frozen=True)
-class ScaleStrategy:
-    """One strategy's resources at the projected scenario."""
+class StrategyPlan:
+    """One strategy at a plan's target (analysis/figures/plan.py): resources, latency, staleness."""
 
+    strategy: str | None = None
+    commands_per_request: float | None = None
     redis_queries_per_s: float | None = None
     network_mb_per_s: float | None = None
-    redis_cores_command_time: float | None = None
-    redis_cores_process_cpu: float | None = None
-    app_cores: float | None = None
+    redis_cores: float | None = None  # CPU the reads, writes and refreshes take, all nodes
+    node_read_rps: float | None = None  # reads/s the busiest node must serve
+    node_capacity_rps: float | None = None  # what one node serves of its read
+    capacity_from: str | None = None
+    redis_nodes: int | None = None
     ram_per_shard_gb: float | None = None
-    global_node_ram_gb: float | None = None
-    read_nodes_at_capacity: int | None = None
-    measured_with_shards: float | None = None
+    cache_node_ram_gb: float | None = None  # the cache's node (the global set's, for global)
+    app_cores: float | None = None  # this harness's Python client
+    app_cores_compiled: float | None = None  # a compiled client (the capacity probe's redis-benchmark)
+    app_hosts: int | None = None
+    latency_ms_p50: float | None = None
+    latency_ms_p99: float | None = None
+    refresh_interval_s: float | None = None  # as planned: shortened to meet the staleness limit
+    staleness_bound_s: float | None = None
+    top_n_error: float | None = None  # mean top-n entries differing from the truth
+    meets_slo: bool | None = None
+    misses: list[str] = field(default_factory=list)
+    cost_cores: float | None = None
+    binding: str | None = None
 
 
 @dataclass(frozen=True)
-class ScaleModel:
-    """Per-request costs of this run multiplied out to the seed's scenario."""
+class Assumption:
+    """One assumption of a plan, and the measurement it rests on."""
 
-    scenario: ScaleScenario | None = None
-    strategies: dict[str, ScaleStrategy] | None = None
+    assumption: str
+    measured: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every strategy at a target, the cheapest that meets the SLO, and what the numbers rest on.
+
+    summary.json's ``scale_model`` is the plan for the seed's scenario from that run alone; `lbbench
+    plan` writes plan.json from its own runs, which it lists.
+    """
+
+    target: Target = field(default_factory=Target)
+    choice: str | None = None
+    why: list[str] = field(default_factory=list)
+    strategies: dict[str, StrategyPlan] = field(default_factory=dict)
+    assumptions: list[Assumption] = field(default_factory=list)
+    runs: list[str] | None = omit_if_none()
 
 
 @dataclass(frozen=True)
@@ -465,7 +517,7 @@ class Summary:
     scenario: Scenario | None = None
     strategies: dict[str, StrategySummary] = field(default_factory=dict)
     capacity: Capacity | None = None
-    scale_model: ScaleModel | None = None
+    scale_model: Plan | None = None
     under_faults: list[FaultRow] | None = None
     network: Network | None = None
 

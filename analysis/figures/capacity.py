@@ -7,18 +7,24 @@ CPU seconds over the same point (INFO used_cpu_user + sys), what one server core
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
-from analysis.figures.scale import SCALE_READS_PER_S as SEED_RPS
-from analysis.figures.scale import SCALE_SHARDS as SEED_SHARDS
-from analysis.figures.scale import nodes_needed
+from analysis.figures.target import SEED
 from analysis.fmt import num, ratio
 from runfiles import RunFiles, read_json
 
+SEED_RPS = int(SEED.rps)
+SEED_SHARDS = SEED.shards
 SEED_SHARD_READS_PER_S = SEED_RPS * SEED_SHARDS  # "10k x 10 shard queries = 100k queries/sec"
 HEADROOM_PNG = "headroom.png"  # analysis/render/costplots.py draws it
 COMMAND_LABELS = {"zset": "cached (sorted set)", "blob": "blob", "shard": "naive (one shard's read)"}
+
+
+def nodes_needed(reads_per_s: float, per_node: float | None) -> int | None:
+    """Nodes to serve ``reads_per_s`` at ``per_node`` each (None without a capacity)."""
+    return None if not per_node else math.ceil(reads_per_s / per_node)
 
 
 def read_capacity(run_dir: Path) -> dict[str, Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from hdrh.histogram import HdrHistogram
 
 from analysis import metrics
 from analysis.figures.capacity import capacity_section, read_capacity
+from analysis.figures.commandtime import command_us_per_request
 from analysis.figures.lag import (
     generator_lag_us,
     guarded_lag,
@@ -19,8 +21,8 @@ from analysis.figures.lag import (
     users_exhausted,
 )
 from analysis.figures.netmodel import network_summary
+from analysis.figures.plan import make_plan, measured
 from analysis.figures.rank import rank_section
-from analysis.figures.scale import command_us_per_request, scale_model
 from analysis.figures.sections import (
     cross_check,
     duration_s_of,
@@ -35,6 +37,7 @@ from analysis.figures.sections import (
     writes_section,
 )
 from analysis.figures.staleness import staleness_summary
+from analysis.figures.target import SEED
 from analysis.figures.underfaults import under_faults
 from analysis.load import frames, hdr
 from runfiles import (
@@ -44,7 +47,7 @@ from runfiles import (
     Window,
 )
 from runfiles.rtt import RttProfile
-from runfiles.summary import Summary
+from runfiles.summary import Plan, Summary
 from runfiles.typed import from_json
 
 #: meta.json options that say what a read or refresh does when a part fails (bench/wire/failure.py).
@@ -271,11 +274,16 @@ def build_summary(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> S
     capacity = capacity_section(read_capacity(run_dir), result["strategies"].get("cached"))
     if capacity is not None:  # runs from before the probe have no capacity.json
         result["capacity"] = capacity
-    result["scale_model"] = scale_model(result)
     faults = under_faults(run_dir)
     if faults is not None:  # runs with --fault only (docs/faults.md)
         result["under_faults"] = faults
     network = network_summary(run_dir, rtt_profiles, options.get("sample_every"))
     if network is not None:  # runs that sampled their reads' parts (docs/network-model.md)
         result["network"] = network
-    return from_json(Summary, result)
+    summary = from_json(Summary, result)
+    return replace(summary, scale_model=scale_model(run_dir, summary))
+
+
+def scale_model(run_dir: Path, summary: Summary) -> Plan:
+    """The report's scale model: the plan for the default target (the seed's) from this run alone."""
+    return replace(make_plan([measured(run_dir, summary)], SEED), runs=None)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from analysis.figures.capacity import COMMAND_LABELS, HEADROOM_PNG, SEED_SHARD_READS_PER_S
-from analysis.figures.scale import SCALE_READS_PER_S as SEED_RPS
-from analysis.figures.scale import SCALE_SHARDS as SEED_SHARDS
+from analysis.figures.capacity import (
+    COMMAND_LABELS,
+    HEADROOM_PNG,
+    SEED_RPS,
+    SEED_SHARD_READS_PER_S,
+    SEED_SHARDS,
+)
 from analysis.fmt import fmt_count
 from runfiles.summary import Capacity, CapacityCommand, Headroom, NaiveAtPeak, Summary
 

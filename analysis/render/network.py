@@ -25,8 +25,9 @@ NETWORK_TEXT = (
 )
 BY_SHARDS_TEXT = (
     "Naive against the shard count (ms, p50 / p99): the max of N round trips is the tail amplification."
-    " Beyond the run's own shard count each extra socket is read one measured client step (the mean gap"
-    " between successive sockets) after the last: a linear extrapolation."
+    " Beyond the run's own shard count each extra socket delays every reply by one measured send step"
+    " (requests are all sent before any is read) and is read one measured client step (the mean gap"
+    " between successive completions) after the last: a linear extrapolation."
 )
 
 

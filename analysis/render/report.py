@@ -11,12 +11,12 @@ from analysis.render.capacity import capacity_report
 from analysis.render.cluster import cluster_section
 from analysis.render.faultreport import faults_section
 from analysis.render.network import network_section
+from analysis.render.plan import assumptions_table, plan_table
 from analysis.verdicts.claims import SEED_RPS, cache_format_comparison, seed_claims
 from analysis.verdicts.tradeoffs import tradeoff_claims
 from runfiles.summary import (
     Containers,
     Percentiles,
-    ScaleScenario,
     Scenario,
     StrategySummary,
     Summary,
@@ -42,30 +42,14 @@ CROSS_CHECK_COLUMNS: list[Column] = metrics.columns(metrics.CROSS_CHECK)
 REFRESHER_COLUMNS: list[Column] = metrics.columns(metrics.REFRESHER)
 STALENESS_REPORT_COLUMNS: list[Column] = metrics.columns(metrics.STALENESS)
 MEMORY_COLUMNS: list[Column] = metrics.columns(metrics.MEMORY)
-# The scale model is a projection, not a metric of a strategy's entry: it keeps its own columns.
-SCALE_COLUMNS: list[Column] = [
-    ("Redis queries/s", lambda p: fmt_count(p.redis_queries_per_s)),
-    ("network MB/s", lambda p: fmt_count(p.network_mb_per_s, 1)),
-    ("Redis cores (command time)", lambda p: fmt_count(p.redis_cores_command_time, 2)),
-    ("Redis cores (process CPU)", lambda p: fmt_count(p.redis_cores_process_cpu, 2)),
-    ("app cores (Python)", lambda p: fmt_count(p.app_cores, 2)),
-    ("RAM per shard (GB)", lambda p: fmt_count(p.ram_per_shard_gb, 2)),
-    ("global set node RAM (GB)", lambda p: fmt_count(p.global_node_ram_gb, 2)),
-    ("read nodes at measured capacity", lambda p: fmt_count(p.read_nodes_at_capacity)),
-]
 WRITES_SINCE_SCHEMA = 2  # summaries before it have no writes entry at all
-SCALE_ASSUMPTIONS = (
-    "Per-request costs measured in this run, multiplied out to the seed's scenario: {players} players on"
-    " {shards} shards, {reads} top-100 reads/s, one write per {ratio} reads, plus the refresher's"
-    " commands and bytes per second. Redis CPU has two bounds: time inside commands (commandstats, a"
-    " lower bound without socket I/O) and the server processes' CPU (an upper bound that includes idle"
-    " nodes' housekeeping). Application cores are this Python load generator's CPU per request; a"
-    " compiled client needs less. Assumed: per-request costs do not grow with players (sorted-set reads"
-    " are O(log N + n)) or with rate (the model projects work, not latency or queueing); reads spread"
-    " evenly over the nodes that serve them; network round trips, absent on loopback, add latency but no"
-    " work. RAM: bytes per player from MEMORY USAGE x players / shards. Read nodes: the strategy's Redis"
-    " reads/s divided by what one node served of its read command at p99 ≤ 1 ms (Per-node capacity"
-    " below; n/a without that probe)."
+SCALE_TEXT = (
+    "This run's costs projected to the seed's scenario, the default target of `lbbench plan`:"
+    " {players} players on {shards} shards, {reads} top-{top_n} reads/s, one write per {ratio} reads, a"
+    " top-{entries} cache refreshed every {interval:g} s, p99 <= {slo:g} ms on the {network} network."
+    " The model is docs/planning.md's. From one run at one rate, the fixed part of the CPU is what the"
+    " idle nodes and the idle generator used; `lbbench plan` measures at two rates, and its validation"
+    " (docs/planning.md) says which of these columns held on runs the model did not see."
 )
 CROSS_CHECK_TEXT = (
     "The same traffic counted twice: by the load generator on its own sockets (reads only) and by"
@@ -264,18 +248,30 @@ def _measured_sections(summary: Summary, plots: dict[str, str]) -> list[str]:
 
 
 def _scale_section(summary: Summary) -> list[str]:
-    """The seed's scenario projected from this run's per-request costs."""
-    scale = summary.scale_model
-    if scale is None or not scale.strategies:
+    """The plan for the seed's scenario from this run alone."""
+    plan = summary.scale_model
+    if plan is None or not plan.strategies:
         return []
-    scenario = scale.scenario or ScaleScenario()
-    assumptions = SCALE_ASSUMPTIONS.format(
-        players=fmt_count(scenario.players),
-        shards=fmt_count(scenario.shards),
-        reads=fmt_count(scenario.reads_per_s),
-        ratio=fmt_count(scenario.read_write_ratio),
+    t = plan.target
+    text = SCALE_TEXT.format(
+        players=fmt_count(t.players),
+        shards=fmt_count(t.shards),
+        reads=fmt_count(t.rps),
+        top_n=t.top_n,
+        ratio=fmt_count(t.read_write_ratio),
+        entries=fmt_count(t.cached_entries),
+        interval=t.refresh_interval_s,
+        slo=t.slo_p99_ms,
+        network=t.network,
     )
-    return ["## Scale model: the seed's scenario", assumptions, _columns(SCALE_COLUMNS, scale.strategies)]
+    why = "\n".join(f"- {line}" for line in plan.why)
+    return [
+        "## Scale model: the plan for the seed's scenario",
+        text,
+        why,
+        plan_table(plan, set()),
+        assumptions_table(plan),
+    ]
 
 
 def _claims_section(summary: Summary) -> list[str]:

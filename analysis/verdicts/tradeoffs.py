@@ -16,10 +16,10 @@ from runfiles.summary import (
     MeanMax,
     P50Max,
     Refresher,
-    ScaleStrategy,
     Spike,
     Spread,
     Staleness,
+    StrategyPlan,
     StrategySummary,
     Summary,
 )
@@ -210,11 +210,11 @@ def _top_heavy(
     )
 
 
-def _peak(cached: StrategySummary, scale: ScaleStrategy | None, capacity: Capacity | None) -> Claim:
+def _peak(cached: StrategySummary, scale: StrategyPlan | None, capacity: Capacity | None) -> Claim:
     rps = cached.rps or 0.0
     valid = invalid_reason(cached) is None
-    cores = scale.redis_cores_command_time if scale else None
-    projected = "n/a" if cores is None else f"{cores:,.2f} Redis cores of command time at 10k req/s"
+    cores = scale.redis_cores if scale else None
+    projected = "n/a" if cores is None else f"{cores:,.2f} Redis cores at 10k req/s (the scale model)"
     if valid and rps >= SEED_RPS:
         return _claim(
             "q", f"{fmt_count(rps)} req/s valid", projected, Verdict.HOLDS, "measured at 10k+ req/s"
@@ -276,9 +276,9 @@ def _incremental(strategies: dict[str, StrategySummary]) -> Claim:
     )
 
 
-def _global_key(strategies: dict[str, StrategySummary], scale: dict[str, ScaleStrategy]) -> Claim:
+def _global_key(strategies: dict[str, StrategySummary], scale: dict[str, StrategyPlan]) -> Claim:
     global_scale = scale.get("global")
-    ram_gb = global_scale.global_node_ram_gb if global_scale else None
+    ram_gb = global_scale.cache_node_ram_gb if global_scale else None
     if "global" not in strategies or ram_gb is None:
         return _absent("t", "the global strategy")
     memory = strategies["global"].memory

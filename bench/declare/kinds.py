@@ -26,6 +26,7 @@ class Kind(ABC, Generic[T]):
     metavar = "VALUE"
     unit = ""  # shown in the docs' "value" column (e.g. "s"), where the value carries one
     none_is_a_value = False  # True: None is a value the kind writes (else: "not set, worked out later")
+    takes_table = False  # True: a scenario file may give the value as a table (``[target]``)
 
     @abstractmethod
     def parse(self, text: str) -> T:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+from analysis.figures.plan import make_plan, measured
+from analysis.figures.target import SEED
 from analysis.verdicts.claims import seed_claims
 from analysis.verdicts.verdict import Claim
 from runfiles.summary import Summary
@@ -13,6 +17,14 @@ from runfiles.typed import from_json
 def typed(summary: dict[str, Any]) -> Summary:
     """A summary built here as JSON, read the way analysis reads summary.json."""
     return from_json(Summary, summary)
+
+
+def with_plan(summary: dict[str, Any]) -> Summary:
+    """The typed summary with its scale model, the plan for the seed's scenario, as build_summary adds it
+    (a run directory with no raw data: no sampled reply times)."""
+    read = typed(summary)
+    plan = make_plan([measured(Path("no-such-run"), read)], SEED)
+    return replace(read, scale_model=plan)
 
 
 def strategy_entry(**overrides: Any) -> dict[str, Any]:

@@ -7,14 +7,13 @@ from typing import Any
 import pytest
 
 from analysis.figures.capacity import capacity_section
-from analysis.figures.scale import scale_model
 from analysis.verdicts.claims import seed_claims
 from analysis.verdicts.tradeoffs import tradeoff_claims
 from analysis.verdicts.verdict import Verdict
 from bench.errors import RunError
 from bench.probes.capacity import best_point, next_requests, sweep
 from bench.probes.rbench import BenchPoint, parse_csv
-from tests.unit.sample_summary import typed
+from tests.unit.sample_summary import typed, with_plan
 
 CSV = (
     '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms",'
@@ -93,12 +92,11 @@ def capacity_doc(zset_rps: float, shard_rps: float, server_cpu_s: float = 0.05) 
 def with_capacity(summary: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
     summary["strategies"]["cached"]["rps"] = 2_000.0  # the generator alone never shows 10k here
     summary["capacity"] = capacity_section(doc, summary["strategies"]["cached"])
-    summary["scale_model"] = scale_model(summary)
     return summary
 
 
 def claims(summary: dict[str, Any]) -> dict[str, Any]:
-    return {c.key: c for c in [*seed_claims(typed(summary)), *tradeoff_claims(typed(summary))]}
+    return {c.key: c for c in [*seed_claims(typed(summary)), *tradeoff_claims(with_plan(summary))]}
 
 
 def test_capacity_section_derives_per_core_node_counts_and_headroom(summary: dict[str, Any]) -> None:
@@ -111,8 +109,6 @@ def test_capacity_section_derives_per_core_node_counts_and_headroom(summary: dic
     assert peak["shard_share_of_capacity"] == pytest.approx(0.25)
     cached_cpu_us = summary["strategies"]["cached"]["client_cpu_us_per_request"]
     assert section["headroom"]["harness_rps_per_generator_core"] == round(1e6 / cached_cpu_us)
-    naive_scale = summary["scale_model"]["strategies"]["naive"]
-    assert naive_scale["read_nodes_at_capacity"] == 3
 
 
 def test_measured_capacity_replaces_not_measurable(summary: dict[str, Any]) -> None:

@@ -33,11 +33,12 @@ def test_naive_is_the_slowest_socket_plus_the_round_trip_plus_the_merge() -> Non
     assert np.allclose(draws, 1240.0)
 
 
-def test_fewer_shards_keep_the_first_sockets_and_more_add_the_client_step() -> None:
+def test_fewer_shards_keep_the_first_sockets_and_more_add_the_send_and_client_steps() -> None:
     rng = np.random.default_rng(0)
     assert np.allclose(naive_draws(parts(), LOOPBACK, 2, rng), 5 + 100 + 30)
-    # Sockets complete at 100, 105, 210 µs: a step of 55 µs; three more sockets end 165 µs later.
-    assert np.allclose(naive_draws(parts(), LOOPBACK, 6, rng), 210 + 3 * 55 + 30)
+    # Sockets are sent 5 µs apart and complete at 100, 105, 210 µs: a step of 55 µs. Three more sockets
+    # delay every completion by their three sends (15 µs) and end three steps (165 µs) after the last.
+    assert np.allclose(naive_draws(parts(), LOOPBACK, 6, rng), 210 + 3 * 5 + 3 * 55 + 30)
 
 
 def test_cached_is_the_round_trip_plus_the_service_time() -> None:

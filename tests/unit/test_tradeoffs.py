@@ -1,21 +1,19 @@
-"""Verdicts on the seed's qualitative lines and the scale model (synthetic summaries, no servers)."""
+"""Verdicts on the seed's qualitative lines (synthetic summaries, no servers)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pandas as pd
-import pytest
 
-from analysis.figures.scale import command_us_per_request, project, scale_model
+from analysis.figures.commandtime import command_us_per_request
 from analysis.verdicts.tradeoffs import tradeoff_claims
 from analysis.verdicts.verdict import Verdict
-from tests.unit.sample_summary import strategy_entry, typed
+from tests.unit.sample_summary import strategy_entry, typed, with_plan
 
 
 def verdicts(summary: dict[str, Any]) -> dict[str, Verdict]:
-    summary["scale_model"] = scale_model(summary)
-    return {c.key: c.verdict for c in tradeoff_claims(typed(summary))}
+    return {c.key: c.verdict for c in tradeoff_claims(with_plan(summary))}
 
 
 def test_every_qualitative_line_gets_a_verdict(summary: dict[str, Any]) -> None:
@@ -73,7 +71,7 @@ def test_alternatives_are_judged_when_their_strategy_ran(summary: dict[str, Any]
     assert present["s"] == Verdict.HOLDS  # fresher than cached (0.1 < 1.5 entries)
     assert present["t"] == Verdict.HOLDS_ONLY_IF
     assert present["u"] == Verdict.HOLDS
-    global_claim = next(c for c in tradeoff_claims(typed(summary)) if c.key == "t")
+    global_claim = next(c for c in tradeoff_claims(with_plan(summary)) if c.key == "t")
     assert "8.4 GB on one node" in global_claim.projected  # 84 B/player x 100M
 
 
@@ -81,20 +79,6 @@ def test_peak_traffic_holds_only_when_measured_at_10k(summary: dict[str, Any]) -
     assert verdicts(summary)["q"] == Verdict.HOLDS  # the sample cached entry: 10,000 req/s, valid
     summary["strategies"]["cached"]["rps"] = 5000.0
     assert verdicts(summary)["q"] == Verdict.NOT_MEASURABLE
-
-
-def test_scale_model_multiplies_per_request_costs_out(summary: dict[str, Any]) -> None:
-    naive = summary["strategies"]["naive"]
-    naive.update(redis_command_us_per_request=300.0, client_cpu_us_per_request=700.0)
-    naive["memory"] = {"bytes_per_player": 80.0}
-    naive["writes"] = {"requests": 100, "commands_per_write": 1.0}
-    figures = project(naive, players=1e6, run_shards=10)
-    assert figures["redis_queries_per_s"] == 10 * 10_000 + 10  # reads + one ZINCRBY per 1000 reads
-    assert figures["redis_cores_command_time"] == pytest.approx(3.0)
-    assert figures["app_cores"] == pytest.approx(7.0)
-    assert figures["ram_per_shard_gb"] == pytest.approx(0.8)  # 80 B x 100M / 10 shards
-    bytes_per_request = naive["bytes_out_per_request"] + naive["bytes_in_per_request"]
-    assert figures["network_mb_per_s"] == pytest.approx(bytes_per_request * 10_000 / 1e6, abs=0.01)
 
 
 def test_command_time_leaves_out_harness_calls_and_setup_commands() -> None:
