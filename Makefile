@@ -68,11 +68,15 @@ integration: $(STAMP) tools
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-autosave $(BENCH_ARGS)
 
-## A 5-s naive-vs-cached run, gated on exact counters and a same-run latency ratio (exit 1 = regression)
+## A 5-s naive-vs-cached run, gated on exact counters, validity and a same-run latency ratio (exit 1 =
+## regression). A run that is not valid is made once more: here 11 of 160 phases of this scenario missed
+## the generator-lag limit on a quiet machine (docs/performance-gate.md), a twice-invalid one fails.
 perf-gate: $(STAMP)
 	rm -rf $(PERF_DIR)
-	$(BIN)/lbbench compare --config $(PERF_GATE) $(PERF_ARGS) --out $(PERF_DIR)
-	$(BIN)/lbbench gate $(PERF_DIR) --config $(PERF_GATE)
+	$(BIN)/lbbench compare --config $(PERF_GATE) $(PERF_ARGS) --fail-if-invalid --out $(PERF_DIR) || { \
+	  echo "perf-gate: the run failed or was not valid; running it once more"; rm -rf $(PERF_DIR); \
+	  $(BIN)/lbbench compare --config $(PERF_GATE) $(PERF_ARGS) --out $(PERF_DIR); }
+	$(BIN)/lbbench gate $(PERF_DIR) --config $(PERF_GATE) --junit-xml $(PERF_DIR).xml
 
 ## Re-measure the committed CI baseline (three repeats) after an intended change in what a request costs
 perf-baseline: $(STAMP)

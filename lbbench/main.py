@@ -10,9 +10,11 @@ from typing import NoReturn
 from bench.declare import Derived
 from bench.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, RunError, UsageError
 from bench.threads import Terminated, install_teardown_handlers
+from lbbench.ab import cmd_ab
 from lbbench.capacity import cmd_capacity
 from lbbench.commands import cmd_faults, cmd_refresh, cmd_seed, cmd_top, cmd_up
 from lbbench.gate import GATE_DESCRIPTION, cmd_baseline, cmd_gate
+from lbbench.history import cmd_history_append, cmd_history_otava
 from lbbench.image import IMAGE_DESCRIPTION, cmd_image
 from lbbench.options import OPTIONS
 from lbbench.parser import Cli, Command, Parser
@@ -66,7 +68,22 @@ COMMANDS = (
         cmd_gate,
         description=GATE_DESCRIPTION,
     ),
+    Command(
+        "ab",
+        "run two variants interleaved in random order, K rounds, and gate on their paired difference",
+        cmd_ab,
+    ),
     Command("baseline save", "write results/baselines/NAME.json from run directories", cmd_baseline),
+    Command(
+        "history append",
+        "add runs to a history CSV, one row per strategy, for `gate --history` (and Apache Otava)",
+        cmd_history_append,
+    ),
+    Command(
+        "history otava",
+        "write a history as Apache Otava reads it: one CSV per series and an otava.yaml",
+        cmd_history_otava,
+    ),
     Command(
         "image",
         "build the server and load-generator images, with no network inside the builds",

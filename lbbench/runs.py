@@ -28,6 +28,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print_summary(files.summary)
     print(files.report)
+    invalid = [name for name, s in read_summary(files.summary).strategies.items() if s.valid is False]
+    if invalid and args.fail_if_invalid:
+        status(f"--fail-if-invalid: not valid: {', '.join(invalid)} (the reasons are above)")
+        return EXIT_FAILED
     return EXIT_OK
 
 

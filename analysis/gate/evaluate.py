@@ -14,6 +14,9 @@ from analysis.gate.checks import Check, GateInputError, Metric, Operand, parse_c
 
 PASS, FAIL, NO_CHANGE, UNSTABLE = "PASS", "FAIL", "NO CHANGE", "UNSTABLE"
 EXIT_PASS, EXIT_REGRESSION, EXIT_BAD_INPUT, EXIT_UNSTABLE = 0, 1, 2, 3
+#: --unstable: what a gate whose worst verdict is UNSTABLE exits with. ``exit-3`` lets the caller
+#: decide; ``warn`` passes (CI shows a warning); ``fail`` treats noise as a regression.
+UNSTABLE_POLICIES = {"exit-3": EXIT_UNSTABLE, "warn": EXIT_PASS, "fail": EXIT_REGRESSION}
 NO_CHECKS = (
     "no checks: pass --check EXPR, --config FILE with a [gates] table,"
     " or --baseline FILE to gate on the default checks"
@@ -195,10 +198,12 @@ class GateResult:
         verdicts = {r.verdict for r in self.results}
         return FAIL if FAIL in verdicts else UNSTABLE if UNSTABLE in verdicts else PASS
 
-    @property
-    def exit_code(self) -> int:
-        """0 pass (NO CHANGE passes), 1 regression, 3 unstable."""
-        return {FAIL: EXIT_REGRESSION, UNSTABLE: EXIT_UNSTABLE}.get(self.verdict, EXIT_PASS)
+    def exit_for(self, unstable: str = "exit-3") -> int:
+        """0 pass (NO CHANGE passes), 1 regression; UNSTABLE as ``unstable`` says (:data:`UNSTABLE_POLICIES`):
+        3 by default."""
+        if self.verdict == UNSTABLE:
+            return UNSTABLE_POLICIES[unstable]
+        return EXIT_REGRESSION if self.verdict == FAIL else EXIT_PASS
 
     def rows(self) -> list[dict[str, Any]]:
         """The results as JSON-ready dicts."""

@@ -32,17 +32,20 @@ def gate_document(
     warnings: Sequence[str],
     *,
     default_checks: bool = False,
+    unstable: str = "exit-3",
 ) -> dict[str, Any]:
     """What gate.json holds: verdict, exit code, the rule, and one row per check.
 
     Args:
         default_checks: the checks are the metric table's default set (none were given).
+        unstable: the --unstable policy the exit code follows.
     """
     return {
         "gate_version": GATE_VERSION,
         "created_utc": created_utc,
         "verdict": result.verdict,
-        "exit_code": result.exit_code,
+        "exit_code": result.exit_for(unstable),
+        "unstable": unstable,
         "runs": [run.label for run in runs],
         "baseline": baseline,
         "default_checks": default_checks,

@@ -22,7 +22,7 @@ def utc_now() -> datetime:
 
 
 def git_state(directory: Path = SOURCE_DIR) -> dict[str, Any]:
-    """``{"commit": sha or None, "dirty": bool or None}`` of the harness's own checkout."""
+    """``{"commit": sha, "dirty": bool, "branch": name}`` of the harness's checkout (None: unknown)."""
 
     def git(*args: str) -> str | None:
         executable = shutil.which("git")
@@ -42,7 +42,13 @@ def git_state(directory: Path = SOURCE_DIR) -> dict[str, Any]:
 
     commit = git("rev-parse", "HEAD")
     status = git("status", "--porcelain", "--untracked-files=no") if commit else None
-    return {"commit": commit, "dirty": None if status is None else bool(status)}
+    branch = git("rev-parse", "--abbrev-ref", "HEAD") if commit else None
+    return {
+        "commit": commit,
+        "dirty": None if status is None else bool(status),
+        # A detached checkout (CI's usual) has no branch: `history append --branch` names it.
+        "branch": None if branch in (None, "HEAD") else branch,
+    }
 
 
 def _cpu_model() -> str:

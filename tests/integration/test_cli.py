@@ -175,7 +175,7 @@ def test_compare_local_end_to_end(tmp_path: Path) -> None:
     assert "## Per-node capacity" in (out / "report.md").read_text()
     meta = json.loads((out / "meta.json").read_text())
     assert meta["server"].split()[0] in {"redis-server", "valkey-server"}
-    assert meta["git"].keys() == {"commit", "dirty"}
+    assert meta["git"].keys() == {"commit", "dirty", "branch"}
     assert meta["versions"]["locust"]
     # The report rebuilds from raw data alone.
     (out / "summary.json").unlink()

@@ -112,11 +112,7 @@ def test_bad_input_exits_2_with_one_line(
 
 
 def test_noisy_repeats_are_unstable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    runs = []
-    for i, p99_us in enumerate([6000, 11000, 7500, 14000, 8000]):
-        summary = make_summary()
-        summary["strategies"]["naive"]["latency_us"]["p99"] = p99_us
-        runs.append(run_dir(tmp_path, f"repeat-{i}", summary))
+    runs = noisy_runs(tmp_path)
     baseline = run_dir(tmp_path, "baseline")
     assert gate(*runs, "--baseline", baseline) == 3
     _, err = capsys.readouterr()
@@ -180,7 +176,7 @@ def test_baseline_save_is_self_describing_and_gates(
     assert baseline["versions"] == META["versions"]
     assert baseline["scenario"]["shards"] == 10
     assert baseline["options"] == {"players": 1_000_000, "rps": 2000.0}
-    assert set(baseline["saved_from"]) == {"commit", "dirty"}
+    assert set(baseline["saved_from"]) == {"commit", "dirty", "branch"}
     assert [r["run_id"] for r in baseline["runs"]] == ["repeat-0", "repeat-1", "repeat-2"]
     assert baseline["runs"][0]["strategies"]["naive"]["bytes_out_per_request"] == 42_500.0
     assert main(args) == 2, "an existing baseline is kept without --overwrite"
@@ -212,3 +208,71 @@ def test_exit_code_reaches_the_shell(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1, result.stderr
+
+
+def noisy_runs(tmp_path: Path) -> list[Path]:
+    """Five repeats whose naive p99 is too noisy to decide against the baseline: UNSTABLE."""
+    runs = []
+    for i, p99_us in enumerate([6000, 11000, 7500, 14000, 8000]):
+        summary = make_summary()
+        summary["strategies"]["naive"]["latency_us"]["p99"] = p99_us
+        runs.append(run_dir(tmp_path, f"repeat-{i}", summary))
+    return runs
+
+
+@pytest.mark.parametrize(("policy", "code", "element"), [("warn", 0, "skipped"), ("fail", 1, "failure")])
+def test_unstable_policy_sets_the_exit_code_and_the_junit_outcome(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], policy: str, code: int, element: str
+) -> None:
+    from junitparser import Failure, JUnitXml, Skipped
+
+    runs = noisy_runs(tmp_path)
+    junit = tmp_path / "ci" / "gate.xml"
+    baseline = run_dir(tmp_path, "baseline")
+    assert gate(*runs, "--baseline", baseline, "--unstable", policy, "--junit-xml", junit) == code
+    assert f"exit {code}" in capsys.readouterr().err
+    suite = next(iter(JUnitXml.fromfile(str(junit))))
+    assert (suite.tests, suite.failures + suite.errors + suite.skipped) == (len(CHECKS), 1)
+    cases = {case.name: case for case in suite}
+    unstable = cases["naive.latency_us.p99 <= baseline * 1.05"]
+    kind = {"skipped": Skipped, "failure": Failure}[element]
+    assert [type(result) for result in unstable.result] == [kind]
+    assert unstable.result[0].message.startswith("UNSTABLE: current")
+    assert all(not case.result for name, case in cases.items() if case is not unstable)
+
+
+def test_junit_and_github_outputs_name_the_failing_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from junitparser import Failure, JUnitXml
+
+    run = run_dir(tmp_path, "run")
+    lean = make_summary()
+    lean["strategies"]["naive"]["bytes_out_per_request"] *= 0.8
+    baseline = run_dir(tmp_path, "baseline", lean)
+    summary_md = tmp_path / "step-summary.md"
+    summary_md.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary_md))
+    junit = tmp_path / "gate.xml"
+    assert gate(run, "--baseline", baseline, "--github", "--junit-xml", junit) == 1
+    out = capsys.readouterr().out
+    # Workflow commands on stdout: the failing check as an error, its text escaped as GitHub requires.
+    errors = [line for line in out.splitlines() if line.startswith("::error")]
+    assert errors == [
+        next(line for line in errors if "naive.bytes_out_per_request == baseline +- 2%" in line)
+    ]
+    assert errors[0].startswith("::error title=lbbench gate FAIL::naive.bytes_out_per_request")
+    written = summary_md.read_text()
+    assert written.startswith("earlier step\n## lbbench gate: FAIL (exit 1)")  # appended, not replaced
+    assert "| naive.bytes_out_per_request == baseline +- 2%" in written
+    suite = next(iter(JUnitXml.fromfile(str(junit))))
+    failed = [case.name for case in suite if any(isinstance(r, Failure) for r in case.result)]
+    assert failed == ["naive.bytes_out_per_request == baseline +- 2%"]
+    assert {case.classname for case in suite} == {"lbbench.gate.naive", "lbbench.gate.cached"}
+
+
+def test_no_write_leaves_the_run_directories_untouched(tmp_path: Path) -> None:
+    run = run_dir(tmp_path, "run")
+    before = {path.name: path.read_bytes() for path in run.iterdir()}
+    assert gate(run, "--baseline", run, "--no-write") == 0
+    assert {path.name: path.read_bytes() for path in run.iterdir()} == before

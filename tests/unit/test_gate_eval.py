@@ -46,7 +46,7 @@ def test_exact_counters_pass_and_fail_without_noise_handling() -> None:
     result = evaluate(parse_checks(checks), current, [])
     assert [r.verdict for r in result.results] == [PASS, PASS, PASS, FAIL]
     assert all(r.kind == "exact" for r in result.results)
-    assert (result.verdict, result.exit_code) == (FAIL, EXIT_REGRESSION)
+    assert (result.verdict, result.exit_for()) == (FAIL, EXIT_REGRESSION)
 
 
 def test_exact_counter_must_hold_in_every_repeat() -> None:
@@ -74,7 +74,7 @@ def test_timing_change_inside_the_noise_band_is_no_change() -> None:
     (row,) = result.results
     assert row.verdict == NO_CHANGE
     assert row.band == pytest.approx(noise.MIN_NOISE_BAND)
-    assert result.exit_code == EXIT_PASS
+    assert result.exit_for() == EXIT_PASS
 
 
 def test_timing_regression_beyond_the_band_fails() -> None:
@@ -103,7 +103,7 @@ def test_noisy_series_is_unstable_not_pass_or_fail() -> None:
         result = evaluate(parse_checks([check]), noisy, [run("base", 8000.0)])
         assert result.results[0].verdict == UNSTABLE, check
         assert (result.results[0].cv or 0.0) > noise.MAX_CV
-        assert (result.verdict, result.exit_code) == (UNSTABLE, EXIT_UNSTABLE)
+        assert (result.verdict, result.exit_for()) == (UNSTABLE, EXIT_UNSTABLE)
 
 
 def test_noise_cannot_hide_what_stands_out_from_it() -> None:
@@ -125,7 +125,7 @@ def test_regression_outranks_unstable() -> None:
     checks = ["naive.latency_us.p99 < 9000", "cached.redis_commands_per_request == 2"]
     result = evaluate(parse_checks(checks), noisy, [])
     assert [r.verdict for r in result.results] == [UNSTABLE, FAIL]
-    assert result.exit_code == EXIT_REGRESSION
+    assert result.exit_for() == EXIT_REGRESSION
 
 
 def test_same_run_ratio_is_taken_per_run() -> None:
@@ -146,7 +146,7 @@ def test_a_run_against_itself_passes_every_kind_of_check() -> None:
         "ratio(naive.latency_us.p50, cached.latency_us.p50) >= baseline * 0.9",
     ]
     assert verdicts(checks, same, copy.deepcopy(same)) == [PASS, NO_CHANGE, NO_CHANGE]
-    assert evaluate(parse_checks(checks), same, same).exit_code == EXIT_PASS
+    assert evaluate(parse_checks(checks), same, same).exit_for() == EXIT_PASS
 
 
 @pytest.mark.parametrize(

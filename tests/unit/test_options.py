@@ -23,7 +23,8 @@ from lbbench.options import compare_options
 REQUIRED = {
     "sweep": ["rps", "--values", "100,200"],
     "report": ["some-run"],
-    "gate": ["some-run"],
+    "history append": [".", "--to", "h.csv"],
+    "history otava": ["README.md", "--out", "no-such-dir"],
     "baseline save": ["some-run", "--name", "x"],
     "image": ["build"],
 }
@@ -235,7 +236,7 @@ def test_relative_paths_in_a_scenario_file_are_relative_to_it(tmp_path: Path) ->
         ("players = true\n", "run.toml: players must be an integer, got True"),
         ('duration = "5 parsecs"\n', "run.toml: duration: not a time: '5 parsecs'"),
         ('provider = "cloud"\n', "run.toml: provider must be one of"),
-        ("[scenario]\nplayers = 5\n", "run.toml: unknown key 'scenario'"),
+        ("[settings]\nplayers = 5\n", "run.toml: unknown key 'settings'"),
         ("[players]\nn = 5\n", "run.toml: players must be a value, not a table"),
         ('strategies = ["naive", "bogus"]\n', "unknown strategy 'bogus'"),
         ('shard-url = ["redis://u:***@h:1"]\n', "has *** for a password"),
