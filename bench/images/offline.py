@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -29,13 +30,15 @@ def docker_dir() -> Path:
     return path
 
 
-def linked_libraries(binary: str) -> list[str]:
-    """Absolute paths of the shared libraries (and loader) ``ldd`` resolves for ``binary``."""
+def linked_libraries(binary: str, search: Path | None = None) -> list[str]:
+    """Absolute paths of the shared libraries (and loader) ``ldd`` resolves for ``binary``; ``search`` is
+    a folder to look in first (LD_LIBRARY_PATH)."""
     ldd = shutil.which("ldd")
     if ldd is None:
         raise UsageError("ldd not found: it lists the libraries the server image needs")
+    env = None if search is None else {**os.environ, "LD_LIBRARY_PATH": str(search)}
     try:
-        out = subprocess.run([ldd, binary], capture_output=True, text=True, timeout=30, check=False)
+        out = subprocess.run([ldd, binary], capture_output=True, text=True, timeout=30, check=False, env=env)
     except OSError as exc:
         raise UsageError(f"cannot run ldd on {binary}: {exc.strerror}") from None
     if out.returncode != 0:

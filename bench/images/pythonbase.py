@@ -133,8 +133,14 @@ def _wheel_libraries(wheels: list[Path], scratch: Path) -> set[str]:
     libraries: set[str] = set()
     for module in sorted(scratch.rglob("*")):
         if module.is_file() and SHARED_OBJECT.search(module.name):
+            # A library bundled in <package>.libs/ may need a sibling without a run path to it (scipy's
+            # libgfortran needs its libquadmath): the extension that loads it has loaded the sibling
+            # first, so ldd looks beside it, as the loader in effect does.
+            search = module.parent if module.parent.name.endswith(".libs") else None
             libraries.update(
-                library for library in linked_libraries(str(module)) if not library.startswith(str(scratch))
+                library
+                for library in linked_libraries(str(module), search)
+                if not library.startswith(str(scratch))
             )
     return libraries
 
