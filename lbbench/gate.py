@@ -108,7 +108,7 @@ def _history_rows(path: Path, branch: str | None) -> list[CheckResult]:
     print(f"Change points in {path}, branch {branch or '(none)'}, {len(on_branch)} rows: {rule}.")
     print(history.history_table(changes) if changes else "No change points.")
     print()
-    return history.history_results(on_branch)
+    return history.history_results(on_branch, changes)
 
 
 def _write_junit(path: Path, gate: dict[str, Any], unstable: str) -> None:

@@ -224,13 +224,14 @@ def on_branch(frame: pd.DataFrame, branch: str | None) -> tuple[str, pd.DataFram
     return branch, rows
 
 
-def history_results(frame: pd.DataFrame) -> list[CheckResult]:
+def history_results(frame: pd.DataFrame, changes: Sequence[SeriesChange] | None = None) -> list[CheckResult]:
     """One gate row per series and gated metric of one branch's rows: FAIL on a regression, PASS
-    otherwise (its latest change, if any, in the note)."""
+    otherwise (its latest change, if any, in the note). ``changes``: :func:`series_changes` of
+    ``frame`` where the caller has them already (finding them is the costly part)."""
     if frame.empty:
         raise GateInputError("the history has no runs")
     latest: dict[tuple[str, str, str, str], SeriesChange] = {}
-    for found in series_changes(frame):
+    for found in series_changes(frame) if changes is None else changes:
         latest[(found.scenario, found.strategy, found.machine, found.metric)] = found
     rows = []
     for (scenario, strategy, machine), series in frame.groupby(SERIES, sort=True):
