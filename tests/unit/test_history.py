@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from analysis.gate.ab import ALPHA as AB_ALPHA
+from analysis.gate.ab import MIN_EFFECT as AB_MIN_EFFECT
 from analysis.gate.changepoints import ALPHA, MIN_SEGMENT, change_points
 from analysis.gate.history import (
     KEYS,
@@ -25,6 +27,12 @@ from lbbench.main import main
 from tests.unit.sample_summary import META, make_summary
 
 pytestmark = pytest.mark.usefixtures("keep_signal_handlers")
+
+
+def test_the_documented_rule_constants() -> None:
+    # docs/performance-gate.md states these: p < 0.001, segments of 3, 5% effect, the newest 6 runs.
+    assert (ALPHA, MIN_SEGMENT, MIN_EFFECT, RECENT_RUNS) == (0.001, 3, 0.05, 6)
+    assert (AB_ALPHA, AB_MIN_EFFECT) == (0.05, 0.05)
 
 
 def test_a_step_is_found_where_it_starts_and_noise_alone_is_not() -> None:

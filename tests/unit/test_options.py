@@ -94,6 +94,13 @@ PINNED: list[tuple[str, str, Any]] = [
     ("capacity", "budget", 60.0),
     ("capacity", "top_n", 100),
     ("capacity", "players", 1_000_000),
+    ("compare", "fail_if_invalid", False),
+    ("gate", "unstable", "exit-3"),
+    ("gate", "write", True),
+    ("gate", "github", False),
+    ("gate", "branch", None),  # derived: the newest row's branch of --history
+    ("ab", "rounds", 8),
+    ("ab", "order_seed", 0),
 ]
 
 
