@@ -11,7 +11,7 @@ PERF_GATE ?= .ci/perf-gate.toml
 PERF_ARGS ?=
 PERF_DIR  ?= results/perf-gate
 
-.PHONY: run test tools lint docs typecheck unit integration bench perf-gate perf-baseline image venv clean
+.PHONY: run test tools browser lint docs typecheck unit integration bench perf-gate perf-baseline image venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,21 +25,37 @@ venv: $(STAMP)
 run: $(STAMP) tools
 	$(BIN)/lbbench compare $(RUN_ARGS)
 
-## redis-benchmark for the per-node capacity probe (docs/capacity.md): Debian's redis-tools, installed as
-## root with apt where it is missing; elsewhere the probe and its tests skip with that reason
-tools:
-	@command -v redis-benchmark >/dev/null || { \
+# Debian packages installed where a command is missing, as root with apt-get (one update); elsewhere what
+# needs them skips with the reason. $(1): command:package pairs.
+define apt_install
+	@missing=""; for pair in $(1); do \
+	    command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	        echo "installing redis-tools (redis-benchmark) from Debian"; \
-	        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools >/dev/null; } \
-	            || echo "could not install redis-tools: the capacity probe and its tests skip"; \
+	        echo "installing from Debian:$$missing"; \
+	        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; } \
+	            || echo "could not install$$missing: what needs it skips"; \
 	    else \
-	        echo "no redis-benchmark, and no root apt to install it: the capacity probe and its tests skip"; \
-	    fi; }
+	        echo "missing$$missing, and no root apt to install it: what needs it skips"; \
+	    fi; \
+	fi
+endef
 
-## Lint (ruff, import layers), type-check, unit tests, integration tests on real spawned servers, then the performance gate
-test: lint typecheck tools
-	LBBENCH_REQUIRE_REDIS_BENCHMARK=$$(command -v redis-benchmark >/dev/null && echo 1) $(BIN)/python -m pytest tests
+## redis-benchmark for the per-node capacity probe (docs/capacity.md): Debian's redis-tools
+tools:
+	$(call apt_install,redis-benchmark:redis-tools)
+
+## A browser for the report.html tests (docs/reports.md): Debian's chromium
+browser:
+	$(call apt_install,chromium:chromium)
+
+## Lint (ruff, import layers), type-check, unit tests (two processes), integration tests on real spawned servers, then the performance gate
+# Unit tests are pure code: two processes halve their time. Integration tests run alone: they load the
+# machine's cores with servers and Locust, and their timing checks need them.
+test: lint typecheck tools browser
+	$(BIN)/python -m pytest tests/unit -n 2
+	LBBENCH_REQUIRE_REDIS_BENCHMARK=$$(command -v redis-benchmark >/dev/null && echo 1) \
+	LBBENCH_REQUIRE_BROWSER=$$(command -v chromium >/dev/null && echo 1) $(BIN)/python -m pytest tests/integration
 	$(MAKE) --no-print-directory perf-gate
 
 ## Ruff, then the import layers (pyproject [tool.importlinter]): analysis imports neither bench nor

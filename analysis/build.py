@@ -1,4 +1,5 @@
-"""A run directory's raw data into summary.json, plots and report.md; a sweep's points into its own files."""
+"""A run directory's raw data into summary.json, plots, report.md and report.html; a sweep's points into its
+own files."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from analysis.figures.summary import build_summary, scale_model
 from analysis.figures.sweep import sweep_frame
 from analysis.gate.report import with_gate_section
 from analysis.load import frames, hdr
+from analysis.page.headline import compare_headline
+from analysis.page.html import write_html
 from analysis.render.costplots import plot_costs
 from analysis.render.faultplots import plot_faults_timeline
 from analysis.render.network import plot_network
@@ -18,7 +21,7 @@ from analysis.render.report import render_report
 from analysis.render.staleness import plot_staleness
 from analysis.render.sweep import sweep_figure, sweep_markdown
 from analysis.render.timeline import plot_latency_timeline
-from runfiles import SWEEP, RunFiles, read_json, write_json
+from runfiles import NETCHECK_MD, REPORT_HTML, SWEEP, SWEEP_MD, RunFiles, read_json, write_json
 from runfiles.rtt import RttProfile
 from runfiles.summary import read_summary
 
@@ -80,6 +83,7 @@ def build_report(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> Re
     if files.gate.is_file():
         report = with_gate_section(report, frames.read_json(files.gate))
     report_path.write_text(report)
+    write_report_html(run_dir)
     return ReportFiles(summary_path, report_path, written)
 
 
@@ -105,6 +109,7 @@ def render_from_summary(run_dir: Path) -> Path:
     if files.gate.is_file():
         report = with_gate_section(report, read_json(files.gate))
     files.report.write_text(report)
+    write_report_html(run_dir)
     return files.report
 
 
@@ -115,6 +120,22 @@ def build_sweep_report(sweep_dir: Path) -> tuple[Path, Path, Path]:
     csv_path = sweep_dir / "sweep.csv"
     frame.to_csv(csv_path, index=False)
     png = save_figure(sweep_figure(frame, described["param"], described["unit"]), sweep_dir / "sweep.png")
-    md = sweep_dir / "sweep.md"
+    md = sweep_dir / SWEEP_MD
     md.write_text(sweep_markdown(frame, described["param"], described["unit"], png.name))
+    write_report_html(sweep_dir)
     return csv_path, png, md
+
+
+def write_report_html(folder: Path) -> Path | None:
+    """report.html from the folder's Markdown report: a run's report.md (with the headline its summary
+    gives), a sweep's sweep.md or a netcheck's netcheck.md. None when the folder has none of them."""
+    files = RunFiles(folder)
+    if files.report.is_file() and files.summary.is_file():
+        meta = read_json(files.meta) if files.meta.is_file() else {}
+        gate = read_json(files.gate) if files.gate.is_file() else None
+        headline = compare_headline(read_summary(files.summary), meta, gate)
+        return write_html(files.report, files.report_html, headline)
+    for name in (SWEEP_MD, NETCHECK_MD):
+        if (folder / name).is_file():
+            return write_html(folder / name, folder / REPORT_HTML)
+    return None

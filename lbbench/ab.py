@@ -16,11 +16,15 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.console import status
 from bench.errors import RunError
 from bench.probes.meta import utc_now
 from bench.topology.processes import child_preexec
+
+if TYPE_CHECKING:
+    from analysis.gate.baseline import Measured
 
 #: How long one compare of an A/B may take before it is called stuck.
 RUN_TIMEOUT_S = 1800
@@ -76,13 +80,24 @@ def cmd_ab(args: argparse.Namespace) -> int:
                 prefix = stack.enter_context(checked_out(ref, out))
             scenario = ["--config", str(args.scenario)] if args.scenario else []
             commands[side] = [*prefix, "compare", *scenario, *variants[side]]
-        rounds = []
+        rounds: list[Round] = []
+        reruns: list[tuple[int, list[str]]] = []  # (round, the runs that were not valid)
         for number in range(1, args.rounds + 1):
             order = order_rng.sample(["a", "b"], 2)
-            status(f"ab: round {number} of {args.rounds}: {order[0].upper()} then {order[1].upper()}")
-            for side in order:
-                _compare(commands[side], out / f"round-{number:02d}-{side}")
-            a, b = (load_run(out / f"round-{number:02d}-{side}")[0] for side in ("a", "b"))
+            for attempt in range(args.invalid_reruns + 1):
+                # A rerun goes beside the first try, not over it: both stay for the record.
+                name = f"round-{number:02d}" + (f"-rerun{attempt}" if attempt else "")
+                again = f", again ({attempt} of {args.invalid_reruns})" if attempt else ""
+                first, second = (side.upper() for side in order)
+                status(f"ab: round {number} of {args.rounds}{again}: {first} then {second}")
+                for side in order:
+                    _compare(commands[side], out / f"{name}-{side}")
+                a, b = (load_run(out / f"{name}-{side}")[0] for side in ("a", "b"))
+                invalid = [run.label for run in (a, b) if not _valid(run)]
+                if not invalid or attempt == args.invalid_reruns:
+                    break
+                status(f"ab: {', '.join(invalid)} not valid (summary.json says why): running the round again")
+                reruns.append((number, invalid))
             rounds.append(Round(a, b, order[0]))
     result = GateResult(ab_results(differences(rounds)))
     gate = gate_document(
@@ -97,6 +112,7 @@ def cmd_ab(args: argparse.Namespace) -> int:
         "b": {"flags": variants["b"], "ref": args.b_ref},
         "rounds": [{"a": r.a.label, "b": r.b.label, "first": r.first} for r in rounds],
         "order_seed": args.order_seed,
+        "reruns": [{"round": number, "invalid": labels} for number, labels in reruns],
         "rule": RULE,
     }
     (out / AB_JSON).write_text(json.dumps(gate, indent=2) + "\n")
@@ -104,10 +120,22 @@ def cmd_ab(args: argparse.Namespace) -> int:
         f"# A/B: {len(rounds)} rounds, interleaved in random order\n\n"
         f"A: `{shlex.join(variants['a']) or '(no flags)'}`{_ref(args.a_ref)};"
         f" B: `{shlex.join(variants['b']) or '(no flags)'}`{_ref(args.b_ref)}.\n\n"
-        f"Rule: {RULE}.\n\n{gate_table(gate)}\n"
+        f"Rule: {RULE}.\n\n{_reruns_line(reruns)}{gate_table(gate)}\n"
     )
     status(f"ab: {out / AB_MD}")
     return finish_gate(gate, result, args, [])
+
+
+def _reruns_line(reruns: list[tuple[int, list[str]]]) -> str:
+    if not reruns:
+        return ""
+    rounds = ", ".join(f"{number} ({', '.join(labels)})" for number, labels in reruns)
+    return f"Run again because a run was not valid (--invalid-reruns): round {rounds}.\n\n"
+
+
+def _valid(run: Measured) -> bool:
+    """Every strategy of the run measured Redis, not the load generator (summary.json's "valid")."""
+    return all(entry.get("valid") is not False for entry in (run.summary.get("strategies") or {}).values())
 
 
 def _ref(ref: str | None) -> str:

@@ -80,8 +80,11 @@ def cmd_gate(args: argparse.Namespace) -> int:
             unstable=args.unstable,
         )
         if args.write:
+            from analysis.build import write_report_html
+
             for run_dir in args.run_dir:
                 write_gate(run_dir, gate)
+                write_report_html(run_dir)  # the page shows the verdict as report.md does
     written = "gate.json written to each RUN_DIR" if args.write and args.run_dir else ""
     return finish_gate(gate, result, args, warnings, written)
 

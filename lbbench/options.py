@@ -27,7 +27,7 @@ from bench.images import IMAGE_TARGETS
 from bench.probes.capacity import DEFAULT_BUDGET_S
 from bench.run.netcheck import PROFILES, RECHECK
 from bench.run.options import CompareOptions
-from bench.run.sweep import PARAM, VALUES
+from bench.run.sweep import PARAM, REPEATS, VALUES
 from bench.strategies import StrategyName
 from bench.topology import TopologyOptions
 
@@ -237,6 +237,14 @@ AB_ORDER_SEED = Option(
     default=0,
     name="order-seed",
 )
+AB_INVALID_RERUNS = Option(
+    Integer(min=0),
+    "run a round again, both variants, when one of its runs is not valid; at most this many times"
+    " per round (a round still invalid then fails the A/B)",
+    commands=AB,
+    default=1,
+    name="invalid-reruns",
+)
 AB_OUT = Option(
     PathArg("out"),
     "where the rounds' runs, their logs, ab.md and ab.json are written",
@@ -305,6 +313,7 @@ OPTIONS: tuple[Option, ...] = (
     *declared_options(CompareOptions),
     PARAM,
     VALUES,
+    REPEATS,
     PROFILES,
     RECHECK,
     STRATEGY,
@@ -334,6 +343,7 @@ OPTIONS: tuple[Option, ...] = (
     AB_B_REF,
     AB_ROUNDS,
     AB_ORDER_SEED,
+    AB_INVALID_RERUNS,
     AB_OUT,
     BASELINE_NAME,
     BASELINE_DIR,

@@ -75,9 +75,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     def after_point(point_dir: Path) -> None:
         print_summary(build_report(point_dir, rtt_profiles(args)).summary)
 
-    sweep_dir = sweep(param, values, base, out, after_point)
+    sweep_dir = sweep(param, values, base, out, after_point, repeats=args.repeats)
     csv_path, _, md = build_sweep_report(sweep_dir)
-    status(f"{len(values)} points ({', '.join(point_name(param, v) for v in values)}); table {csv_path}")
+    runs = f", each run {args.repeats} times" if args.repeats > 1 else ""
+    status(
+        f"{len(values)} points ({', '.join(point_name(param, v) for v in values)}){runs}; table {csv_path}"
+    )
     print(md)
     return EXIT_OK
 
@@ -107,7 +110,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_netcheck(args: argparse.Namespace) -> int:
-    from analysis.build import build_report
+    from analysis.build import build_report, write_report_html
     from analysis.netcheck.check import check
     from analysis.netcheck.pool import pool, render_pool
     from bench.run.netcheck import netcheck
@@ -117,6 +120,8 @@ def cmd_netcheck(args: argparse.Namespace) -> int:
             if not (check_dir / DIRECT).is_dir():
                 raise UsageError(f"{check_dir} is not a netcheck directory (no {DIRECT}/ run)")
         results = [check(check_dir) for check_dir in args.recheck]
+        for check_dir in args.recheck:
+            write_report_html(check_dir)
         if len(results) == 1:
             print((args.recheck[0] / NETCHECK_MD).read_text())
         else:
@@ -126,6 +131,7 @@ def cmd_netcheck(args: argparse.Namespace) -> int:
     for run_dir in netcheck(compare_options(args, out=None), args.profiles, out):
         print_summary(build_report(run_dir, rtt_profiles(args)).summary)
     check(out)
+    write_report_html(out)
     print((out / NETCHECK_MD).read_text())
     status(f"runs and {NETCHECK_MD} in {out}")
     return EXIT_OK

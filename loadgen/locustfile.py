@@ -173,6 +173,13 @@ events.test_stop.add_listener(_on_test_stop)
 events.spawning_complete.add_listener(_on_spawning_complete)
 
 
+def _busy_wait(duration_ns: int) -> None:
+    """Spin on the CPU, holding the gevent hub as slower code in the read path would (no sleep)."""
+    until_ns = time.perf_counter_ns() + duration_ns
+    while time.perf_counter_ns() < until_ns:
+        pass
+
+
 class LeaderboardUser(User):
     """One application server asking for the global top n, paced by the schedule or back to back."""
 
@@ -197,6 +204,7 @@ class LeaderboardUser(User):
         finally:
             process.user_ready()
         self.top_n = phase.config.top_n
+        self.extra_cpu_ns = phase.config.read_extra_cpu_us * 1000
         self.request_name = phase.config.request_name
 
     def on_stop(self) -> None:
@@ -242,6 +250,8 @@ class LeaderboardUser(User):
         in_flight = process.in_flight
         try:
             partial = strategy.read(self.top_n).missing > 0
+            if self.extra_cpu_ns:
+                _busy_wait(self.extra_cpu_ns)
         except Exception as exc:
             forget_frames(exc)  # else each failure is a reference cycle the GC pauses the loop for
             error = exc

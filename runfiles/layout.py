@@ -4,6 +4,7 @@ Layout of a run directory (docs/run-directory.md)::
 
     meta.json                  how and where the run was made (bench)
     summary.json, report.md    built from raw/ by analysis (and rebuilt by `lbbench report`)
+    report.html                report.md as one self-contained page, the answer first (analysis/page)
     gate.json                  `lbbench gate`'s verdict, when a gate ran
     capacity.json              what one node serves of each read command (bench/probes/capacity.py)
     raw/<strategy>/            one load phase:
@@ -20,7 +21,8 @@ Layout of a run directory (docs/run-directory.md)::
         locust*.log            the Locust processes' output
 
 A sweep directory holds sweep.json and points/<param>=<value>/, each a run directory; a netcheck
-directory holds direct/ and relay-<profile>/ runs and netcheck.md/netcheck.json.
+directory holds direct/ and relay-<profile>/ runs and netcheck.md/netcheck.json; each has a
+report.html of its Markdown (sweep.md, netcheck.md) too.
 """
 
 from __future__ import annotations
@@ -39,11 +41,13 @@ SCHEMA_VERSION = 4
 META = "meta.json"
 SUMMARY = "summary.json"
 REPORT = "report.md"
+REPORT_HTML = "report.html"  # the report of every kind of directory, for a browser
 GATE = "gate.json"
 CAPACITY = "capacity.json"
 SCENARIO = "scenario.toml"  # the run's options by flag name: `lbbench compare --config` runs it again
 SWEEP = "sweep.json"
 SWEEP_POINTS = "points"
+SWEEP_MD = "sweep.md"
 RAW = "raw"
 
 # A netcheck directory (`lbbench netcheck`): one run direct, then one through each profile's relays
@@ -126,6 +130,7 @@ class RunFiles(_Dir):
     meta = _File(META)
     summary = _File(SUMMARY)
     report = _File(REPORT)
+    report_html = _File(REPORT_HTML)
     gate = _File(GATE)
     capacity = _File(CAPACITY)
     scenario = _File(SCENARIO)

@@ -22,7 +22,12 @@ def sweep_frame(sweep_dir: Path) -> pd.DataFrame:
     for value, point in zip(described["values"], described["points"], strict=True):
         summary = read_json(RunFiles(sweep_dir / SWEEP_POINTS / point).summary)
         for strategy, section in summary["strategies"].items():
-            row: dict[str, Any] = {"param": described["param"], "value": value, "strategy": strategy}
+            row: dict[str, Any] = {
+                "param": described["param"],
+                "value": value,
+                "point": point,  # shards=3, or shards=3-r2 for its second run (--repeats)
+                "strategy": strategy,
+            }
             row["shards"] = summary["scenario"]["shards"]
             row.update({column: metrics.value_at(section, path) for column, path in TIDY_FIELDS})
             rows.append(row)
@@ -55,9 +60,12 @@ def cpu_slope(frame: pd.DataFrame) -> pd.Series:
     """
     slope = pd.Series(float("nan"), index=frame.index)
     for _, rows in _with_cpu_rate(frame).groupby("strategy", sort=False):
-        ordered = rows.sort_values("_rps")
-        delta_rps = ordered["_rps"].diff()
-        slope[ordered.index] = (ordered["_cpu"].diff() / delta_rps).where(delta_rps > 0)
+        # Repeated runs of one rate (--repeats) count as their median: a slope between two runs of
+        # the same rate would be noise over a near-zero difference.
+        per_value = rows.groupby("value")[["_rps", "_cpu"]].median().sort_values("_rps")
+        delta_rps = per_value["_rps"].diff()
+        by_value = (per_value["_cpu"].diff() / delta_rps).where(delta_rps > 0)
+        slope[rows.index] = rows["value"].map(by_value).to_numpy()
     return slope
 
 

@@ -66,6 +66,8 @@ __all__ = [
     "exact",
     "exact_leaf_keys",
     "figures",
+    "key_columns",
+    "key_labels",
     "per_request",
     "per_second",
     "shown",
@@ -101,6 +103,19 @@ def columns(table: Table) -> list[tuple[str, Cell]]:
             at = next(i for i, (other, _) in enumerate(ordered) if other.name == show.before)
             ordered.insert(at, (metric, show))
     return [(show.label, _cell(metric, show)) for metric, show in ordered]
+
+
+def key_columns(table: Table) -> list[tuple[str, Cell]]:
+    """The table's key columns (``Show.key``), in the table's order: a wide table's first view."""
+    keys = {show.label for metric in METRICS for show in metric.shows if show.table == table and show.key}
+    return [(label, cell) for label, cell in columns(table) if label in keys]
+
+
+def key_labels() -> frozenset[str]:
+    """Every key column's header, whichever table shows it, and its metric's tidy name (sweep.md's
+    columns are the tidy names)."""
+    keyed = [(metric, show) for metric in METRICS for show in metric.shows if show.key]
+    return frozenset(show.label for _, show in keyed) | frozenset(metric.name for metric, _ in keyed)
 
 
 def exact_leaf_keys() -> frozenset[str]:

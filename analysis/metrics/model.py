@@ -101,6 +101,8 @@ class Show:
 
     ``whole``: the formatter takes the table's whole section (columns that combine several values).
     ``before``: the tidy name of the column this one precedes, where the table's order is not the rows'.
+    ``key``: one of the few columns report.html shows before the rest of a wide table's (behind a
+    disclosure), and in its headline.
     """
 
     table: Table
@@ -108,6 +110,7 @@ class Show:
     fmt: Callable[[Any], str]
     whole: bool = False
     before: str | None = None
+    key: bool = False
 
 
 @dataclass(frozen=True)

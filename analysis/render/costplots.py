@@ -10,22 +10,24 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from analysis.figures.capacity import HEADROOM_PNG
+from analysis.render.axes import plain_log_ticks, readable
 from analysis.render.plots import CACHE_COLOR, DPI, FIGSIZE_IN, save_figure
 from runfiles.summary import Headroom, Spike, Summary
 
 
-def _bars(ax: Axes, labels: list[str], groups: dict[str, list[float]]) -> None:
-    """Grouped bars on a log axis, each bar labelled with its value."""
+def _bars(ax: Axes, labels: list[str], groups: dict[str, list[float]], unit: str) -> None:
+    """Grouped bars on a log axis, each bar labelled with its value in ``unit`` (27.6 MB/s, 1.2k/s)."""
     width = 0.8 / max(1, len(groups))
     x = np.arange(len(labels))
     for i, (name, values) in enumerate(groups.items()):
         bars = ax.bar(x + i * width, values, width, label=name)
-        ax.bar_label(bars, labels=[f"{v:,.3g}" for v in values], fontsize="x-small")
+        ax.bar_label(bars, labels=[readable(v, unit) for v in values], fontsize="x-small")
     ax.set_xticks(x + width * (len(groups) - 1) / 2, labels)
     ax.set_yscale("log")
     positive = [v for values in groups.values() for v in values if v > 0]
     if positive:  # bars on a log axis need a floor well under the smallest one to be comparable
         ax.set_ylim(bottom=min(positive) / 10, top=max(positive) * 3)
+    plain_log_ticks(ax.yaxis)
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize="small")
 
@@ -42,16 +44,18 @@ def spike_figure(summary: Summary) -> Figure | None:
     names = list(spikes)
     fig, axes = plt.subplots(1, 2, figsize=FIGSIZE_IN, dpi=DPI)
     rates = {
-        "bytes out of Redis per second": [
+        ("bytes out of Redis per second", "B/s"): [
             (s.bytes_out_per_s, s.steady_bytes_out_per_s) for s in spikes.values()
         ],
-        "Redis commands per second": [(s.commands_per_s, s.steady_commands_per_s) for s in spikes.values()],
+        ("Redis commands per second", "/s"): [
+            (s.commands_per_s, s.steady_commands_per_s) for s in spikes.values()
+        ],
     }
-    for ax, (label, pairs) in zip(axes, rates.items(), strict=True):
+    for ax, ((label, unit), pairs) in zip(axes, rates.items(), strict=True):
         during = [float(value or 0.0) for value, _ in pairs]
         steady = [float(value or 0.0) for _, value in pairs]
-        _bars(ax, names, {"during a refresh": during, "steady reads": steady})
-        ax.set_ylabel(label)
+        _bars(ax, names, {"during a refresh": during, "steady reads": steady}, unit)
+        ax.set_ylabel(f"{label} (log scale)")
     fig.suptitle("Refresh spike: rates while a refresh runs (per refresh / its p50 duration) vs steady reads")
     fig.tight_layout()
     return fig
@@ -59,9 +63,12 @@ def spike_figure(summary: Summary) -> Figure | None:
 
 def memory_figure(summary: Summary) -> Figure | None:
     """Key sizes from MEMORY USAGE: all shards' leaderboards, the cached top list, the global set."""
-    memory = next((s.memory for s in summary.strategies.values() if s.memory is not None), None)
-    if memory is None:
+    measured = [s.memory for s in summary.strategies.values() if s.memory is not None]
+    if not measured:
         return None
+    # Each strategy's MEMORY USAGE ran after its own phase: a strategy without a cache (naive) saw
+    # none, so the figure takes the entry that measured the largest cache key.
+    memory = max(measured, key=lambda m: m.cache_key_bytes or 0)
     sizes = {
         "shards' leaderboards": memory.shard_key_bytes,
         "cached top 1000": memory.cache_key_bytes,
@@ -74,6 +81,7 @@ def memory_figure(summary: Summary) -> Figure | None:
     ax.bar_label(bars, labels=[f"{v / 1e6:,.2f} MB" for v in shown.values()], fontsize="small")
     ax.set_xscale("log")
     ax.set_xlim(left=min(shown.values()) / 10, right=max(shown.values()) * 5)
+    plain_log_ticks(ax.xaxis)
     ax.set_xlabel("bytes (log scale)")
     ax.grid(True, axis="x", alpha=0.3)
     per_player = memory.bytes_per_player

@@ -7,11 +7,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from analysis.figures.underfaults import PhaseView, phase_view, run_frames
 from analysis.load import frames
 from analysis.load.hdr import hdr_stats
+from analysis.render.axes import plain_log_ticks
 from analysis.render.plots import DPI, FIGSIZE_IN, save_figure
 from runfiles.summary import FaultRow
 
@@ -62,7 +62,7 @@ def faults_timeline_figure(views: list[PhaseView], rows: list[FaultRow]) -> Figu
         if p99:
             latency_ax.plot([t for t, _ in p99], [v for _, v in p99], color="black", label="p99")
             latency_ax.set_yscale("log")
-            latency_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            plain_log_ticks(latency_ax.yaxis)
         latency_ax.set_ylabel("p99 (ms)")
         ages = view.staleness
         if not ages.empty and ages["cache_age_s"].notna().any():

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from analysis.figures.validation import EXACT, QUANTITIES, SPREAD_FLOOR, WITHIN, Validation
 from analysis.fmt import md_table
+from analysis.render.axes import plain_log_ticks
 from analysis.render.plots import DPI, FIGSIZE_IN, save_figure
 from runfiles.summary import Plan, StrategyPlan
 
@@ -159,6 +160,7 @@ def plan_figure(plan: Plan) -> Figure:
         plan.target.slo_p99_ms, color="tab:red", linestyle="--", label=f"SLO {plan.target.slo_p99_ms:g} ms"
     )
     right.set_yscale("log")
+    plain_log_ticks(right.yaxis)
     right.set_xticks(x, names, rotation=30)
     right.set_ylabel(f"projected p99 ms ({plan.target.network})")
     right.legend(fontsize="small")

@@ -19,6 +19,8 @@ matplotlib.use("Agg")  # no display here; must run before pyplot is imported
 
 import matplotlib.pyplot as plt
 
+from analysis.render.axes import plain_log_ticks
+
 FIGSIZE_IN = (9.0, 5.0)
 DPI = 120
 CACHE_COLOR = "tab:red"
@@ -87,7 +89,7 @@ def latency_percentile_figure(curves: pd.DataFrame) -> Figure:
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels([label for _, label in ticks])
     ax.set_xlim(1.0, max(max_x * 1.2, 2.0))
-    ax.yaxis.set_major_formatter(_THOUSANDS)
+    plain_log_ticks(ax.yaxis)
     ax.set_xlabel("percentile (log scale of 1/(1-q))")
     ax.set_ylabel("latency (µs, log scale)")
     ax.set_title("Request latency by percentile: corrected (from intended start) solid, raw dashed")
@@ -98,6 +100,22 @@ def latency_percentile_figure(curves: pd.DataFrame) -> Figure:
     return fig
 
 
+def per_second_rate(rows: pd.DataFrame) -> pd.DataFrame:
+    """Requests per second of each second (t_rel_s, rps): each worker's requests over its own time in
+    that second, then summed over the workers.
+
+    A worker's short first (or last) interval rounds into the same second as its next full one; its
+    rate is over the time both cover, not the two rates added (which drew ~990 req/s against a 500
+    target in a run's first second).
+    """
+    timed = rows.assign(second=rows["t_s"].round(), dt=rows["dt_s"].where(rows["dt_s"] > 0))
+    worker = "worker" if "worker" in rows.columns else None
+    keys = ["second", worker] if worker else ["second"]
+    each = timed.groupby(keys).agg(t_rel_s=("t_rel_s", "min"), requests=("requests", "sum"), dt=("dt", "sum"))
+    each["rps"] = each["requests"] / each["dt"]
+    return each.groupby(level="second").agg(t_rel_s=("t_rel_s", "min"), rps=("rps", "sum"))
+
+
 def rate_figure(intervals: pd.DataFrame, windows: dict[str, dict[str, Any]]) -> Figure:
     """Build achieved req/s per second per strategy, with each open-loop target dashed."""
     _require_columns(intervals, ("strategy", "t_s", "t_rel_s", "dt_s", "requests"), "intervals")
@@ -106,11 +124,7 @@ def rate_figure(intervals: pd.DataFrame, windows: dict[str, dict[str, Any]]) -> 
     colors = _strategy_colors([*strategies, *windows])
     for strategy in strategies:
         rows = intervals.loc[intervals["strategy"] == strategy]
-        # Each worker's own rate, summed: a worker's partial last second has a shorter dt_s.
-        rates = rows.assign(
-            second=rows["t_s"].round(), rps=rows["requests"] / rows["dt_s"].where(rows["dt_s"] > 0)
-        )
-        per_s = rates.groupby("second").agg(t_rel_s=("t_rel_s", "min"), rps=("rps", "sum"))
+        per_s = per_second_rate(rows)
         ax.plot(per_s["t_rel_s"], per_s["rps"], color=colors[strategy], linewidth=1.6, label=strategy)
     targets = {
         name: float(w["target_rps"])
@@ -167,15 +181,18 @@ def _plot_strategy_nodes(ax: Axes, frame: pd.DataFrame, refresh_t_s: npt.NDArray
     node_names = sorted(roles, key=_node_sort_key)
     shard_count = sum(1 for node in node_names if roles[node] != "cache")
     greys = iter(plt.get_cmap("Greys")(np.linspace(0.4, 0.8, max(1, shard_count))))
+    # One legend entry stands for every shard: ten grey lines in the legend would tell nothing apart.
+    shards_label = f"shards ({shard_count})" if shard_count > 1 else "shard"
+    labelled_shards = False
     for node in node_names:
         series = frame.loc[frame["node"] == node].sort_values("t_rel_s")
         t_s, ops = _with_gaps(series["t_rel_s"].to_numpy(float), series["workload_ops_per_s"].to_numpy(float))
-        style: dict[str, Any] = (
-            {"color": CACHE_COLOR, "linewidth": 2.4, "zorder": 3}
-            if roles[node] == "cache"
-            else {"color": next(greys), "linewidth": 0.9, "zorder": 2}
-        )
-        ax.plot(t_s, ops, label=node, **style)
+        if roles[node] == "cache":
+            ax.plot(t_s, ops, label=node, gid=node, color=CACHE_COLOR, linewidth=2.4, zorder=3)
+            continue
+        label = "_nolegend_" if labelled_shards else shards_label
+        labelled_shards = True
+        ax.plot(t_s, ops, label=label, gid=node, color=next(greys), linewidth=0.9, zorder=2)
     t_min, t_max = float(frame["t_rel_s"].min()), float(frame["t_rel_s"].max())
     # A priming refresh before load start would otherwise stretch the shared x axis.
     in_window = refresh_t_s[(refresh_t_s >= t_min) & (refresh_t_s <= t_max)]
@@ -229,7 +246,7 @@ def ops_per_node_figure(nodes: pd.DataFrame, refreshes: pd.DataFrame | None = No
             title="node",
             frameon=False,
         )
-    fig.suptitle("Redis workload ops/s per node (bold = cache node, grey = shards)")
+    fig.suptitle("Redis workload ops/s per node (bold red = cache node, one grey line per shard)")
     fig.tight_layout(rect=(0.0, 0.0, 0.86 if by_label else 1.0, 1.0))
     return fig
 

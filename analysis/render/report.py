@@ -141,6 +141,12 @@ def _scenario_paragraph(summary: Summary, meta: dict[str, Any]) -> str:
         f" {machine.get('cpu_model', 'unknown CPU')}, {machine.get('platform', 'unknown platform')}."
     )
     text += _failure_sentences(summary)
+    slowed_us = (meta.get("options") or {}).get("read_extra_cpu_us")
+    if slowed_us:
+        text += (
+            f" **Every read was slowed on purpose** by {fmt_count(slowed_us)} µs of busy CPU"
+            " (--read-extra-cpu-us): these figures are not the system's own."
+        )
     containers = summary.scenario.containers if summary.scenario else None
     if containers:
         text += " " + _containers_sentence(containers)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from analysis.render.plots import CACHE_COLOR, mark_refreshes, save_figure, strategy_panels
 
@@ -29,7 +30,16 @@ def staleness_figure(samples: pd.DataFrame, refreshes: pd.DataFrame) -> Figure:
             mine["t_rel_s"], mine["max_rank_displacement"], ".", color="C2", label="max rank displacement"
         )
         twin.set_ylabel("entries / ranks")
-        twin.set_ylim(bottom=0)
+        # Counts of entries and ranks: whole ticks, and at least 0-1 so an all-zero run has an axis.
+        counts = pd.concat([mine["entries_differ"], mine["max_rank_displacement"]]).dropna()
+        peak = float(counts.max()) if not counts.empty else 0.0
+        twin.set_ylim(0, max(1.0, peak) * 1.1)
+        twin.yaxis.set_major_locator(MaxNLocator(integer=True))
+        if not mine.empty and peak == 0:
+            ax.text(
+                0.99, 0.95, "no cached entry differed from the true top n in any sample",
+                ha="right", va="top", transform=ax.transAxes, fontsize="small", color="C0",
+            )  # fmt: skip
         mark_refreshes(ax, refreshes, strategy, mine["t_rel_s"], linewidth=0.8)
         handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
         ax.legend(handles=handles, loc="upper left", fontsize="small")

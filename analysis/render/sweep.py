@@ -14,10 +14,20 @@ from analysis.render.plots import DPI, FIGSIZE_IN
 
 
 def _lines(ax: Axes, frame: pd.DataFrame, column: str, label: str, scale: float = 1.0) -> None:
+    """One line per strategy through each value's median; where a value ran more than once
+    (``--repeats``), a bar from its lowest to its highest run."""
     for strategy, rows in frame.groupby("strategy", sort=False):
         series = pd.to_numeric(rows[column], errors="coerce") * scale
-        if series.notna().any():
-            ax.plot(rows["value"], series, marker="o", label=f"{strategy} {label}".strip())
+        if not series.notna().any():
+            continue
+        spread = series.groupby(rows["value"].to_numpy()).agg(["median", "min", "max", "count"]).dropna()
+        (line,) = ax.plot(spread.index, spread["median"], marker="o", label=f"{strategy} {label}".strip())
+        if (spread["count"] > 1).any():
+            below, above = spread["median"] - spread["min"], spread["max"] - spread["median"]
+            ax.errorbar(
+                spread.index, spread["median"], yerr=[below, above], fmt="none",
+                ecolor=line.get_color(), capsize=3, linewidth=1,
+            )  # fmt: skip
 
 
 def _valid_limit(ax: Axes, frame: pd.DataFrame) -> None:
@@ -40,6 +50,11 @@ def _staleness_vs_load(ax: Axes, frame: pd.DataFrame) -> None:
         ax.plot(rows["load_kb_s"], rows["stale"], marker="o", label=str(strategy))
         for _, row in rows.iterrows():
             ax.annotate(f"{row['value']:g}", (row["load_kb_s"], row["stale"]))
+
+
+def axis_label(param: str, unit: str) -> str:
+    """``rps (req/s)``; a parameter that is its own unit (shards) is not named twice."""
+    return param if unit in ("", param) else f"{param} ({unit})"
 
 
 def sweep_figure(frame: pd.DataFrame, param: str, unit: str) -> Figure:
@@ -72,12 +87,16 @@ def sweep_figure(frame: pd.DataFrame, param: str, unit: str) -> Figure:
             right.set_title("network per request", loc="left")
     for ax in (left, right):
         if param != "refresh-interval" or ax is left:
-            ax.set_xlabel(f"{param} ({unit})")
+            ax.set_xlabel(axis_label(param, unit))
         ax.set_ylim(bottom=0)
         ax.grid(True, alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize="small")
-    fig.suptitle(f"Sweep over {param}")
+    repeats = int(frame.groupby(["strategy", "value"]).size().max()) if not frame.empty else 1
+    spread = (
+        f": median of {repeats} runs per value, bars from the lowest to the highest" if repeats > 1 else ""
+    )
+    fig.suptitle(f"Sweep over {param}{spread}")
     fig.tight_layout()
     return fig
 
@@ -109,12 +128,13 @@ def sweep_markdown(frame: pd.DataFrame, param: str, unit: str, plot_name: str) -
     columns = list(MARKDOWN_COLUMNS)
     if CPU_SLOPE in frame:
         columns.insert(columns.index("client_cpu_us_per_request") + 1, CPU_SLOPE)
-    rule = "|".join(":--" if c == "strategy" else "--:" for c in columns)
+    # The swept value and the strategy label each row; the figures are numbers, right-aligned.
+    rule = "|".join(":--" if c in ("value", "strategy") else "--:" for c in columns)
     lines = ["| " + " | ".join(columns) + " |", f"|{rule}|"]
     for _, row in frame[columns].iterrows():
         lines.append("| " + " | ".join(_cell(row[c]) for c in columns) + " |")
     intro = (
-        f"# Sweep over {param} ({unit})\n\nEach row is one strategy at one point; every point is a full"
+        f"# Sweep over {axis_label(param, unit)}\n\nEach row is one strategy at one point; every point is a full"
         " run with its own report under `points/`. The full table is `sweep.csv`."
     )
     parts = [intro, "\n".join(lines)]

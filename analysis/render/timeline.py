@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from analysis.render.axes import plain_log_ticks
 from analysis.render.plots import mark_refreshes, save_figure, strategy_panels
 
 
@@ -23,6 +24,7 @@ def latency_timeline_figure(seconds: pd.DataFrame, refreshes: pd.DataFrame) -> F
             ax.text(0.5, 0.5, "no requests recorded", ha="center", va="center", transform=ax.transAxes)
         else:
             ax.set_yscale("log")
+            plain_log_ticks(ax.yaxis)
             ax.legend(loc="upper right", fontsize="small")
         ax.set_title(strategy, loc="left", fontweight="bold")
         ax.set_ylabel("latency (ms)")

@@ -7,6 +7,7 @@ Each becomes a Claim with a measured figure and a verdict, like the quantitative
 
 from __future__ import annotations
 
+from analysis.figures.target import SEED
 from analysis.fmt import fmt_count, fmt_kb, invalid_reason, ratio
 from analysis.verdicts.capacity import OVERLOAD_CLAIM, overload_verdict, peak_verdict, why_not
 from analysis.verdicts.claims import SEED_REFRESH_INTERVAL_S, SEED_RPS, latency
@@ -106,24 +107,30 @@ def _consistency(cached: StrategySummary, stale: Staleness | None) -> list[Claim
     score_error = stale.max_score_error or 0.0
     # Any lag at all counts: a moved rank or an old score is a change the player does not see yet.
     lagged = differing > 0 or displaced > 0 or score_error > 0
+    # Not lagging proves nothing when no write reached the top n: there was no change to see late.
     m = _claim(
         "m",
         f"{differing:.0%} of samples lacked a true top-n entry; ranks off by up to {displaced:,.0f},"
         f" scores behind by up to {score_error:,.0f}",
         "grows with writes per interval",
-        _holds(lagged),
+        Verdict.HOLDS if lagged else Verdict.NOT_MEASURABLE,
         "a score change reaches the global view only at the next refresh"
         if lagged
-        else "no write moved the top n between refreshes in this run (raise the write rate to see it)",
+        else "no write reached the top n between refreshes in this run, so no change could be seen"
+        " late; more writes make it measurable (--read-write-ratio 100, or --hot-write-share 1 to aim"
+        " every write at the top players)",
     )
+    wrong, off = _differ(stale).max or 0, _displaced(stale).max or 0
     n = _claim(
         "n",
         _stale_text(stale),
         "see the refresh-interval sweep",
         Verdict.HOLDS_ONLY_IF,
-        f"users accept up to {fmt_count(_differ(stale).max)} wrong entries"
-        f" of the top n and ranks off by up to {fmt_count(_displaced(stale).max)}"
-        f" for up to {age_max:,.0f} s",
+        f"users accept up to {fmt_count(wrong)} wrong entries of the top n and ranks off by up to"
+        f" {fmt_count(off)} for up to {age_max:,.0f} s"
+        if wrong or off
+        else f"users accept a view up to {age_max:,.0f} s old; in this run no entry of the top n was"
+        " wrong and no rank was off in any sample",
     )
     return [j, m, n]
 
@@ -146,19 +153,31 @@ def _spikes(cached: StrategySummary) -> Claim:
     )
 
 
-def _memory(cached: StrategySummary) -> Claim:
+def _memory(cached: StrategySummary, players: int | None) -> Claim:
+    """Judged at the seed's 100M players: the shards grow with the players, the cache key does not."""
     memory = cached.memory
     share = memory.cache_vs_shards if memory else None
     if memory is None or share is None:
         return _absent("l", "key memory figures")
-    cache_kb = fmt_kb(memory.cache_key_bytes)
-    measured = f"cache key {cache_kb} kB = {share:.3%} of the shards' keys"
+    cache_bytes, per_player = memory.cache_key_bytes, memory.bytes_per_player
+    here = f" ({players:,} players)" if players else ""
+    measured = f"cache key {fmt_kb(cache_bytes)} kB = {share:.3%} of the shards' keys here{here}"
+    if not cache_bytes or not per_player:
+        return _claim(
+            "l", measured, "n/a", Verdict.NOT_MEASURABLE, "no cache key or bytes per player measured"
+        )
+    seed_shards_bytes = per_player * SEED.players
+    at_seed = cache_bytes / seed_shards_bytes
+    small = at_seed < NEGLIGIBLE_MEMORY_SHARE
     return _claim(
         "l",
         measured,
-        "the cache is fixed-size (1000 entries)",
-        _holds(share < NEGLIGIBLE_MEMORY_SHARE),
-        f"{'under' if share < NEGLIGIBLE_MEMORY_SHARE else 'over'} 1% of the shards; less at 100M players",
+        f"{share:.3%} here; at {SEED.players:,} players, {fmt_count(per_player, 1)} B per player makes"
+        f" {seed_shards_bytes / 1e9:,.1f} GB of shards and the cache {at_seed:.4%}",
+        _holds(small),
+        f"judged at the seed's scale from the bytes per player measured here: {at_seed:.4%} of the"
+        f" shards, {'under' if small else 'over'} 1% (the cache is a fixed top 1000; the shards grow"
+        " with the players)",
     )
 
 
@@ -324,7 +343,7 @@ def tradeoff_claims(summary: Summary) -> list[Claim]:
             _simple_code(cached),
             j,
             _spikes(cached),
-            _memory(cached),
+            _memory(cached, summary.scenario.players if summary.scenario else None),
             m,
             n,
             _ratio_line(cached, stale),

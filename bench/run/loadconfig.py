@@ -43,6 +43,8 @@ class LoadConfig:
     # The read paths' failure policies (bench/wire/failure.py); the refresher's stays with bench.
     naive_on_shard_error: str
     cached_fallback: str
+    # A deliberate slowdown of every read, in µs of busy CPU (--read-extra-cpu-us; 0 in real runs).
+    read_extra_cpu_us: int = 0
 
     @property
     def request_name(self) -> str:

@@ -156,6 +156,13 @@ class CompareOptions:
         name="refresh-interval",
     )
     top_n: int = option(100, Integer(min=1, max=1000), "entries per request", commands=RUNS | {"capacity"})
+    read_extra_cpu_us: int = option(
+        0,
+        Integer(min=0, max=100_000),
+        "busy-wait this long inside every timed read: a slowdown of known size, to measure what a"
+        " gate catches (benchmarks/gate_power.py); 0 = none",
+        commands=RUNS,
+    )
     sample_every: int = option(
         SAMPLE_EVERY,
         Integer(min=1),

@@ -78,6 +78,7 @@ def load_config(
         hot_write_share=options.hot_write_share if hot else 0.0,
         naive_on_shard_error=options.naive_on_shard_error,
         cached_fallback=options.cached_fallback,
+        read_extra_cpu_us=options.read_extra_cpu_us,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from bench import scenario
 from bench.console import status
-from bench.declare import Choice, Csv, Option
+from bench.declare import Choice, Csv, Integer, Option
 from bench.errors import UsageError
 from bench.probes.meta import run_meta, utc_now
 from bench.run.compare import CompareOptions, RunDir, compare
@@ -77,6 +77,16 @@ VALUES = Option(
 )
 
 
+REPEATS = Option(
+    Integer(min=1),
+    "run every value this many times, in rounds (each value once, then each again), so the table and"
+    " the plot show the spread between runs",
+    commands=frozenset({"sweep"}),
+    default=1,
+    name="repeats",
+)
+
+
 def parse_values(param: SweepParam, words: tuple[str, ...]) -> list[float]:
     """``("5", "10", "60")`` -> ``[5.0, 10.0, 60.0]`` (ints for integer parameters); UsageError otherwise."""
     values: list[float] = []
@@ -93,8 +103,9 @@ def parse_values(param: SweepParam, words: tuple[str, ...]) -> list[float]:
     return values
 
 
-def point_name(param: SweepParam, value: float) -> str:
-    return f"{param.name}={value:g}"
+def point_name(param: SweepParam, value: float, repeat: int = 1) -> str:
+    """``shards=3``; its second run (``--repeats``) ``shards=3-r2``."""
+    return f"{param.name}={value:g}" + (f"-r{repeat}" if repeat > 1 else "")
 
 
 def sweep(
@@ -103,32 +114,38 @@ def sweep(
     base: CompareOptions,
     out: Path,
     after_point: Callable[[Path], None],
+    *,
+    repeats: int = 1,
 ) -> Path:
-    """Run every point into ``out/points/<param>=<value>/``; sweep.json lists them. Returns ``out``.
+    """Run every point into ``out/points/<param>=<value>[-r<n>]/``; sweep.json lists them. Returns ``out``.
 
-    Every point's options are validated before the first server starts, so a bad value fails fast.
+    With ``repeats``, all the values run once, then all again: a drift of the machine over the sweep
+    spreads over every value instead of biasing the last ones. Every point's options are validated
+    before the first server starts, so a bad value fails fast.
     """
-    points = [(value, param.apply(base, value)) for value in values]
-    for _, options in points:
+    points = [
+        (value, repeat, param.apply(base, value)) for repeat in range(1, repeats + 1) for value in values
+    ]
+    for _, _, options in points:
         options.validate()
     run = RunDir(out)
     sweep_dir = run.create()
     try:
-        chosen = [(PARAM, param.name), (VALUES, tuple(f"{v:g}" for v in values))]
+        chosen = [(PARAM, param.name), (VALUES, tuple(f"{v:g}" for v in values)), (REPEATS, repeats)]
         scenario.write(sweep_dir / SCENARIO, "sweep", chosen + base.scenario_values("sweep"))
-        for i, (value, options) in enumerate(points, start=1):
-            status(
-                f"sweep point {i}/{len(points)}: {point_name(param, value)} ({', '.join(options.strategies)})"
-            )
-            point_dir = compare(replace(options, out=sweep_dir / SWEEP_POINTS / point_name(param, value)))
+        names = [point_name(param, value, repeat) for value, repeat, _ in points]
+        for i, ((_, _, options), name) in enumerate(zip(points, names, strict=True), start=1):
+            status(f"sweep point {i}/{len(points)}: {name} ({', '.join(options.strategies)})")
+            point_dir = compare(replace(options, out=sweep_dir / SWEEP_POINTS / name))
             after_point(point_dir)
         described: dict[str, Any] = run_meta(out.name, base.as_json(), {})
         described.update(
             kind="sweep",
             param=param.name,
             unit=param.unit,
-            values=values,
-            points=[point_name(param, v) for v in values],
+            values=[value for value, _, _ in points],  # one per point: repeated values repeat
+            points=names,
+            repeats=repeats,
             finished_utc=utc_now().isoformat(timespec="seconds"),
         )
         write_json(sweep_dir / SWEEP, described)

@@ -31,9 +31,10 @@ def test_ab_interleaves_the_variants_and_fails_on_an_invalid_b(tmp_path: Path) -
     out, junit = tmp_path / "ab", tmp_path / "ab.xml"
     # B asks 2 users for 50,000 req/s: not valid, so every check of B fails, whatever its latency;
     # its compares exit 1 (--fail-if-invalid) and the A/B still reads the runs they wrote.
+    # No reruns: tests/unit/test_ab_rounds.py covers them; here they would double the compares.
     result = lbbench(
         "ab", "--scenario", str(scenario), "--b", "--rps 50000 --users 2 --fail-if-invalid", "--rounds", "3",
-        "--order-seed", "1", "--out", str(out), "--junit-xml", str(junit),
+        "--order-seed", "1", "--out", str(out), "--junit-xml", str(junit), "--invalid-reruns", "0",
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
     assert result.stderr.count("lbbench ab: round ") == 3

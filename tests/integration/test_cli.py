@@ -21,6 +21,7 @@ from redis.retry import Retry
 from bench.serverbinary import find_server_binary
 from bench.topology.processes import LocalServers, free_port
 from runfiles import SCHEMA_VERSION
+from tests.browser import check_report
 from tests.helpers import alive, reaped, started_processes
 
 LBBENCH = [sys.executable, "-m", "lbbench"]
@@ -177,22 +178,34 @@ def test_compare_local_end_to_end(tmp_path: Path) -> None:
     assert meta["server"].split()[0] in {"redis-server", "valkey-server"}
     assert meta["git"].keys() == {"commit", "dirty", "branch"}
     assert meta["versions"]["locust"]
+    # report.html: the answer first, every plot drawn, in a real browser, fetching nothing.
+    page = check_report(out / "report.html", "compare", min_images=4)
+    assert page.text.index("The answer") < page.text.index("Scenario")
+    assert "Seed claims vs measured" in page.text
     # The report rebuilds from raw data alone.
     (out / "summary.json").unlink()
     (out / "report.md").unlink()
+    (out / "report.html").unlink()
     rebuilt = lbbench("report", str(out))
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert (out / "report.md").exists()
+    assert (out / "report.html").exists()
 
 
 def test_a_runs_scenario_toml_runs_the_same_scenario_again(tmp_path: Path) -> None:
     first, again = tmp_path / "first", tmp_path / "again"
     flags = ["--players", "5000", "--shards", "2", "--users", "3", "--rps", "100", "--seed", "5"]
     flags += ["--refresh-interval", "500ms", "--strategies", "cached"]
+    # The deliberate slowdown gate_power.py measures with travels to the load process, into the
+    # timed read, into the scenario file, and into the report's words.
+    flags += ["--read-extra-cpu-us", "3000"]
     result = lbbench("compare", *flags, "--duration", "1s", "--out", str(first))
     assert result.returncode == 0, result.stderr
     scenario = first / "scenario.toml"
     assert 'refresh-interval = "500ms"' in scenario.read_text()
+    cached = json.loads((first / "summary.json").read_text())["strategies"]["cached"]
+    assert cached["latency_us_raw"]["p50"] >= 3000
+    assert "Every read was slowed on purpose** by 3,000 µs" in (first / "report.md").read_text()
     result = lbbench("compare", "--config", str(scenario), "--duration", "2s", "--out", str(again))
     assert result.returncode == 0, result.stderr
     options = [json.loads((run / "meta.json").read_text())["options"] for run in (first, again)]
@@ -401,6 +414,10 @@ def test_sweep_over_shard_count_runs_each_point_on_that_many_shards(tmp_path: Pa
     assert table["redis_commands_per_request"].tolist() == [1.0, 3.0]
     assert (out / "sweep.png").is_file()
     assert (out / "points" / "shards=3" / "report.md").is_file()
+    # The sweep's page and each point's open in a browser as they are.
+    sweep_page = check_report(out / "report.html", "sweep")
+    assert "redis_commands_per_request" in sweep_page.text
+    check_report(out / "points" / "shards=3" / "report.html", "sweep-point", min_images=4)
 
 
 def test_sweep_with_bad_values_exits_2_and_writes_nothing(tmp_path: Path) -> None:

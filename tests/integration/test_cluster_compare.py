@@ -21,6 +21,7 @@ from redis.cluster import RedisCluster
 
 from bench.topology import Topology, TopologyOptions, open_topology
 from bench.topology.clusternodes import GLOBAL_TAG
+from tests.browser import check_report
 
 pytestmark = pytest.mark.slow
 
@@ -125,6 +126,9 @@ def test_compare_on_a_users_cluster_removes_only_its_keys(cluster: Topology, tmp
     slot_map = topology["cluster"]["slot_map"]
     assert [entry["node"] for entry in slot_map] == [f"shard-{i}" for i in range(MASTERS)]
     assert [entry["url"] for entry in slot_map] == [shard.url for shard in cluster.shards]
+
+    page = check_report(out / "report.html", "cluster-run", min_images=4)
+    assert "Redis Cluster" in page.text
 
     # The cluster is as it was: the same keys, values and expiry times, and nothing of ours left.
     assert snapshot(cluster) == before

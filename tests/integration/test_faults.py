@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from runfiles import FAULT_COLUMNS, RunFiles, read_json
+from tests.browser import check_report
 from tests.helpers import reaped
 
 LBBENCH = [sys.executable, "-m", "lbbench"]
@@ -83,6 +84,8 @@ def test_kill_restart_slow_cache_down_and_a_dead_refresher(tmp_path: Path) -> No
     assert all(float(r["t_start_s"]) < dead_at for r in refreshes), "no refresh after the refresher died"
     rank = read_json(RunFiles(out).phase("cached").rank)
     assert rank["exact_rank"][0] is not None, "the killed shard's data came back"
+    page = check_report(out / "report.html", "fault-run", min_images=4)
+    assert "Under faults" in page.text
 
 
 def test_a_kill_without_restart_is_healed_at_the_end_for_the_next_phase(tmp_path: Path) -> None:

@@ -70,7 +70,7 @@ def paced_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, 
         for attempt in range(PACED_TRIES):
             out = RUN_DIRS[workers] = tmp_path_factory.mktemp(f"workers{workers}-try{attempt}") / "run"
             runs[workers] = compare(
-                out, "--rps", str(RATE), "--duration", "10", "--users", "10", "--workers", str(workers),
+                out, "--rps", str(RATE), "--duration", "6", "--users", "10", "--workers", str(workers),
                 "--read-write-ratio", "100", "--refresh-interval", "2",
             )  # fmt: skip
             if not only_the_generator_lagged(runs[workers]):

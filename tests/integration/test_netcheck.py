@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import check_report
+
 pytestmark = pytest.mark.slow
 
 
@@ -40,6 +42,9 @@ def test_netcheck_runs_every_phase_and_compares_each_with_its_projection(tmp_pat
     # The zero-delay relays cost something: the hop the projections add is measured, not assumed.
     assert result["relay_hop_us"] > 0
     assert (out / "netcheck.md").is_file()
+    page = check_report(out / "report.html", "netcheck", min_images=0)
+    assert "direct" in page.text
+    check_report(out / "direct" / "report.html", "netcheck-direct", min_images=4)
 
     # Rechecking it twice over pools the two: the same runs, so each check's error appears twice.
     recheck = subprocess.run(

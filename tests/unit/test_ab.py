@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from analysis.gate.ab import ALPHA, MIN_EFFECT, Round, ab_results, differences
+from analysis.gate.ab import ALPHA, MIN_EFFECT, Round, ab_results, differences, holm
 from analysis.gate.baseline import Measured
 from analysis.gate.evaluate import FAIL, PASS
 from tests.unit.sample_summary import make_summary
@@ -73,6 +73,23 @@ def test_a_faster_b_is_no_regression_and_an_invalid_run_is_one() -> None:
     rows = {row.check: row for row in ab_results(differences(rounds))}
     assert rows["ab: cached.latency_us_p50 of B vs A"].verdict == FAIL
     assert "not valid: B b1" in rows["ab: cached.latency_us_p50 of B vs A"].note
+
+
+def test_holm_multiplies_the_smallest_p_by_the_number_of_checks_and_keeps_the_order() -> None:
+    assert holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+    assert holm([]) == []
+
+
+def test_one_check_just_under_alpha_among_six_is_no_longer_a_regression() -> None:
+    # p of about 0.03 on cached p50 alone: significant by itself, not once the six checks are counted.
+    a = [170.0, 180.0, 175.0, 172.0, 168.0, 177.0]
+    factors = [1.21, 0.99, 1.14, 1.02, 1.25, 1.06]
+    diff = cached_p50(rounds_of(a, [x * f for x, f in zip(a, factors, strict=True)]))
+    assert diff.p_value < ALPHA <= diff.p_adjusted
+    assert diff.change >= MIN_EFFECT
+    assert not diff.regression
+    assert "Holm-adjusted" in ab_results([diff])[0].note
 
 
 def test_fewer_than_three_rounds_is_refused() -> None:

@@ -31,6 +31,10 @@ def test_build_report_writes_everything(tmp_path: Path) -> None:
     ]
     for png in files.plots:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # report.html beside report.md: every plot inside it, the invalid strategy in a red box.
+    page = (run_dir / "report.html").read_text()
+    assert page.count('src="data:image/png;base64,') == len(files.plots)
+    assert "Not valid — cached: sent 100 req/s, below 95% of the 200 req/s target." in page
     summary = json.loads(files.summary.read_text())
     assert summary["schema_version"] == SCHEMA_VERSION == 4
     assert summary["strategies"]["naive"]["valid"] is True

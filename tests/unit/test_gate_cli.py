@@ -146,6 +146,11 @@ def test_gate_section_is_replaced_not_stacked(tmp_path: Path) -> None:
     report = (run / "report.md").read_text()
     assert report.count("## Gate") == 1
     assert "**FAIL** (exit code 1)" in report
+    # The page says it too: at the top, and as the report's Gate section.
+    page = (run / "report.html").read_text()
+    assert '<span class="badge fails">gate FAIL</span>' in page
+    assert "failed: cached.redis_commands_per_request == 2" in page
+    assert page.count('<section id="gate">') == 1
 
 
 def test_rebuilt_report_keeps_the_gate_section(tmp_path: Path) -> None:

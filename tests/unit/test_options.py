@@ -67,6 +67,7 @@ PINNED: list[tuple[str, str, Any]] = [
     ("compare", "hot_write_share", 0.5),
     ("compare", "top_n", 100),
     ("compare", "sample_every", 100),
+    ("compare", "read_extra_cpu_us", 0),
     ("compare", "timeout_ms", 1000.0),
     ("compare", "remote_workers_wait", 60.0),
     ("compare", "capacity_s", None),  # derived: 15 s on owned servers, none on the user's
@@ -78,6 +79,7 @@ PINNED: list[tuple[str, str, Any]] = [
     ("sweep", "capacity_s", 0.0),
     ("sweep", "strategies", None),  # derived from the swept parameter
     ("sweep", "players", 1_000_000),
+    ("sweep", "repeats", 1),
     ("netcheck", "players", 50_000),
     ("netcheck", "duration", 20.0),
     ("netcheck", "rps", 200.0),
@@ -101,6 +103,7 @@ PINNED: list[tuple[str, str, Any]] = [
     ("gate", "branch", None),  # derived: the newest row's branch of --history
     ("ab", "rounds", 8),
     ("ab", "order_seed", 0),
+    ("ab", "invalid_reruns", 1),
 ]
 
 

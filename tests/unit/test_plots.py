@@ -10,15 +10,18 @@ import pandas as pd
 import pytest
 
 from analysis.load import hdr
+from analysis.render.axes import readable
 from analysis.render.plots import (
     CACHE_COLOR,
     latency_percentile_figure,
     ops_per_node_figure,
+    per_second_rate,
     plot_latency_cdf,
     plot_ops_per_node,
     plot_rate,
     rate_figure,
 )
+from analysis.render.timeline import latency_timeline_figure
 from tests.unit.synthetic_run import histogram_of
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -178,7 +181,7 @@ def test_ops_figure_subplot_per_strategy_with_bold_cache_and_refresh_marks() -> 
         assert naive_ax.get_title(loc="left") == "naive"
         assert cached_ax.get_title(loc="left") == "cached"
         for ax in (naive_ax, cached_ax):
-            node_lines = {line.get_label(): line for line in ax.get_lines() if line.get_label() in NODE_NAMES}
+            node_lines = {line.get_gid(): line for line in ax.get_lines() if line.get_gid() in NODE_NAMES}
             assert set(node_lines) == set(NODE_NAMES)
             assert node_lines["cache"].get_linewidth() > 2 * node_lines["shard-0"].get_linewidth()
             assert node_lines["cache"].get_color() == CACHE_COLOR
@@ -190,8 +193,9 @@ def test_ops_figure_subplot_per_strategy_with_bold_cache_and_refresh_marks() -> 
             15.0,
         ]  # t<0 is off-window
         assert not [line for line in naive_ax.get_lines() if line.get_linestyle() == ":"]
+        # One entry for all the shards: a legend of identical grey lines tells nothing apart.
         legend_labels = [t.get_text() for t in fig.legends[0].get_texts()]
-        assert legend_labels == [*NODE_NAMES, "refresh"]
+        assert legend_labels == ["cache", f"shards ({len(NODE_NAMES) - 1})", "refresh"]
     finally:
         plt.close(fig)
 
@@ -218,3 +222,45 @@ def test_a_node_missing_samples_breaks_its_line_instead_of_bridging_the_outage()
     assert np.isnan(gapped_t[3])
     assert np.isnan(gapped_ops[3])
     assert list(gapped_t[~np.isnan(gapped_t)]) == list(t_s)
+
+
+def test_a_short_first_interval_in_the_same_second_is_not_added_as_a_second_rate() -> None:
+    # One worker at 500 req/s: a 0.19 s first interval and the next full second both round to t=1.
+    rows = [
+        ("cached", "w0", 1001.15, 1.15, 0.19, 95),
+        ("cached", "w0", 1001.34, 1.34, 1.0, 500),
+        ("cached", "w0", 1002.34, 2.34, 1.0, 500),
+    ]
+    frame = pd.DataFrame(rows, columns=["strategy", "worker", "t_s", "t_rel_s", "dt_s", "requests"])
+    assert per_second_rate(frame)["rps"].round(1).tolist() == [500.0, 500.0]  # was 990 in the first
+
+
+def test_log_axes_label_ticks_as_plain_numbers() -> None:
+    seconds = pd.DataFrame(
+        {
+            "strategy": "cached",
+            "t_rel_s": [0.0, 1.0, 2.0],
+            "p50_us": [400.0, 500.0, 600.0],
+            "p99_us": [6e3, 7e3, 8e3],
+        }
+    )
+    fig = latency_timeline_figure(seconds, pd.DataFrame(columns=["strategy", "t_rel_s"]))
+    try:
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        labels = [
+            t.get_text() for t in [*ax.get_yticklabels(), *ax.get_yticklabels(minor=True)] if t.get_text()
+        ]
+        assert labels, "a log axis over one decade still labels some ticks"
+        assert not [text for text in labels if "times" in text or "^" in text or "e+" in text]
+        assert {"1", "10"} & set(labels)
+    finally:
+        plt.close(fig)
+
+
+def test_readable_numbers_take_si_prefixes_from_ten_thousand() -> None:
+    assert readable(2.76e7, "B/s") == "27.6 MB/s"
+    assert readable(1660, "/s") == "1,660/s"
+    assert readable(12_345, "/s") == "12.3k/s"
+    assert readable(999_600) == "1 M"
+    assert readable(0.25) == "0.25"

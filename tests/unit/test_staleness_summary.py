@@ -67,3 +67,12 @@ def test_plot_has_one_panel_per_strategy_and_marks_refreshes(tmp_path: Path) -> 
     assert [len(ax.lines) for ax in panels] == [2, 2]  # age line + one refresh marker each
     path = plot_staleness(samples, refreshes, tmp_path / "staleness.png")
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_run_where_no_entry_differed_has_a_readable_right_axis_and_says_so() -> None:
+    quiet = _samples().assign(entries_differ=0, max_rank_displacement=0)
+    fig = staleness_figure(quiet, pd.DataFrame(columns=["strategy", "t_rel_s"]))
+    panel = next(ax for ax in fig.axes if ax.get_title(loc="left"))
+    twin = next(ax for ax in fig.axes if ax is not panel and ax.get_ylabel() == "entries / ranks")
+    assert twin.get_ylim()[1] >= 1.0  # not matplotlib's empty 0-0.05
+    assert any("no cached entry differed" in text.get_text() for text in panel.texts)

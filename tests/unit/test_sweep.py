@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 
 from analysis.build import build_sweep_report
 from analysis.figures.sweep import sweep_frame
+from analysis.render.sweep import sweep_figure
 from bench.errors import UsageError
 from bench.run.compare import CompareOptions
 from bench.run.sweep import PARAMS, VALUES, parse_values, point_name
@@ -128,3 +130,29 @@ def test_an_rps_sweep_gives_the_cpu_of_one_more_request_as_a_slope(tmp_path: Pat
     text = md.read_text()
     assert "client_cpu_us_per_request_slope" in text
     assert "naive 200 µs, cached 50 µs" in text
+
+
+def test_repeated_points_draw_their_median_with_the_spread_and_name_the_axis_once(tmp_path: Path) -> None:
+    param = PARAMS["shards"]
+    values, points = [1, 2, 1, 2], [point_name(param, v, r) for r in (1, 2) for v in (1, 2)]
+    assert points == ["shards=1", "shards=2", "shards=1-r2", "shards=2-r2"]
+    for value, point, p50_us in zip(values, points, [300.0, 400.0, 500.0, 600.0], strict=True):
+        summary = make_summary()
+        summary["scenario"]["shards"] = value
+        summary["strategies"]["naive"]["latency_us"]["p50"] = p50_us
+        (tmp_path / "points" / point).mkdir(parents=True)
+        (tmp_path / "points" / point / "summary.json").write_text(json.dumps(summary))
+    described = {"param": "shards", "unit": param.unit, "values": values, "points": points, "repeats": 2}
+    (tmp_path / "sweep.json").write_text(json.dumps(described))
+    frame = sweep_frame(tmp_path)
+    assert frame.query("strategy == 'naive'")["point"].tolist() == points
+    fig = sweep_figure(frame, "shards", param.unit)
+    try:
+        left = fig.axes[0]
+        assert left.get_xlabel() == "shards"  # not "shards (shards)"
+        p50 = next(line for line in left.get_lines() if line.get_label() == "naive p50")
+        assert list(p50.get_ydata()) == [0.4, 0.5]  # medians of (0.3, 0.5) and (0.4, 0.6) ms
+        assert left.containers, "error bars from the lowest to the highest run"
+        assert "median of 2 runs" in fig.texts[0].get_text()
+    finally:
+        plt.close(fig)
