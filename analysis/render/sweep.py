@@ -134,8 +134,8 @@ def sweep_markdown(frame: pd.DataFrame, param: str, unit: str, plot_name: str) -
     for _, row in frame[columns].iterrows():
         lines.append("| " + " | ".join(_cell(row[c]) for c in columns) + " |")
     intro = (
-        f"# Sweep over {axis_label(param, unit)}\n\nEach row is one strategy at one point; every point is a full"
-        " run with its own report under `points/`. The full table is `sweep.csv`."
+        f"# Sweep over {axis_label(param, unit)}\n\nEach row is one strategy at one point; every point is a"
+        " full run with its own report under `points/`. The full table is `sweep.csv`."
     )
     parts = [intro, "\n".join(lines)]
     if CPU_SLOPE in frame:
