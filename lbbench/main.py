@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from redis.exceptions import NoPermissionError
+
 from bench.declare import Derived
 from bench.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, RunError, UsageError
 from bench.threads import Terminated, install_teardown_handlers
@@ -112,6 +114,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command.run(args)
     except UsageError as exc:
         print(f"lbbench: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except NoPermissionError as exc:
+        # An ACL user without a permission a command needs: the user's setting, not a failure of ours.
+        print(f"lbbench: error: a server refused a command: {exc} (the ACL each command needs: docs/tls.md)",
+              file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
     except RunError as exc:
         print(f"lbbench: failed: {exc}", file=sys.stderr)

@@ -20,7 +20,7 @@ from bench.keys import Keys
 from bench.threads import LoopThread
 from bench.topology import Endpoint, Topology
 from bench.topology.control import NodeControl
-from bench.wire.policy import TimeoutPolicy
+from bench.wire.policy import ConnectionPolicy
 from runfiles import PhaseFiles
 
 MARKER_POLL_S = 0.01
@@ -182,7 +182,7 @@ class FaultScheduler:
 
     @staticmethod
     def _slow_endpoint(endpoint: Endpoint) -> Endpoint:
-        return dataclasses.replace(endpoint, policy=TimeoutPolicy(SNAPSHOT_TIMEOUT_MS))
+        return dataclasses.replace(endpoint, policy=ConnectionPolicy(SNAPSHOT_TIMEOUT_MS))
 
     def _record(self, fault: Fault, action: str, detail: str) -> None:
         t_s = time.time()

@@ -109,6 +109,8 @@ def command_argv(
         "-n",
         str(requests),
         "--csv",
+        # rediss://: the same TLS files as the harness's own connections (redis-benchmark --tls ...)
+        *(endpoint.policy.tls.benchmark_args() if endpoint.tls else ()),
         *command,
     ]
 

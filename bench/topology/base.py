@@ -5,13 +5,27 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bench.declare import SEEDING, Choice, Derived, Duration, Integer, Number, Text, flag_of, option
+from bench.declare import (
+    SEEDING,
+    Choice,
+    Derived,
+    Duration,
+    Flag,
+    Integer,
+    Number,
+    PathArg,
+    Text,
+    flag_of,
+    option,
+)
 from bench.errors import UsageError
 from bench.topology.containers import NETWORK_MODES
 from bench.topology.endpoint import Endpoint, RedisUrl
-from bench.wire.policy import DEFAULT_TIMEOUT_MS, TimeoutPolicy
+from bench.wire.policy import DEFAULT_TIMEOUT_MS, ConnectionPolicy
+from bench.wire.tls import TlsFiles
 
 if TYPE_CHECKING:
     from bench.topology.control import NodeControl
@@ -23,6 +37,7 @@ MAX_SPAWNED_SHARDS = 64
 TOPOLOGY = "topology (spawned local servers unless --shard-url/--cache-url)"
 CLUSTER = "Redis Cluster (docs/cluster.md)"
 DOCKER = "--provider docker (containers on 127.0.0.1; docs/containers.md)"
+TLS = "TLS (rediss:// URLs, and --tls for spawned servers; docs/tls.md)"
 
 
 def _provider_names() -> list[str]:
@@ -125,6 +140,42 @@ class TopologyOptions:
         group=CLUSTER,
     )
 
+    # TLS: the files of rediss:// connections (bench/wire/tls.py), and TLS on the harness's own servers
+    tls: bool = option(
+        False,
+        Flag(),
+        "--provider local: spawn servers that speak only TLS, with a CA made for the run (docs/tls.md)",
+        commands=SEEDING,
+        group=TLS,
+    )
+    tls_ca_cert: Path | None = option(
+        Derived("the system's CAs; with --tls, the run's own"),
+        PathArg("file"),
+        "CA certificate to check rediss:// servers against (redis-cli --cacert)",
+        commands=SEEDING,
+        metavar="FILE",
+        group=TLS,
+    )
+    tls_cert: Path | None = option(
+        None,
+        PathArg("file"),
+        "client certificate, for servers that ask for one (redis-cli --cert)",
+        commands=SEEDING,
+        metavar="FILE",
+        group=TLS,
+    )
+    tls_key: Path | None = option(
+        None, PathArg("file"), "the client certificate's key (redis-cli --key)", commands=SEEDING,
+        metavar="FILE", group=TLS,
+    )  # fmt: skip
+    tls_insecure: bool = option(
+        False,
+        Flag(),
+        "do not check the servers' certificates or names: self-signed labs only (redis-cli --insecure)",
+        commands=SEEDING,
+        group=TLS,
+    )
+
     @property
     def provider_name(self) -> str:
         if self.provider:
@@ -134,13 +185,21 @@ class TopologyOptions:
         return "external" if self.shard_urls or self.cache_url else "local"
 
     @property
-    def policy(self) -> TimeoutPolicy:
-        return TimeoutPolicy(self.timeout_ms)
+    def tls_files(self) -> TlsFiles:
+        """The TLS files given on the command line (a spawned --tls topology brings its own CA)."""
+        paths = (self.tls_ca_cert, self.tls_cert, self.tls_key)
+        ca_cert, cert, key = (None if path is None else str(path) for path in paths)
+        return TlsFiles(ca_cert, cert, key, self.tls_insecure)
+
+    @property
+    def policy(self) -> ConnectionPolicy:
+        return ConnectionPolicy(self.timeout_ms, self.tls_files)
 
 
 #: Options that only some providers read (a provider's ``reads``): any other provider refuses them.
 PROVIDER_OPTIONS = (
     "server_bin",
+    "tls",
     "image",
     "network",
     "shard_cpus",
@@ -153,7 +212,7 @@ PROVIDER_OPTIONS = (
 def endpoints(
     shard_urls: list[str],
     cache_url: str,
-    policy: TimeoutPolicy,
+    policy: ConnectionPolicy,
     key_tags: list[str | None] | None = None,
 ) -> tuple[list[Endpoint], Endpoint]:
     """``shard-0`` .. ``shard-N-1`` and ``cache`` for these URLs (``key_tags``: one per shard, clusters)."""
@@ -208,7 +267,7 @@ class Topology:
         return [e.name for e in self.nodes if e.url == server.url]
 
     @property
-    def policy(self) -> TimeoutPolicy:
+    def policy(self) -> ConnectionPolicy:
         return self.cache.policy
 
     def describe(self) -> dict[str, Any]:
@@ -220,6 +279,8 @@ class Topology:
             "shards": [e.safe_url for e in self.shards],
             "cache": self.cache.safe_url,
             "timeout_ms": self.policy.timeout_ms,
+            # Paths only; with --tls on spawned servers, the run's own CA, gone with the servers.
+            **({"tls_files": self.policy.tls.to_json()} if self.policy.tls != TlsFiles() else {}),
             **self.details,
         }
 
@@ -230,6 +291,7 @@ class Topology:
             "shards": [e.url for e in self.shards],
             "cache": self.cache.url,
             "timeout_ms": self.policy.timeout_ms,
+            "tls": self.policy.tls.to_json(),  # file paths, never their content
             "shard_key_tags": [e.key_tag for e in self.shards],
             "global_tag": self.global_tag,
         }
@@ -237,7 +299,7 @@ class Topology:
     @classmethod
     def from_load_config(cls, config: dict[str, Any]) -> Topology:
         """The topology a load config describes, as a view: not the viewer's data, closing stops nothing."""
-        policy = TimeoutPolicy(float(config["timeout_ms"]))
+        policy = ConnectionPolicy(float(config["timeout_ms"]), TlsFiles.from_json(config.get("tls")))
         tags = config.get("shard_key_tags")  # absent in configs written before clusters
         shards, cache = endpoints(list(config["shards"]), str(config["cache"]), policy, tags)
         return cls(
@@ -266,7 +328,7 @@ class Provider(ABC):
         """Validate ``options`` for this provider; UsageError with one line if they cannot work."""
         self.options = options
         for name in PROVIDER_OPTIONS:
-            if name not in self.reads and getattr(options, name) not in (None, ()):
+            if name not in self.reads and getattr(options, name) not in (None, (), False):
                 readers = sorted(p.name for p in _providers() if name in p.reads)
                 flag = flag_of(TopologyOptions, name)
                 raise UsageError(f"{flag} applies to --provider {'/'.join(readers)}, not {self.name}")

@@ -26,7 +26,7 @@ from bench.topology.control import LocalControl
 from bench.topology.endpoint import Endpoint, check_url, redact_url
 from bench.topology.processes import LocalServers, free_port
 from bench.wire.keyslot import key_slot
-from bench.wire.policy import TimeoutPolicy
+from bench.wire.policy import ConnectionPolicy
 
 MAX_REPLICAS = 5
 
@@ -53,7 +53,7 @@ def node_args() -> tuple[str, ...]:
 def cluster_topology(
     name: str,
     masters: list[Master],
-    policy: TimeoutPolicy,
+    policy: ConnectionPolicy,
     details: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> Topology:

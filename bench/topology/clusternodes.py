@@ -19,7 +19,7 @@ import redis
 from bench.errors import TopologyError, UsageError
 from bench.topology.endpoint import Endpoint, redact_url
 from bench.wire.keyslot import even_slot_ranges, key_slot
-from bench.wire.policy import TimeoutPolicy
+from bench.wire.policy import ConnectionPolicy
 
 #: The hash tag of every global key in a cluster. Fixed rather than derived from --key-prefix, so a
 #: prefix change never moves the cache to another node.
@@ -115,7 +115,7 @@ def _masters_from_slots(reply: Sequence[Any], seed_url: str) -> list[Master]:
     return sorted(masters, key=lambda m: m.slots[0])
 
 
-def discover(seed_url: str, policy: TimeoutPolicy) -> list[Master]:
+def discover(seed_url: str, policy: ConnectionPolicy) -> list[Master]:
     """The masters of the cluster ``seed_url`` belongs to, in slot order; UsageError unless it is healthy."""
     client = Endpoint("cluster seed", "seed", seed_url, policy).client()
     try:
@@ -141,7 +141,7 @@ def discover(seed_url: str, policy: TimeoutPolicy) -> list[Master]:
         client.close()
 
 
-def coverage_settings(url: str, policy: TimeoutPolicy) -> dict[str, bool | None]:
+def coverage_settings(url: str, policy: ConnectionPolicy) -> dict[str, bool | None]:
     """A node's failure-coverage settings; None where CONFIG GET is refused (managed services)."""
     client = Endpoint("cluster node", "node", url, policy).client()
     settings: dict[str, bool | None] = {}
@@ -182,7 +182,7 @@ def _nodes_view(client: redis.Redis) -> frozenset[tuple[str, str, str, SlotRange
     return frozenset(view)
 
 
-def form_cluster(urls: Sequence[str], masters: int, host: str, policy: TimeoutPolicy) -> None:
+def form_cluster(urls: Sequence[str], masters: int, host: str, policy: ConnectionPolicy) -> None:
     """Make ``urls`` one cluster: the first ``masters`` split the slots, the rest replicate them in turn.
 
     Replica j of the rest follows master ``j % masters``. TopologyError (one line) if it does not

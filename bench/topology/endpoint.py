@@ -11,8 +11,8 @@ from redis.connection import parse_url
 
 from bench.declare import Kind
 from bench.errors import TopologyError, UsageError
-from bench.wire.counting import ByteCounter, CountingConnection
-from bench.wire.policy import TimeoutPolicy
+from bench.wire.counting import ByteCounter, CountingConnection, CountingSSLConnection
+from bench.wire.policy import ConnectionPolicy
 
 # RESP2 on every connection: hiredis hands back flat [member, score, ...] lists, which the hot path
 # keeps unparsed (bench/wire/merge.py has the measurement against RESP3).
@@ -52,7 +52,12 @@ class RedisUrl(Kind[str]):
         return redact_url(value)
 
     def describe(self) -> str:
-        return "`redis://[user:password@]host:port[/db]`"
+        return "`redis://[user:password@]host:port[/db]`, or `rediss://` for TLS"
+
+
+#: redis:// in the clear, rediss:// over TLS (the files: --tls-ca-cert and the rest, bench/wire/tls.py).
+URL_SCHEMES = ("redis", "rediss")
+TLS_SCHEME = "rediss"
 
 
 def check_url(url: str) -> str:
@@ -62,8 +67,10 @@ def check_url(url: str) -> str:
         port = parts.port
     except ValueError as exc:
         raise UsageError(f"bad Redis URL {redact_url(url)!r}: {exc}") from None
-    if parts.scheme != "redis":
-        raise UsageError(f"bad Redis URL {redact_url(url)!r}: only redis://host:port[/db] is supported")
+    if parts.scheme not in URL_SCHEMES:
+        raise UsageError(
+            f"bad Redis URL {redact_url(url)!r}: only redis://host:port[/db] (rediss:// for TLS) is supported"
+        )
     if not parts.hostname:
         raise UsageError(f"bad Redis URL {redact_url(url)!r}: no host")
     del port
@@ -77,7 +84,7 @@ class Endpoint:
     name: str
     role: str  # "shard" | "cache"
     url: str  # may hold a password: never write it out, use safe_url
-    policy: TimeoutPolicy = field(default_factory=TimeoutPolicy)
+    policy: ConnectionPolicy = field(default_factory=ConnectionPolicy)
     #: In a Redis Cluster, the hash tag whose slot this master owns: a key holding ``{key_tag}`` lives
     #: here, so a plain connection to this node can use it without a MOVED. None outside a cluster.
     key_tag: str | None = None
@@ -86,18 +93,33 @@ class Endpoint:
     def safe_url(self) -> str:
         return redact_url(self.url)
 
+    @property
+    def tls(self) -> bool:
+        return urlsplit(self.url).scheme == TLS_SCHEME
+
     def connection_kwargs(self, *, bulk: bool = False) -> dict[str, Any]:
+        """A connection's arguments: the URL's, then the policy's (timeouts, no retries, TLS files)."""
         kwargs: dict[str, Any] = parse_url(self.url)
-        kwargs.update(protocol=PROTOCOL, driver_info=None, **self.policy.connection_kwargs(bulk=bulk))
+        kwargs.pop("connection_class", None)  # rediss:// names redis-py's own: ours counts (connection())
+        kwargs.update(
+            protocol=PROTOCOL, driver_info=None, **self.policy.connection_kwargs(bulk=bulk, tls=self.tls)
+        )
         return kwargs
 
     def client(self) -> redis.Redis:
         """A redis-py client for harness housekeeping (no CLIENT SETINFO chatter, no retries)."""
-        return redis.Redis(**self.connection_kwargs())
+        kwargs = self.connection_kwargs()
+        if self.tls:
+            # A TLS 1.3 server sends session tickets after the handshake; with nothing read on
+            # connect, redis-py's pool takes them for a stale reply ("Connection not ready").
+            # CLIENT SETINFO on connect reads past them (two commands per housekeeping connection).
+            del kwargs["driver_info"]
+        return redis.Redis(**kwargs, ssl=self.tls)
 
     def connection(self, counter: ByteCounter | None = None, *, bulk: bool = False) -> CountingConnection:
         """A single connected raw connection whose bytes and commands ``counter`` counts."""
-        conn = CountingConnection(counter=counter, **self.connection_kwargs(bulk=bulk))
+        kind = CountingSSLConnection if self.tls else CountingConnection
+        conn = kind(counter=counter, **self.connection_kwargs(bulk=bulk))
         try:
             conn.connect()
         except redis.RedisError as exc:

@@ -23,7 +23,9 @@ from bench.errors import TopologyError
 from bench.serverbinary import ServerBinary
 from bench.threads import TEARDOWN_SIGNALS, release_teardown_signals, teardown_signals_held
 from bench.topology.endpoint import Endpoint, redact_url
-from bench.wire.policy import TimeoutPolicy
+from bench.topology.tlsca import ServerCertificates, make_certificates
+from bench.wire.policy import ConnectionPolicy
+from bench.wire.tls import TlsFiles
 
 READY_TIMEOUT_S = 15.0
 READY_PING_TIMEOUT_MS = 1000.0
@@ -65,10 +67,11 @@ class ServerProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
     args: tuple[str, ...] = ()  # the command line, to start it again after a kill fault
+    tls: bool = False  # the port speaks TLS only
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
+        return f"{'rediss' if self.tls else 'redis'}://127.0.0.1:{self.port}"
 
     def last_log_line(self) -> str:
         with contextlib.suppress(OSError):
@@ -78,10 +81,16 @@ class ServerProcess:
         return "(no log output)"
 
 
-def wait_for_ping(label: str, url: str, deadline: float, exited: Callable[[], str | None]) -> None:
-    """PING ``url`` until it answers; TopologyError when ``exited()`` says why not, or at ``deadline``."""
+def wait_for_ping(
+    label: str, url: str, deadline: float, exited: Callable[[], str | None], tls: TlsFiles | None = None
+) -> None:
+    """PING ``url`` until it answers; TopologyError when ``exited()`` says why not, or at ``deadline``.
+
+    ``tls``: what a ``rediss://`` URL's connection checks the server against.
+    """
     # The harness's one policy: no retries, so a refused connection returns at once and we poll.
-    client = Endpoint(label, "server", url, TimeoutPolicy(READY_PING_TIMEOUT_MS)).client()
+    policy = ConnectionPolicy(READY_PING_TIMEOUT_MS, tls or TlsFiles())
+    client = Endpoint(label, "server", url, policy).client()
     try:
         while True:
             reason = exited()
@@ -145,11 +154,19 @@ class LocalServers:
         names: list[str],
         bind: str = "127.0.0.1",
         extra_args: Callable[[], tuple[str, ...]] = tuple,
+        *,
+        tls: bool = False,
     ) -> None:
+        """Args:
+        tls: every server speaks TLS only, with certificates from a CA made for these servers
+            (``certificates``, in the work dir: gone with it).
+        """
         self.binary = binary
         self.names = names
         self.bind = bind
         self.extra_args = extra_args
+        self.tls = tls
+        self.certificates: ServerCertificates | None = None
         self.servers: list[ServerProcess] = []
         self._workdir: Path | None = None
 
@@ -158,6 +175,8 @@ class LocalServers:
         remove_orphan_workdirs()
         self._workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
         try:
+            if self.tls:
+                self.certificates = make_certificates(self._workdir / "tls")
             for name in self.names:
                 self.servers.append(self._start_one(name))
         except BaseException:
@@ -186,10 +205,12 @@ class LocalServers:
         node_dir.mkdir()
         log_path = node_dir / "server.log"
         port = free_port()
+        # With TLS the plain port is off (0): a client that forgets TLS is refused, not served in clear.
+        ports = ["--port", "0", "--tls-port", str(port)] if self.certificates else ["--port", str(port)]
         args = [
             self.binary.path,
-            "--port",
-            str(port),
+            *ports,
+            *(self.certificates.server_args() if self.certificates else ()),
             "--bind",
             self.bind,
             "--save",
@@ -204,7 +225,9 @@ class LocalServers:
             "no",
             *self.extra_args(),
         ]
-        return ServerProcess(name=name, port=port, process=_popen(args), log_path=log_path, args=tuple(args))
+        return ServerProcess(
+            name=name, port=port, process=_popen(args), log_path=log_path, args=tuple(args), tls=self.tls
+        )
 
     def restart(self, name: str) -> ServerProcess:
         """Start the (killed) server ``name`` again with its command line: same port, same dir, empty.
@@ -215,7 +238,7 @@ class LocalServers:
         if old.process.poll() is None:
             raise TopologyError(f"{name} is still running (pid {old.process.pid}): kill it before a restart")
         process = _KEEPER.submit(_popen, list(old.args)).result()
-        server = ServerProcess(name, old.port, process, old.log_path, old.args)
+        server = ServerProcess(name, old.port, process, old.log_path, old.args, old.tls)
         self.servers[index] = server  # ours to stop from here on, even if it never gets ready
         self._wait_ready(server, time.monotonic() + READY_TIMEOUT_S)
         return server
@@ -226,7 +249,12 @@ class LocalServers:
                 return None
             return f"exited with code {server.process.returncode}: {server.last_log_line()}"
 
-        wait_for_ping(f"{self.binary.name} for {server.name}", server.url, deadline, exited)
+        wait_for_ping(f"{self.binary.name} for {server.name}", server.url, deadline, exited, self.client_tls)
+
+    @property
+    def client_tls(self) -> TlsFiles:
+        """What a client of these servers checks them against: the run's CA (none without TLS)."""
+        return TlsFiles(ca_cert=str(self.certificates.ca_cert)) if self.certificates else TlsFiles()
 
     def stop(self) -> None:
         """Stop every server (TERM, then KILL after a grace period) and remove the work dir."""

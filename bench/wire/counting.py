@@ -37,7 +37,12 @@ class CountingSocket:
         self._counter.bytes_sent += len(data)
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
-        received = self._sock.recv_into(buffer, nbytes, flags)
+        # nbytes 0 is "the whole buffer" to a plain socket but "nothing" to gevent's TLS socket (its
+        # reads came back empty, taken for a closed connection): passed on only when set.
+        if nbytes:
+            received = self._sock.recv_into(buffer, nbytes, flags)
+        else:
+            received = self._sock.recv_into(buffer, flags=flags) if flags else self._sock.recv_into(buffer)
         if not flags & socket.MSG_PEEK:
             self._counter.bytes_received += received
         return received
@@ -73,7 +78,7 @@ class CountingConnection(redis.Connection):
         """
         sibling = self._siblings.get((host, port))
         if sibling is None:
-            sibling = CountingConnection(counter=self.counter, **{**self._kwargs, "host": host, "port": port})
+            sibling = type(self)(counter=self.counter, **{**self._kwargs, "host": host, "port": port})
             self._siblings[host, port] = sibling
         return sibling
 
@@ -82,3 +87,8 @@ class CountingConnection(redis.Connection):
         for sibling in siblings.values():
             sibling.disconnect()
         super().disconnect(*args, **kwargs)
+
+
+class CountingSSLConnection(CountingConnection, redis.SSLConnection):
+    """The same over TLS (a ``rediss://`` URL). The counting socket wraps the TLS socket, so what is
+    counted is Redis protocol bytes, as the server's INFO counts them, not TLS records."""

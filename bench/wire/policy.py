@@ -1,4 +1,4 @@
-"""One timeout and retry policy for every connection the harness makes.
+"""One policy for every connection the harness makes: its timeouts, no retries, and TLS where asked.
 
 redis-py 8.1 gives a new ``Redis`` client 10 retries with exponential backoff and every connection a
 5 s socket timeout. On a measured path a retry hides a fault (a stalled shard looked like a slow
@@ -10,11 +10,13 @@ long one, because a server takes seconds of CPU to store a ``RESTORE`` of millio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from bench.wire.tls import TlsFiles
 
 # Healthy requests here take under 10 ms even at p99.9 under load (docs/findings.md); a second is a
 # stall, not a slow reply, and short enough that a fault shows within one telemetry sample or two.
@@ -25,10 +27,11 @@ BULK_TIMEOUT_S = 600.0
 
 
 @dataclass(frozen=True)
-class TimeoutPolicy:
-    """Socket timeouts and (no) retries for the harness's connections."""
+class ConnectionPolicy:
+    """Socket timeouts, (no) retries, and the TLS files of ``rediss://`` URLs, for every connection."""
 
     timeout_ms: float = DEFAULT_TIMEOUT_MS
+    tls: TlsFiles = field(default_factory=TlsFiles)
 
     def __post_init__(self) -> None:
         if not self.timeout_ms > 0:
@@ -38,13 +41,15 @@ class TimeoutPolicy:
     def timeout_s(self) -> float:
         return self.timeout_ms / 1000.0
 
-    def connection_kwargs(self, *, bulk: bool = False) -> dict[str, Any]:
+    def connection_kwargs(self, *, bulk: bool = False, tls: bool = False) -> dict[str, Any]:
         """redis-py keyword arguments for a connection or client.
 
         Args:
             bulk: a seeding connection, whose replies may take minutes to come.
+            tls: the URL is ``rediss://``: the TLS files' arguments too.
         """
         return {
+            **(self.tls.redis_kwargs() if tls else {}),
             "socket_timeout": max(BULK_TIMEOUT_S, self.timeout_s) if bulk else self.timeout_s,
             # Never longer than a command may take: a node that stopped accepting (a stalled server's
             # listen backlog full) would otherwise hold a request 3 s where a stalled reply holds it 1 s.

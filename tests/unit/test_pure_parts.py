@@ -28,7 +28,7 @@ from bench.threads import (
 )
 from bench.topology import Endpoint, TopologyOptions, get_provider
 from bench.topology.endpoint import check_url, redact_url
-from bench.wire.policy import TimeoutPolicy
+from bench.wire.policy import ConnectionPolicy
 from runfiles import is_setup_command
 
 INFO_SAMPLE = (
@@ -243,7 +243,7 @@ def test_strategies_that_read_the_global_set_run_first() -> None:
 
 
 def test_every_connection_speaks_resp2_with_the_policys_timeout_and_no_retries() -> None:
-    endpoint = Endpoint("shard-0", "shard", "redis://127.0.0.1:1", TimeoutPolicy(250))
+    endpoint = Endpoint("shard-0", "shard", "redis://127.0.0.1:1", ConnectionPolicy(250))
     kwargs = endpoint.connection_kwargs()
     assert kwargs["protocol"] == 2  # hiredis's flat replies: bench/wire/merge.py
     assert kwargs["socket_timeout"] == 0.25
