@@ -107,7 +107,7 @@ class Endpoint:
         return kwargs
 
     def client(self) -> redis.Redis:
-        """A redis-py client for harness housekeeping (no CLIENT SETINFO chatter, no retries)."""
+        """A redis-py client for harness housekeeping (no retries; no CLIENT SETINFO chatter in the clear)."""
         kwargs = self.connection_kwargs()
         if self.tls:
             # A TLS 1.3 server sends session tickets after the handshake; with nothing read on

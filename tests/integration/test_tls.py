@@ -1,4 +1,5 @@
-"""TLS on real servers: spawned TLS-only nodes (`--tls`), a whole compare over rediss://, bytes counted."""
+"""TLS and ACL users on real servers: spawned TLS-only nodes (`--tls`), a compare over rediss://, a
+least-privilege user's compare."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
 from bench.errors import UsageError
-from bench.serverbinary import find_tls_server_binary
+from bench.serverbinary import find_server_binary, find_tls_server_binary
 from bench.topology import TopologyOptions, open_topology
+from bench.topology.processes import LocalServers
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -68,3 +71,57 @@ def test_a_compare_over_tls_is_valid_and_counts_the_protocol_bytes(tls_server: s
     assert topology["tls"] is True
     assert all(url.startswith("rediss://") for url in [*topology["shards"], topology["cache"]])
     assert topology["tls_files"]["ca_cert"].endswith("/tls/ca.crt")
+
+
+#: What a compare of naive and cached needs on servers you run (docs/tls.md), and no more.
+COMPARE_ACL = (
+    "on", ">s3cret", "resetkeys", "~leaderboard*", "resetchannels", "-@all",
+    "+info", "+config|get", "+memory|usage", "+exists", "+del", "+restore", "+zrange", "+zscore",
+    "+zcount", "+zincrby", "+zadd", "+rename", "+multi", "+exec", "+hset", "+hget",
+)  # fmt: skip
+
+
+@pytest.fixture
+def acl_servers() -> Iterator[list[str]]:
+    """Three servers the test starts (two shards, a cache), each with the user ``lbbench``; their URLs."""
+    servers = LocalServers(find_server_binary(), ["s0", "s1", "c"])
+    started = servers.start()
+    try:
+        for server in started:
+            client = redis.Redis(port=server.port, socket_timeout=2, retry_on_error=[])
+            client.execute_command("ACL", "SETUSER", "lbbench", *COMPARE_ACL)
+            client.close()
+        yield [f"redis://lbbench:s3cret@127.0.0.1:{server.port}" for server in started]
+    finally:
+        servers.stop()
+
+
+def test_a_least_privilege_user_runs_a_compare_and_a_missing_permission_is_one_line(
+    acl_servers: list[str], tmp_path: Path
+) -> None:
+    *shards, cache = acl_servers
+    urls = [arg for url in shards for arg in ("--shard-url", url)] + ["--cache-url", cache]
+    args = [*urls, "--players", "5000", "--duration", "2", "--rps", "100", "--read-write-ratio", "10"]
+    done = subprocess.run(
+        [sys.executable, "-m", "lbbench", "compare", *args, "--out", str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert all(s["valid"] and s["failures"] == 0 for s in summary["strategies"].values())
+    assert all(s["writes"]["requests"] > 0 for s in summary["strategies"].values())
+    # Without EXISTS the harness cannot check it would clobber nothing: one line naming the command,
+    # exit 2, no traceback, no password.
+    admin = redis.Redis.from_url(shards[0].replace("lbbench:s3cret@", ""), socket_timeout=2)
+    admin.execute_command("ACL", "SETUSER", "lbbench", "-exists")
+    admin.close()
+    refused = subprocess.run(
+        [sys.executable, "-m", "lbbench", "compare", *args, "--out", str(tmp_path / "again")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    lines = refused.stderr.strip().splitlines()
+    assert "Traceback" not in refused.stderr
+    assert lines[-1].startswith("lbbench: error: a server refused a command:")
+    assert "'exists'" in lines[-1]
+    assert "s3cret" not in refused.stderr
