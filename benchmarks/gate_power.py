@@ -143,7 +143,7 @@ def analyse(folder: Path, k: int, tries: int) -> str:
         "|:--|:--|--:|--:|--:|--:|",
     ]
     cost = {"ab": 2 * k, "history": 3, "baseline": 3}
-    valid = {name: {n for n in numbers if _valid(rounds[n][name])} for name in VARIANTS}
+    valid = {name: {n for n in numbers if rounds[n][name].valid} for name in VARIANTS}
     for variant in ("a2", *REGRESSED):
         counts = {mode: [0, 0, 0] for mode in cost}
         for _ in range(tries):
@@ -175,10 +175,6 @@ def analyse(folder: Path, k: int, tries: int) -> str:
             lines.append(f"| {mode} | {label} | {rates} | {cost[mode]} |")
     lines += ["", *_noise_lines(rounds)]
     return "\n".join(lines)
-
-
-def _valid(run: Measured) -> bool:
-    return all(entry.get("valid") is not False for entry in run.summary["strategies"].values())
 
 
 def _rerun_invalid(drawn: list[int], spare: list[int], good: set[int], rng: random.Random) -> list[int]:

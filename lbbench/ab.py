@@ -16,15 +16,11 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bench.console import status
 from bench.errors import RunError
 from bench.probes.meta import utc_now
 from bench.topology.processes import child_preexec
-
-if TYPE_CHECKING:
-    from analysis.gate.baseline import Measured
 
 #: How long one compare of an A/B may take before it is called stuck.
 RUN_TIMEOUT_S = 1800
@@ -93,7 +89,7 @@ def cmd_ab(args: argparse.Namespace) -> int:
                 for side in order:
                     _compare(commands[side], out / f"{name}-{side}")
                 a, b = (load_run(out / f"{name}-{side}")[0] for side in ("a", "b"))
-                invalid = [run.label for run in (a, b) if not _valid(run)]
+                invalid = [run.label for run in (a, b) if not run.valid]
                 if not invalid or attempt == args.invalid_reruns:
                     break
                 status(f"ab: {', '.join(invalid)} not valid (summary.json says why): running the round again")
@@ -131,11 +127,6 @@ def _reruns_line(reruns: list[tuple[int, list[str]]]) -> str:
         return ""
     rounds = ", ".join(f"{number} ({', '.join(labels)})" for number, labels in reruns)
     return f"Run again because a run was not valid (--invalid-reruns): round {rounds}.\n\n"
-
-
-def _valid(run: Measured) -> bool:
-    """Every strategy of the run measured Redis, not the load generator (summary.json's "valid")."""
-    return all(entry.get("valid") is not False for entry in (run.summary.get("strategies") or {}).values())
 
 
 def _ref(ref: str | None) -> str:

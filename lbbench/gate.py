@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bench.errors import UsageError
 from bench.probes.meta import git_state, utc_now
+from runfiles import write_text_whole
 
 if TYPE_CHECKING:
     from analysis.gate.baseline import Measured
@@ -120,9 +121,7 @@ def _write_junit(path: Path, gate: dict[str, Any], unstable: str) -> None:
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(junit_xml(gate, unstable))
-        partial.replace(path)
+        write_text_whole(path, junit_xml(gate, unstable))
     except OSError as exc:
         raise UsageError(f"--junit-xml {path}: {exc.strerror}") from None
 

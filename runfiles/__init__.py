@@ -14,6 +14,7 @@ from runfiles.io import (
     write_csv,
     write_json,
     write_jsonl,
+    write_text_whole,
 )
 from runfiles.layout import (
     ACHIEVED_PROFILE,
@@ -129,4 +130,5 @@ __all__ = [
     "write_csv",
     "write_json",
     "write_jsonl",
+    "write_text_whole",
 ]

@@ -18,6 +18,18 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=1) + "\n")
 
 
+def write_text_whole(path: Path, text: str) -> None:
+    """``text`` into ``path`` through ``<name>.partial`` renamed over it: a reader (a CI step, a
+    browser) finds the old file or the new one, never half of one. OSError as the write raises it."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(text)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
 def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
     with path.open("w") as out:
         for row in rows:

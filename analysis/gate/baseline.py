@@ -26,6 +26,11 @@ class Measured:
     label: str
     summary: dict[str, Any]
 
+    @property
+    def valid(self) -> bool:
+        """Every strategy measured Redis, not the load generator (no entry says ``valid: false``)."""
+        return all(s.get("valid") is not False for s in (self.summary.get("strategies") or {}).values())
+
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:

@@ -30,6 +30,7 @@ from analysis.gate.changepoints import ALPHA, MIN_SEGMENT, ChangePoint, change_p
 from analysis.gate.checks import GateInputError
 from analysis.gate.evaluate import FAIL, PASS, CheckResult
 from analysis.metrics import HIGHER, LOWER
+from runfiles import write_text_whole
 
 #: What makes one series: the same scenario run for one strategy on one machine.
 SERIES = ["scenario", "strategy", "machine"]
@@ -115,11 +116,9 @@ def append_history(path: Path, rows: Sequence[dict[str, Any]]) -> int:
     columns = [*KEYS, *metric_columns()]
     columns += [c for c in frame.columns if c not in columns]  # a metric an older table had
     merged = pd.concat([frame, pd.DataFrame(new)], ignore_index=True).reindex(columns=columns)
-    partial = path.with_name(path.name + ".partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        merged.to_csv(partial, index=False)
-        partial.replace(path)
+        write_text_whole(path, merged.to_csv(index=False))
     except OSError as exc:
         raise GateInputError(f"cannot write the history {path}: {exc.strerror}") from None
     return len(new)

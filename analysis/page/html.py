@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import base64
 import mimetypes
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from markupsafe import Markup
 
 from analysis import metrics
 from analysis.page.headline import Headline
+from runfiles import write_text_whole
 
 #: A table wider than this shows its key columns first and the whole table behind a disclosure.
 WIDE_COLUMNS = 9
@@ -87,7 +86,8 @@ def _key_columns(header: list[str], numeric: list[bool]) -> list[int]:
     columns (analysis/metrics/table.py); its first columns where fewer than two metrics are key."""
     if len(header) <= WIDE_COLUMNS:
         return []
-    keys = [i for i, text in enumerate(header) if numeric[i] and text in metrics.key_labels()]
+    key_labels = metrics.key_labels()
+    keys = [i for i, text in enumerate(header) if numeric[i] and text in key_labels]
     if len(keys) < 2:
         return list(range(WIDE_COLUMNS))
     return sorted({i for i, right in enumerate(numeric) if not right} | set(keys))
@@ -186,23 +186,7 @@ def render_html(markdown: str, base_dir: Path, headline: Headline | None = None,
     return _environment().get_template("report.html.j2").render(context)
 
 
-def _umask() -> int:
-    mask = os.umask(0)  # the only way to read it is to set it: put it straight back
-    os.umask(mask)
-    return mask
-
-
 def write_html(markdown_path: Path, html_path: Path, headline: Headline | None = None) -> Path:
     """``markdown_path`` rendered to ``html_path`` beside it; the file appears whole or not at all."""
-    text = render_html(markdown_path.read_text(), markdown_path.parent, headline)
-    fd, partial = tempfile.mkstemp(dir=html_path.parent, prefix=f".{html_path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
-        # mkstemp makes the file private (0600); the page is read like report.md, so it gets its mode.
-        Path(partial).chmod(0o666 & ~_umask())
-        Path(partial).replace(html_path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+    write_text_whole(html_path, render_html(markdown_path.read_text(), markdown_path.parent, headline))
     return html_path

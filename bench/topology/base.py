@@ -165,9 +165,13 @@ class TopologyOptions:
         group=TLS,
     )
     tls_key: Path | None = option(
-        None, PathArg("file"), "the client certificate's key (redis-cli --key)", commands=SEEDING,
-        metavar="FILE", group=TLS,
-    )  # fmt: skip
+        None,
+        PathArg("file"),
+        "the client certificate's key (redis-cli --key)",
+        commands=SEEDING,
+        metavar="FILE",
+        group=TLS,
+    )
     tls_insecure: bool = option(
         False,
         Flag(),
