@@ -71,6 +71,8 @@ PINNED: list[tuple[str, str, Any]] = [
     ("compare", "timeout_ms", 1000.0),
     ("compare", "tls", False),
     ("compare", "tls_insecure", False),
+    ("compare", "tls_cert", None),
+    ("compare", "tls_key", None),
     ("compare", "tls_ca_cert", None),  # derived: the system's CAs; with --tls, the run's own
     ("compare", "remote_workers_wait", 60.0),
     ("compare", "capacity_s", None),  # derived: 15 s on owned servers, none on the user's
