@@ -23,7 +23,7 @@ from analysis.render.sweep import sweep_figure, sweep_markdown
 from analysis.render.timeline import plot_latency_timeline
 from runfiles import NETCHECK_MD, REPORT_HTML, SWEEP, SWEEP_MD, RunFiles, read_json, write_json
 from runfiles.rtt import RttProfile
-from runfiles.summary import read_summary
+from runfiles.summary import Summary, read_summary
 
 
 @dataclass(frozen=True)
@@ -78,13 +78,23 @@ def build_report(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> Re
     written += [run_dir / name for name in costs.values()]
     meta = frames.read_json(files.meta)
     report_path = files.report
-    report = render_report(summary, meta, plots)
+    report = render_report(summary, meta, plots, clear_baseline(run_dir, rtt_profiles))
     # A gate already run on this directory keeps its section (as it was decided, from gate.json).
     if files.gate.is_file():
         report = with_gate_section(report, frames.read_json(files.gate))
     report_path.write_text(report)
     write_report_html(run_dir)
     return ReportFiles(summary_path, report_path, written)
+
+
+def clear_baseline(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> Summary | None:
+    """A --tls run's clear baseline (``clear/``), its summary.json written; None in other runs."""
+    files = RunFiles(run_dir).clear_baseline
+    if not files.is_run():
+        return None
+    summary = build_summary(files.dir, rtt_profiles)
+    write_json(files.summary, summary.to_json())
+    return summary
 
 
 # A plot in report.md's Plots section: the image, then its caption in italics (render_report writes it).
@@ -105,7 +115,8 @@ def render_from_summary(run_dir: Path) -> Path:
     summary = read_summary(files.summary)
     summary = replace(summary, scale_model=scale_model(run_dir, summary))
     write_json(files.summary, summary.to_json())
-    report = render_report(summary, meta, plots)
+    clear = files.clear_baseline.summary
+    report = render_report(summary, meta, plots, read_summary(clear) if clear.is_file() else None)
     if files.gate.is_file():
         report = with_gate_section(report, read_json(files.gate))
     files.report.write_text(report)

@@ -27,6 +27,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         console.print(f"lbbench: report failed ({exc}); raw data kept: rerun `lbbench report {run_dir}`")
         return EXIT_FAILED
     print_summary(files.summary)
+    clear = RunFiles(run_dir).clear_baseline.summary
+    if clear.is_file():  # a --tls run on the harness's own servers
+        from analysis.figures.tlscost import tls_cost
+
+        status(tls_cost(read_summary(files.summary), read_summary(clear)).line())
     print(files.report)
     invalid = [name for name, s in read_summary(files.summary).strategies.items() if s.valid is False]
     if invalid and args.fail_if_invalid:

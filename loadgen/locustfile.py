@@ -3,7 +3,8 @@
 Started by ``lbbench compare``. The master (or the only process) reads the strategy, topology and
 pacing from its ``--lbbench-config`` argument, which defaults to ``$LBBENCH_LOAD_CONFIG``; Locust
 hands the master's custom arguments to every worker in each spawn message, so a worker learns its
-phase at test_start and one on another host (``lbbench-worker``) needs no variable. With the
+phase at test_start and one on another host (``lbbench-worker``) needs no variable but a node
+password, which never travels (bench/run/credentials.py). With the
 variable set the file also runs under plain ``locust -f`` (web UI). Each load-generating process
 records µs HDR histograms per 1-s interval and sends them to the master (or keeps them, when it is
 the only process); the master writes ``intervals.jsonl`` and ``workers.json`` when the test stops.
@@ -26,11 +27,12 @@ from locust import User, constant, events, task
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
+from bench.run.credentials import MissingPassword, with_passwords, without_passwords
 from bench.run.loadconfig import LOAD_CONFIG_ENV, PHASE_ERROR_MARKER
 from bench.strategies import Strategy
 from bench.wire.failure import forget_frames
 from loadgen.process import MSG_FINAL, MSG_INTERVAL, MSG_WINDOW, Collector, LoadProcess, report_to_locust
-from loadgen.roles import CONFIG_ARG, LoadPhase, MasterSide, watch_master, worker_slot
+from loadgen.roles import CONFIG_ARG, MSG_WORKER_FAILED, LoadPhase, MasterSide, watch_master, worker_slot
 from runfiles import PhaseFiles
 
 STOP_GRACE_S = 1.0
@@ -83,7 +85,8 @@ def _on_init(environment: Environment, **_: Any) -> None:
         _fail(f"{LOAD_CONFIG_ENV} is not set: start Locust through `lbbench compare`")
     STATE.phase = LoadPhase.resolve(text, None)
     if options is not None:
-        setattr(options, CONFIG_ARG, text)  # what Locust sends to the workers with each spawn message
+        # What Locust sends to the workers with each spawn message, in the clear: no password in it.
+        setattr(options, CONFIG_ARG, without_passwords(text))
     collector = STATE.collector = Collector()
     if isinstance(runner, MasterRunner):
         runner.register_message(MSG_INTERVAL, collector.on_interval)
@@ -105,6 +108,12 @@ def _join(environment: Environment, runner: WorkerRunner) -> None:
     """A worker's test_start: take the phase the master sent and the slot it was given."""
     STATE.process = None  # a worker kept for another test (web UI) starts from nothing
     text = getattr(environment.parsed_options, CONFIG_ARG, None)
+    try:
+        text = text and with_passwords(text, os.environ)
+    except MissingPassword as exc:
+        logger.error("%s%s", PHASE_ERROR_MARKER, exc)
+        runner.send_message(MSG_WORKER_FAILED, {"reason": str(exc)})  # the master fails the phase
+        return
     STATE.phase = phase = LoadPhase.resolve(text, STATE.phase)
     slot = worker_slot(environment, runner)
     if slot is None:

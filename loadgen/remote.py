@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, NoReturn
 
 from bench.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from bench.run.credentials import PASSWORD_ENV, PASSWORD_FILE_ENV
 from bench.run.swarm import GEVENT_BACKEND, USER_CLASS
 from bench.threads import (
     TEARDOWN_SIGNALS,
@@ -80,7 +81,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="exit after this long outside a phase, e.g. 90s or 2m (a bare number is seconds; exit 0 if"
         " it joined one, 1 if none; default: never)",
     )
+    parser.add_argument(
+        "--password-file",
+        metavar="PATH",
+        help=f"a file holding the nodes' password, one line (default ${PASSWORD_ENV}; the master never"
+        " sends one)",
+    )
     args = parser.parse_args(argv)
+    if args.password_file is not None:
+        path = Path(args.password_file)
+        try:
+            path.read_bytes()
+        except OSError as exc:
+            _usage_error(f"--password-file: cannot read {path}: {exc.strerror}")
+        args.password_file = str(path.resolve())
     if not args.master_host.strip():
         _usage_error("--master-host must not be empty")
     try:
@@ -102,7 +116,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 class WorkerLoop:
     """Starts Locust workers one after another and counts the phases they join."""
 
-    def __init__(self, master_host: str, master_port: int, max_idle_s: float | None) -> None:
+    def __init__(
+        self, master_host: str, master_port: int, max_idle_s: float | None, password_file: str | None = None
+    ) -> None:
         self.master = f"{master_host}:{master_port}"
         self.command = [
             sys.executable, "-m", "locust", "-f", str(Path(__file__).with_name("locustfile.py")),
@@ -110,6 +126,8 @@ class WorkerLoop:
             "--loglevel", "WARNING", USER_CLASS,
         ]  # fmt: skip
         self.max_idle_s = max_idle_s
+        # The path, not the password: the worker reads it when a phase needs it (bench/run/credentials.py).
+        self.password_file = password_file
         self.child: subprocess.Popen[str] | None = None
         self.phases = 0
         self.in_phase = False  # set by the reader thread when the worker prints that it joined
@@ -125,6 +143,8 @@ class WorkerLoop:
     def _start(self) -> tuple[subprocess.Popen[str], threading.Thread]:
         env = {**os.environ}
         env.setdefault("GEVENT_BACKEND", GEVENT_BACKEND)
+        if self.password_file is not None:
+            env[PASSWORD_FILE_ENV] = self.password_file
         self.in_phase = False
         # Held while forking (bench/threads.py): a SIGTERM then lands once self.child is set.
         with teardown_signals_held():
@@ -204,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `lbbench-worker` console script."""
     args = parse_args(argv)
     install_teardown_handlers()
-    loop = WorkerLoop(args.master_host, args.master_port, args.max_idle_s)
+    loop = WorkerLoop(args.master_host, args.master_port, args.max_idle_s, args.password_file)
     try:
         return loop.run()
     except (KeyboardInterrupt, Terminated):

@@ -31,6 +31,8 @@ SLOTS_ARG = "lbbench_slots"
 # once a heartbeat has arrived: a worker acknowledged by a master that quit right after would wait
 # forever, never joining the next phase's master.
 MASTER_SILENCE_S = 15.0
+# A worker that cannot run the phase it was sent (no password for a node) tells the master why.
+MSG_WORKER_FAILED = "lbbench_worker_failed"
 logger = logging.getLogger(__name__)
 
 
@@ -99,6 +101,7 @@ class MasterSide:
         # nothing to wait for, and no count to hold them to.
         self.headless = bool(options is not None and options.headless)
         environment.events.worker_connect.add_listener(self._on_worker_connect)
+        runner.register_message(MSG_WORKER_FAILED, self._on_worker_failed)
         if self.headless:
             # Locust's own --expect-workers-max-wait (a backstop, set by bench) exits without a
             # word on how many came; this says it in the line bench reports.
@@ -117,6 +120,13 @@ class MasterSide:
         running = self.runner.state in (STATE_SPAWNING, STATE_RUNNING)
         if running and self.slots is not None and client_id not in self.slots:
             self.late.add(client_id)
+
+    def _on_worker_failed(self, msg: Any, **_: Any) -> None:
+        # Its users sit idle and its share of the rate is missing: the phase is void, said at once.
+        # Logged before quitting: quit() kills the greenlet this handler runs in.
+        logger.error("%sa worker cannot run the phase: %s", PHASE_ERROR_MARKER, msg.data["reason"])
+        self.environment.process_exit_code = 1
+        self.runner.quit()
 
     def check_workers(self) -> None:
         """At test_stop: the phase is void if more workers took part than expected.

@@ -49,6 +49,9 @@ SWEEP = "sweep.json"
 SWEEP_POINTS = "points"
 SWEEP_MD = "sweep.md"
 RAW = "raw"
+# A --tls run on the harness's own servers: naive and cached again in the clear, on the same server
+# build, as a run directory of its own inside the run (the report's TLS section compares the two).
+CLEAR_BASELINE = "clear"
 
 # A netcheck directory (`lbbench netcheck`): one run direct, then one through each profile's relays
 # (RELAY_PREFIX + profile), the RTT the relays achieved beside each, and the comparison.
@@ -138,6 +141,10 @@ class RunFiles(_Dir):
 
     def phase(self, strategy: str) -> PhaseFiles:
         return PhaseFiles(self.raw / strategy)
+
+    @property
+    def clear_baseline(self) -> RunFiles:
+        return RunFiles(self.dir / CLEAR_BASELINE)
 
     def is_run(self) -> bool:
         return self.meta.is_file() and self.raw.is_dir()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from analysis import metrics
+from analysis.figures.tlscost import tls_cost
 from analysis.fmt import fmt_count, fmt_ms, invalid_reason, md_table
 from analysis.render.capacity import capacity_report
 from analysis.render.cluster import cluster_section
@@ -292,13 +293,32 @@ def _claims_section(summary: Summary) -> list[str]:
     ]
 
 
-def render_report(summary: Summary, meta: dict[str, Any], plots: dict[str, str]) -> str:
+def _tls_section(clear: Summary | None, summary: Summary) -> list[str]:
+    """A --tls run's cost of TLS, against its clear baseline (none without one)."""
+    if clear is None:
+        return []
+    cost = tls_cost(summary, clear)
+    header, rows = cost.table()
+    return [
+        "## TLS: what it cost in this run",
+        "Naive and cached ran again in the clear right after the TLS phases, on the same server build,"
+        " data and load (`clear/` in this run's directory). Latencies are corrected p50 and p99; CPU is"
+        " per request, the client's (all load processes) and Redis's (all nodes).",
+        f"**{cost.line()}**",
+        *([md_table(header, rows)] if cost.pairs else []),
+    ]
+
+
+def render_report(
+    summary: Summary, meta: dict[str, Any], plots: dict[str, str], clear: Summary | None = None
+) -> str:
     """Render the run as Markdown: warnings, scenario, comparison, cross-validation, plots, claims.
 
     Args:
         summary: the run's summary (docs/run-directory.md).
         meta: run metadata with optional keys machine, versions and git.
         plots: caption -> image file name relative to the report.
+        clear: a --tls run's clear baseline (its ``clear/`` summary), for the TLS section.
     """
     strategies = summary.strategies
     formats = cache_format_comparison(summary)
@@ -324,6 +344,7 @@ def render_report(summary: Summary, meta: dict[str, Any], plots: dict[str, str])
         *network_section(summary, plots),
         *(["## Cache format: sorted set vs blob", formats] if formats else []),
         *_section("## A player's global rank", RANK_TEXT, RANK_COLUMNS, _sections_of(strategies, "rank")),
+        *_tls_section(clear, summary),
         *_claims_section(summary),
     ]
     return "\n\n".join(parts) + "\n"

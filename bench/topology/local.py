@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from bench.serverbinary import find_server_binary, find_tls_server_binary
@@ -30,11 +29,8 @@ class LocalProvider(SpawningProvider):
         servers = LocalServers(binary, names, bind=self.options.bind, tls=tls)
         started = servers.start()  # stops whatever it started if one server fails
         policy = self.options.policy
-        if tls:  # the run's own CA, unless the user named files of their own
-            given = policy.tls
-            policy = dataclasses.replace(policy, tls=dataclasses.replace(
-                servers.client_tls, cert=given.cert, key=given.key, insecure=given.insecure
-            ))  # fmt: skip
+        if servers.certificates is not None:
+            policy = policy.with_run_ca(str(servers.certificates.ca_cert))
         shards, cache = endpoints([s.url for s in started[:-1]], started[-1].url, policy)
         return Topology(
             self.name,

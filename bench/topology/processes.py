@@ -254,7 +254,7 @@ class LocalServers:
     @property
     def client_tls(self) -> TlsFiles:
         """What a client of these servers checks them against: the run's CA (none without TLS)."""
-        return TlsFiles(ca_cert=str(self.certificates.ca_cert)) if self.certificates else TlsFiles()
+        return self.certificates.client_tls if self.certificates else TlsFiles()
 
     def stop(self) -> None:
         """Stop every server (TERM, then KILL after a grace period) and remove the work dir."""

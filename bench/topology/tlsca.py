@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from bench.wire.tls import TlsFiles
+
 #: Long enough for any run, short enough that a leaked file is soon worthless.
 VALID_FOR = datetime.timedelta(days=2)
 #: A CA signs certificates and nothing else.
@@ -43,14 +45,26 @@ class ServerCertificates:
     cert: Path
     key: Path
 
-    def server_args(self) -> tuple[str, ...]:
-        """redis-server / valkey-server arguments: TLS on ``--tls-port``; clients show no certificate."""
+    def server_args(self, seen_at: str | None = None) -> tuple[str, ...]:
+        """redis-server / valkey-server arguments: TLS on ``--tls-port``; clients show no certificate.
+
+        ``seen_at``: where the server finds this directory, if not here (a container's mount point).
+        """
+
+        def path(file: Path) -> str:
+            return str(file) if seen_at is None else f"{seen_at}/{file.name}"
+
         return (
-            "--tls-cert-file", str(self.cert),
-            "--tls-key-file", str(self.key),
-            "--tls-ca-cert-file", str(self.ca_cert),
+            "--tls-cert-file", path(self.cert),
+            "--tls-key-file", path(self.key),
+            "--tls-ca-cert-file", path(self.ca_cert),
             "--tls-auth-clients", "no",
         )  # fmt: skip
+
+    @property
+    def client_tls(self) -> TlsFiles:
+        """What a client checks these servers against: this CA."""
+        return TlsFiles(ca_cert=str(self.ca_cert))
 
 
 def _name(common_name: str) -> x509.Name:

@@ -10,7 +10,7 @@ long one, because a server takes seconds of CPU to store a ``RESTORE`` of millio
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from redis.backoff import NoBackoff
@@ -36,6 +36,10 @@ class ConnectionPolicy:
     def __post_init__(self) -> None:
         if not self.timeout_ms > 0:
             raise ValueError(f"timeout must be positive, got {self.timeout_ms} ms")
+
+    def with_run_ca(self, ca_cert: str) -> ConnectionPolicy:
+        """This policy trusting the CA a spawned ``--tls`` topology made; the client files given stay."""
+        return replace(self, tls=replace(self.tls, ca_cert=ca_cert))
 
     @property
     def timeout_s(self) -> float:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 from docker import DockerClient
 
 from bench.images.engine import (
@@ -23,6 +24,7 @@ from bench.images.engine import (
 from bench.images.serverimage import resolve_image
 from bench.keys import Keys
 from bench.seeding.seed import seed
+from bench.serverbinary import REDIS_TOOLS_SERVER
 from bench.strategies import get_strategy
 from bench.topology import TopologyOptions, open_topology
 from bench.topology.containers.nodes import proxy_processes, remove_orphans
@@ -69,6 +71,38 @@ def test_compare_on_containers_counts_exactly_and_leaves_nothing(
     for section in (naive, cached):
         assert section["cross_check"] == {"commands": 1.0, "bytes_out": 1.0, "bytes_in": 1.0, "agree": True}
     assert "Containers: image `" in (out / "report.md").read_text()
+
+
+def test_tls_containers_refuse_the_clear_and_a_compare_over_tls_counts_exactly(
+    docker_engine: DockerClient, tmp_path: Path
+) -> None:
+    if not Path(REDIS_TOOLS_SERVER).is_file() and os.environ.get("LBBENCH_REQUIRE_REDIS_BENCHMARK") != "1":
+        pytest.skip("no TLS server to build the image from: `make tools` installs redis-tools")
+    with open_topology(TopologyOptions(provider="docker", shards=1, tls=True)) as topology:
+        assert topology.cache.url.startswith("rediss://127.0.0.1:")
+        assert topology.details["tls"] is True
+        assert topology.details["image"].startswith("lbbench/redis-tls:")
+        assert topology.cache.client().ping()
+        port = int(topology.cache.url.rsplit(":", 1)[1])
+        plain = redis.Redis(port=port, socket_timeout=1, socket_connect_timeout=1, retry_on_error=[])
+        with pytest.raises(redis.ConnectionError):
+            plain.ping()
+        certificates = Path(topology.policy.tls.ca_cert or "").parent
+        assert (certificates / "server.key").is_file()
+    assert not certificates.exists(), "the run's CA goes with its containers"
+    out = tmp_path / "run"
+    result = lbbench(
+        "compare", "--provider", "docker", "--tls", "--players", "20000", "--shards", "3", "--duration", "2",
+        "--rps", "200", "--capacity-s", "0", "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    for name, section in summary["strategies"].items():
+        assert section["valid"] is True, (name, section["invalid_reason"])
+        assert section["cross_check"] == {"commands": 1.0, "bytes_out": 1.0, "bytes_in": 1.0, "agree": True}
+    topology_meta = json.loads((out / "meta.json").read_text())["topology"]
+    assert topology_meta["tls"] is True
+    assert run_containers(docker_engine, topology_meta["docker_run_id"]) == []
 
 
 def test_bridge_network_with_limits_serves_the_oracle_top(docker_engine: DockerClient) -> None:

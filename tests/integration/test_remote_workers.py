@@ -6,6 +6,7 @@ $LBBENCH_LOAD_CONFIG, each serving every phase of the run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -13,15 +14,20 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
+import redis
 
 from analysis.load import hdr
 from bench.run.loadconfig import LOAD_CONFIG_ENV
+from bench.serverbinary import find_server_binary
+from bench.topology.processes import LocalServers
 from runfiles import RunFiles
 from tests.helpers import reaped
 
@@ -224,3 +230,115 @@ def test_lbbench_worker_bad_input_is_one_line_and_exit_2(args: list[str], messag
     result = subprocess.run([*LBBENCH_WORKER, *args], capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 2
     assert result.stderr.strip() == f"lbbench-worker: error: {message}"
+
+
+class Recorder:
+    """A TCP relay in front of the master's port that keeps every byte it passes, both ways."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.seen = bytearray()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=2)
+            except OSError:
+                client.close()  # the master is not up yet: the worker connects again
+                continue
+            upstream.settimeout(None)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                with self.lock:
+                    self.seen += data
+                sink.sendall(data)
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+PASSWORD = "wire-s3cret-7f3a"
+
+
+@pytest.fixture
+def password_servers() -> Iterator[list[str]]:
+    """Two shards and a cache node the test starts, with the user ``app`` and one password; their URLs."""
+    servers = LocalServers(find_server_binary(), ["s0", "s1", "c"])
+    started = servers.start()
+    try:
+        for server in started:
+            client = redis.Redis(port=server.port, socket_timeout=2, retry_on_error=[])
+            client.execute_command("ACL", "SETUSER", "app", "on", f">{PASSWORD}", "~*", "&*", "+@all")
+            client.close()
+        yield [f"redis://app:{PASSWORD}@127.0.0.1:{server.port}" for server in started]
+    finally:
+        servers.stop()
+
+
+def password_compare(
+    urls: list[str], out: Path, *worker_args: str
+) -> tuple[subprocess.CompletedProcess[str], str, bytes]:
+    """A compare on ``urls``, one remote worker behind a Recorder: (result, its stdout, bytes seen)."""
+    *shards, cache = urls
+    port = master_port()
+    relay = Recorder(port)
+    cmd = [
+        *LBBENCH, "compare", *[a for url in shards for a in ("--shard-url", url)], "--cache-url", cache,
+        "--players", "5000", "--duration", "2", "--rps", "100", "--users", "4", "--remote-workers", "1",
+        "--master-bind", f"127.0.0.1:{port}", "--out", str(out),
+    ]  # fmt: skip
+    try:
+        with reaped(start_worker(relay.port, *worker_args)) as worker:
+            result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+            _, worker_out, _ = stop(worker)
+    finally:
+        relay.close()
+    return result, worker_out, bytes(relay.seen)
+
+
+def test_no_password_crosses_the_master_worker_channel(password_servers: list[str], tmp_path: Path) -> None:
+    secret = tmp_path / "password"
+    secret.write_text(PASSWORD + "\n")
+    result, out, seen = password_compare(password_servers, tmp_path / "run", "--password-file", str(secret))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "note: the master sends remote workers no password" in result.stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    for name, s in summary["strategies"].items():
+        assert (s["valid"], s["failures"], s["workers"]) == (True, 0, 1), name
+    assert out.count("lbbench-worker: joined ") == 2, out
+    # The config did cross this relay (the user and the redacted password are in it); the password did not.
+    assert b"redis://app:***@127.0.0.1:" in seen
+    assert PASSWORD.encode() not in seen
+
+
+def test_a_worker_without_the_password_fails_the_phase_in_one_line(
+    password_servers: list[str], tmp_path: Path
+) -> None:
+    result, _, seen = password_compare(password_servers, tmp_path / "run")
+    assert result.returncode == 1, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "lbbench: failed: naive: a worker cannot run the phase: redis://app:***@127.0.0.1:"
+    )
+    assert last.endswith(
+        "needs a password: set $LBBENCH_REDIS_PASSWORD on the worker's host, or start"
+        " lbbench-worker with --password-file"
+    )
+    assert PASSWORD not in result.stderr
+    assert PASSWORD.encode() not in seen
+    assert not (tmp_path / "run").exists(), "nothing half-written"

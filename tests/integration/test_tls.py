@@ -1,5 +1,5 @@
 """TLS and ACL users on real servers: spawned TLS-only nodes (`--tls`), a compare over rediss://, a
-least-privilege user's compare."""
+least-privilege user's compare on TLS servers the test starts."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from bench.errors import UsageError
-from bench.serverbinary import find_server_binary, find_tls_server_binary
+from bench.serverbinary import find_tls_server_binary
 from bench.topology import TopologyOptions, open_topology
 from bench.topology.processes import LocalServers
 
@@ -71,6 +71,18 @@ def test_a_compare_over_tls_is_valid_and_counts_the_protocol_bytes(tls_server: s
     assert topology["tls"] is True
     assert all(url.startswith("rediss://") for url in [*topology["shards"], topology["cache"]])
     assert topology["tls_files"]["ca_cert"].endswith("/tls/ca.crt")
+    # Then naive and cached again in the clear, on the same server: the report's TLS section.
+    clear = json.loads((out / "clear" / "meta.json").read_text())
+    assert clear["server"] == tls_server
+    assert clear["topology"]["tls"] is False
+    assert all(url.startswith("redis://") for url in clear["topology"]["shards"])
+    clear_summary = json.loads((out / "clear" / "summary.json").read_text())
+    assert sorted(clear_summary["strategies"]) == ["cached", "naive"]
+    # (Validity on both sides is the TLS line's business: tests/unit/test_tlscost.py.)
+    tls_line = next(line for line in result.stderr.splitlines() if line.startswith("lbbench TLS: "))
+    report = (out / "report.md").read_text()
+    assert "## TLS: what it cost in this run" in report
+    assert f"**{tls_line.removeprefix('lbbench ')}**" in report
 
 
 #: What a compare of naive and cached needs on servers you run (docs/tls.md), and no more.
@@ -82,25 +94,36 @@ COMPARE_ACL = (
 
 
 @pytest.fixture
-def acl_servers() -> Iterator[list[str]]:
-    """Three servers the test starts (two shards, a cache), each with the user ``lbbench``; their URLs."""
-    servers = LocalServers(find_server_binary(), ["s0", "s1", "c"])
+def acl_servers(tls_server: str) -> Iterator[tuple[list[str], str]]:
+    """Three TLS-only servers the test starts (two shards, a cache), as a managed service's would be,
+    each with the user ``lbbench``: their rediss:// URLs, and the CA that signed them."""
+    del tls_server  # only its skip
+    servers = LocalServers(find_tls_server_binary(), ["s0", "s1", "c"], tls=True)
     started = servers.start()
+    assert servers.certificates is not None
+    ca_cert = str(servers.certificates.ca_cert)
     try:
         for server in started:
-            client = redis.Redis(port=server.port, socket_timeout=2, retry_on_error=[])
+            client = redis.Redis.from_url(
+                server.url, socket_timeout=2, retry_on_error=[], ssl_ca_certs=ca_cert
+            )
             client.execute_command("ACL", "SETUSER", "lbbench", *COMPARE_ACL)
             client.close()
-        yield [f"redis://lbbench:s3cret@127.0.0.1:{server.port}" for server in started]
+        yield [f"rediss://lbbench:s3cret@127.0.0.1:{server.port}" for server in started], ca_cert
     finally:
         servers.stop()
 
 
-def test_a_least_privilege_user_runs_a_compare_and_a_missing_permission_is_one_line(
-    acl_servers: list[str], tmp_path: Path
+def test_a_least_privilege_user_runs_a_compare_over_tls_and_a_missing_permission_is_one_line(
+    acl_servers: tuple[list[str], str], tmp_path: Path
 ) -> None:
-    *shards, cache = acl_servers
-    urls = [arg for url in shards for arg in ("--shard-url", url)] + ["--cache-url", cache]
+    (*shards, cache), ca_cert = acl_servers
+    urls = [arg for url in shards for arg in ("--shard-url", url)] + [
+        "--cache-url",
+        cache,
+        "--tls-ca-cert",
+        ca_cert,
+    ]
     args = [*urls, "--players", "5000", "--duration", "2", "--rps", "100", "--read-write-ratio", "10"]
     done = subprocess.run(
         [sys.executable, "-m", "lbbench", "compare", *args, "--out", str(tmp_path / "run")],
@@ -112,7 +135,9 @@ def test_a_least_privilege_user_runs_a_compare_and_a_missing_permission_is_one_l
     assert all(s["writes"]["requests"] > 0 for s in summary["strategies"].values())
     # Without EXISTS the harness cannot check it would clobber nothing: one line naming the command,
     # exit 2, no traceback, no password.
-    admin = redis.Redis.from_url(shards[0].replace("lbbench:s3cret@", ""), socket_timeout=2)
+    admin = redis.Redis.from_url(
+        shards[0].replace("lbbench:s3cret@", ""), socket_timeout=2, ssl_ca_certs=ca_cert
+    )
     admin.execute_command("ACL", "SETUSER", "lbbench", "-exists")
     admin.close()
     refused = subprocess.run(

@@ -39,6 +39,12 @@ def test_compose_has_ten_shards_a_cache_and_publishes_nothing() -> None:
     assert not re.search(r"^version:|^\s+(ports|network_mode):", COMPOSE, re.MULTILINE)
 
 
+def test_only_the_workers_take_a_password_and_from_the_shell_not_the_master() -> None:
+    worker = COMPOSE.split("\n  worker:\n", 1)[1]
+    assert "LBBENCH_REDIS_PASSWORD: ${LBBENCH_REDIS_PASSWORD:-}" in worker
+    assert COMPOSE.count("LBBENCH_REDIS_PASSWORD: ") == 1
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -83,9 +83,9 @@ def test_the_runs_ca_signs_a_certificate_python_accepts_for_127_0_0_1(tmp_path: 
     assert len(context.get_ca_certs()) == 1
 
 
-def test_tls_servers_are_the_local_providers_only() -> None:
+def test_tls_servers_are_the_spawning_providers_only() -> None:
     options = TopologyOptions(shard_urls=("redis://h:1",), cache_url="redis://h:2", tls=True)
-    with pytest.raises(UsageError, match="--tls applies to --provider local, not external"):
+    with pytest.raises(UsageError, match="--tls applies to --provider docker/local, not external"):
         get_provider(options)
 
 

@@ -44,7 +44,8 @@ class DockerControl(NodeControl):
         container = self._container(node)
         container.start()  # host network: the port is in its command line, so it comes back on it
         wrapper = next(c for c in self.run.containers if c.get_wrapped_container().id == container.id)
-        wait_for_ping(node, self.urls[node], time.monotonic() + READY_TIMEOUT_S, exit_reason(wrapper))
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        wait_for_ping(node, self.urls[node], deadline, exit_reason(wrapper), self.run.spec.client_tls)
         return "docker start"
 
     def throttle(self, node: str, held_share: float) -> str:

@@ -18,8 +18,11 @@ from testcontainers.core.container import DockerContainer
 from bench.errors import TopologyError
 from bench.images.engine import LABEL_OWNER_PID, LABEL_PROJECT, LABEL_RUN, PROJECT, run_labels
 from bench.topology.processes import PORT_ATTEMPTS, READY_TIMEOUT_S, free_port, wait_for_ping
+from bench.topology.tlsca import ServerCertificates
+from bench.wire.tls import TlsFiles
 
 SERVER_PORT = 6379
+CERTIFICATES_MOUNT = "/tls"  # where a --tls container finds the run's certificates
 
 # testcontainers' defaults do not fit a machine with no registry that looks like a container itself:
 # the Ryuk reaper image cannot be pulled (we remove our containers ourselves), and without the
@@ -49,6 +52,12 @@ class NodeSpec:
     server: str  # the binary in the image: "valkey-server" or "redis-server"
     network_mode: str
     run_id: str
+    # --tls: the run's certificates, mounted read-only into every container; its port speaks only TLS.
+    certificates: ServerCertificates | None = None
+
+    @property
+    def client_tls(self) -> TlsFiles:
+        return self.certificates.client_tls if self.certificates else TlsFiles()
 
 
 @dataclass
@@ -69,7 +78,8 @@ class RunContainers:
             container, url = self._start_one(role, name, limits)
             self.containers.append(container)
             try:
-                wait_for_ping(name, url, time.monotonic() + READY_TIMEOUT_S, exit_reason(container))
+                deadline = time.monotonic() + READY_TIMEOUT_S
+                wait_for_ping(name, url, deadline, exit_reason(container), self.spec.client_tls)
             except TopologyError as exc:
                 # host mode: another program may have taken the free port first; a fresh one fixes it.
                 if "in use" in str(exc) and attempt + 1 < PORT_ATTEMPTS:
@@ -81,9 +91,16 @@ class RunContainers:
     def _start_one(self, role: str, name: str, limits: dict[str, Any]) -> tuple[DockerContainer, str]:
         spec = self.spec
         port = free_port() if spec.network_mode == "host" else SERVER_PORT
-        command = [spec.server, "--port", str(port), "--save", "", "--appendonly", "no"]
+        certificates = spec.certificates
+        if certificates is None:
+            ports = ["--port", str(port)]
+        else:  # the plain port off, as on spawned --tls servers: a client without TLS is refused
+            ports = ["--port", "0", "--tls-port", str(port), *certificates.server_args(CERTIFICATES_MOUNT)]
+        command = [spec.server, *ports, "--save", "", "--appendonly", "no"]
         kwargs: dict[str, Any] = {"labels": {**run_labels(spec.run_id, role), **owner_label()}, **limits}
         container = DockerContainer(spec.image).with_name(f"{spec.run_id}-{name}")
+        if certificates is not None:
+            container.with_volume_mapping(certificates.ca_cert.parent, CERTIFICATES_MOUNT, "ro")
         if spec.network_mode == "host":
             container.with_command([*command, "--bind", "127.0.0.1"])
             kwargs["network_mode"] = "host"
@@ -103,7 +120,7 @@ class RunContainers:
         if spec.network_mode == "bridge":
             port = _published_port(container)
             self.ports.add(port)
-        return container, f"redis://127.0.0.1:{port}"
+        return container, f"{'rediss' if certificates else 'redis'}://127.0.0.1:{port}"
 
     def _create_network(self) -> str:
         network = self.client.networks.create(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.console import status
 from bench.errors import UsageError
 from bench.topology.base import SpawningProvider, Topology, TopologyOptions, endpoints
 from bench.topology.containers import DEFAULT_NETWORK_MODE, NETWORK_MODES
+from bench.topology.tlsca import make_certificates
 
 if TYPE_CHECKING:  # the docker SDK and testcontainers load when a run opens, not on every `lbbench --help`
     import psutil
@@ -23,7 +27,7 @@ class DockerProvider(SpawningProvider):
     """``--shards N`` server containers plus a cache container, on loopback, labelled with the run id."""
 
     name = "docker"
-    reads = ("image", "network", "shard_cpus", "shard_memory")
+    reads = ("image", "network", "shard_cpus", "shard_memory", "tls")
     server_faults = frozenset({"stall", "kill", "slow", "cache-down"})
 
     def __init__(self, options: TopologyOptions) -> None:
@@ -59,7 +63,7 @@ class DockerProvider(SpawningProvider):
 
     def open(self) -> Topology:
         from bench.images.engine import engine
-        from bench.images.serverimage import resolve_image
+        from bench.images.serverimage import resolve_image, resolve_tls_image
         from bench.topology.containers.control import DockerControl
         from bench.topology.containers.nodes import (
             NodeSpec,
@@ -75,21 +79,35 @@ class DockerProvider(SpawningProvider):
         removed = remove_orphans(client)
         if removed:
             status(f"removed {removed} container(s) left by a harness run that was killed")
-        image = resolve_image(client, self.options.image)
-        run = RunContainers(client, NodeSpec(image.name, image.server, self.network_mode, new_run_id()))
+        tls = self.options.tls
+        image = (resolve_tls_image if tls else resolve_image)(client, self.options.image)
+        # --tls: a CA made for the run, in a directory the containers mount; gone with them.
+        certificates_dir = Path(tempfile.mkdtemp(prefix="lbbench-tls-")) if tls else None
+
+        def stop() -> None:
+            run.stop()
+            if certificates_dir is not None:
+                shutil.rmtree(certificates_dir, ignore_errors=True)
+
+        certificates = make_certificates(certificates_dir) if certificates_dir else None
+        spec = NodeSpec(image.name, image.server, self.network_mode, new_run_id(), certificates)
+        run = RunContainers(client, spec)
         status(
             f"starting {self.shard_count + 1} containers from {image.name} ({image.source}), "
-            f"{self.network_mode} network"
+            f"{self.network_mode} network{', TLS only' if tls else ''}"
         )
+        policy = self.options.policy
+        if certificates is not None:
+            policy = policy.with_run_ca(str(certificates.ca_cert))
         try:
             shard_urls = [run.start("shard", f"shard-{i}", self.limits()) for i in range(self.shard_count)]
             cache_url = run.start("cache", "cache", {})
-            shards, cache = endpoints(shard_urls, cache_url, self.options.policy)
+            shards, cache = endpoints(shard_urls, cache_url, policy)
             server = cache.server_label()
             relays = self._relays(run.ports)
-            details = self._details(client, image, run.spec.run_id, relays)
+            details = {**self._details(client, image, run.spec.run_id, relays), "tls": tls}
         except BaseException:
-            run.stop()
+            stop()
             raise
         return Topology(
             self.name,
@@ -98,7 +116,7 @@ class DockerProvider(SpawningProvider):
             owns_data=True,
             server=server,
             details=details,
-            on_close=run.stop,
+            on_close=stop,
             control=DockerControl(run, {e.name: e.url for e in [*shards, cache]}),
             relay_cpu_s=relay_cpu_s(relays) if relays else None,
         )
