@@ -92,8 +92,8 @@ def test_tls_containers_refuse_the_clear_and_a_compare_over_tls_counts_exactly(
     assert not certificates.exists(), "the run's CA goes with its containers"
     out = tmp_path / "run"
     result = lbbench(
-        "compare", "--provider", "docker", "--tls", "--players", "20000", "--shards", "3", "--duration", "2",
-        "--rps", "200", "--capacity-s", "0", "--out", str(out),
+        "compare", "--provider", "docker", "--tls", "--players", "5000", "--shards", "3", "--duration", "2",
+        "--rps", "200", "--capacity-s", "0", "--strategies", "cached", "--out", str(out),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text())

@@ -49,7 +49,7 @@ def test_tls_servers_refuse_the_clear_and_answer_over_tls(tls_server: str) -> No
 
 def test_a_compare_over_tls_is_valid_and_counts_the_protocol_bytes(tls_server: str, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    args = ["compare", "--tls", "--players", "20000", "--shards", "3", "--duration", "3", "--users", "4"]
+    args = ["compare", "--tls", "--players", "20000", "--shards", "3", "--duration", "2", "--users", "4"]
     result = subprocess.run(
         [sys.executable, "-m", "lbbench", *args, "--rps", "200", "--out", str(out)],
         capture_output=True, text=True, timeout=300, check=False,
