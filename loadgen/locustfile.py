@@ -280,4 +280,5 @@ class LeaderboardUser(User):
         process.reads_done += 1
         if process.write_every and process.reads_done % process.write_every == 0:
             process.write_due.set()
-        report_to_locust(self.environment, self.request_name, done_ns - intended_ns, error)
+        if error is not None:  # successes reach Locust's stats once per interval (loadgen/locuststats.py)
+            report_to_locust(self.environment, self.request_name, done_ns - intended_ns, error)

@@ -30,6 +30,7 @@ from bench.strategies import get_strategy
 from bench.wire.counting import ByteCounter
 from bench.wire.failure import forget_frames
 from bench.wire.replytimes import ReplyTimes
+from loadgen.locuststats import log_batch
 from loadgen.pacing import Pacer, Schedule
 from loadgen.recorder import IntervalRecorder
 from loadgen.release import SlotRelease
@@ -120,6 +121,7 @@ class LoadProcess:
         self.in_flight = 0  # reads sent and not yet answered, over all users
         self.write_every = config.read_write_ratio or 0
         self.write_name = f"{config.strategy}.write"
+        self.request_name = config.request_name
         self.write_due = gevent.event.Event()
         self.writes_done = 0
         self.write_model = WriteModel(
@@ -168,6 +170,7 @@ class LoadProcess:
             # sleep(0): the requests due meanwhile go out between two encodings. Not in the last
             # flush: whatever is recorded after it is never sent.
             between=(lambda: None) if last else gevent.sleep,
+            successes=lambda latency_us: log_batch(self.environment.stats, self.request_name, latency_us),
         )
         self._interval_start_s = until_s
         row.update(self.reply_times.drain())
