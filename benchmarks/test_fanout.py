@@ -4,7 +4,7 @@ The target of ``<= 300 µs`` of client CPU per naive request is about this path 
 timed with ``time.process_time`` (CPU, not wall: the shards' own work is not the client's) on
 10 spawned servers seeded with 200,000 players. The sockets are gevent's, as in a Locust worker, so
 a reply not yet there costs what it costs there: a wait on the event loop. What the in-run figure
-``client_cpu_us_per_request_marginal`` adds on top (Locust's request event, pacing, recording,
+``client_cpu_us_per_request_marginal`` adds on top (pacing, recording, Locust's stats once a second,
 sleeping and waking between paced requests) is in docs/methodology.md, "Marginal cost".
 """
 
