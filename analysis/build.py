@@ -97,6 +97,12 @@ def clear_baseline(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> 
     return summary
 
 
+def saved_clear_baseline(run_dir: Path) -> Summary | None:
+    """The summary a --tls run's clear baseline was given (by ``clear_baseline``), if it has one."""
+    path = RunFiles(run_dir).clear_baseline.summary
+    return read_summary(path) if path.is_file() else None
+
+
 # A plot in report.md's Plots section: the image, then its caption in italics (render_report writes it).
 _PLOT = re.compile(r"!\[([^\]]+)\]\(([^)]+)\)\n\n\*\1\*")
 
@@ -115,8 +121,7 @@ def render_from_summary(run_dir: Path) -> Path:
     summary = read_summary(files.summary)
     summary = replace(summary, scale_model=scale_model(run_dir, summary))
     write_json(files.summary, summary.to_json())
-    clear = files.clear_baseline.summary
-    report = render_report(summary, meta, plots, read_summary(clear) if clear.is_file() else None)
+    report = render_report(summary, meta, plots, saved_clear_baseline(run_dir))
     if files.gate.is_file():
         report = with_gate_section(report, read_json(files.gate))
     files.report.write_text(report)

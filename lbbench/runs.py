@@ -16,7 +16,7 @@ from runfiles.summary import Percentiles, read_summary
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from analysis.build import build_report
+    from analysis.build import build_report, saved_clear_baseline
     from bench.run.compare import compare
 
     run_dir = compare(compare_options(args))
@@ -27,11 +27,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         console.print(f"lbbench: report failed ({exc}); raw data kept: rerun `lbbench report {run_dir}`")
         return EXIT_FAILED
     print_summary(files.summary)
-    clear = RunFiles(run_dir).clear_baseline.summary
-    if clear.is_file():  # a --tls run on the harness's own servers
+    clear = saved_clear_baseline(run_dir)
+    if clear is not None:  # a --tls run on the harness's own servers
         from analysis.figures.tlscost import tls_cost
 
-        status(tls_cost(read_summary(files.summary), read_summary(clear)).line())
+        status(tls_cost(read_summary(files.summary), clear).line())
     print(files.report)
     invalid = [name for name, s in read_summary(files.summary).strategies.items() if s.valid is False]
     if invalid and args.fail_if_invalid:

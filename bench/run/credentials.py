@@ -14,11 +14,11 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from bench.errors import UsageError
 from bench.run.loadconfig import LOAD_CONFIG_ENV
-from bench.topology.endpoint import REDACTED, redact_url
+from bench.topology.endpoint import REDACTED, redact_url, with_password
 
 PASSWORD_ENV = "LBBENCH_REDIS_PASSWORD"  # noqa: S105 - a variable's name
 PASSWORD_FILE_ENV = "LBBENCH_REDIS_PASSWORD_FILE"  # noqa: S105 - a variable's name
@@ -50,14 +50,6 @@ def without_passwords(config_json: str) -> str:
     return json.dumps(config)
 
 
-def _with_password(url: str, password: str) -> str:
-    parts = urlsplit(url)
-    user, _, hostport = parts.netloc.rpartition("@")
-    name = user.partition(":")[0]
-    netloc = f"{name}:{quote(password, safe='')}@{hostport}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
 def host_password(environ: Mapping[str, str]) -> str | None:
     """The password this host gives its workers: ``$LBBENCH_REDIS_PASSWORD``, else the file named."""
     if environ.get(PASSWORD_ENV):
@@ -82,18 +74,16 @@ def with_passwords(wire_json: str, environ: Mapping[str, str]) -> str:
     local = environ.get(LOAD_CONFIG_ENV)
     if local:
         known = {redact_url(url): url for url in _urls(json.loads(local)["topology"])}
-    given: list[str | None] = []  # the host's password, looked up once and only when needed
+    unknown = [url for url in _urls(topology) if urlsplit(url).password == REDACTED and url not in known]
+    password = host_password(environ) if unknown else None  # the host is asked only when needed
+    if unknown and password is None:
+        raise MissingPassword(f"{unknown[0]} needs a password: {HOW_TO_GIVE}")
+    given = quote(password or "", safe="")
 
     def fill(url: str) -> str:
         if urlsplit(url).password != REDACTED:
             return url
-        if url in known:
-            return known[url]
-        if not given:
-            given.append(host_password(environ))
-        if given[0] is None:
-            raise MissingPassword(f"{url} needs a password: {HOW_TO_GIVE}")
-        return _with_password(url, given[0])
+        return known.get(url) or with_password(url, given)
 
     config["topology"] = _with_urls(topology, fill)
     return json.dumps(config)

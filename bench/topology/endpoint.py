@@ -22,15 +22,18 @@ PROTOCOL = 2
 REDACTED = "***"  # what a password becomes in anything the harness writes
 
 
-def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (safe for logs and results files)."""
+def with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` (as it goes in a URL: quoted) for its password, user and host kept."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
     # From the netloc itself: .hostname would lower-case the host and drop an IPv6 address's brackets.
     userinfo, _, hostport = parts.netloc.rpartition("@")
-    netloc = f"{userinfo.partition(':')[0]}:{REDACTED}@{hostport}"
+    netloc = f"{userinfo.partition(':')[0]}:{password}@{hostport}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (safe for logs and results files)."""
+    return url if urlsplit(url).password is None else with_password(url, REDACTED)
 
 
 class RedisUrl(Kind[str]):
