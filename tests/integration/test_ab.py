@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,7 +51,9 @@ def test_ab_interleaves_the_variants_and_fails_on_an_invalid_b(tmp_path: Path) -
         assert (options["a"]["rps"], options["b"]["rps"]) == (100.0, 50_000.0)
     failed = {row["check"] for row in ab["checks"] if row["verdict"] == "FAIL"}
     assert "ab: cached.latency_us_p50 of B vs A" in failed
-    assert "not valid: B" in next(row["note"] for row in ab["checks"] if row["verdict"] == "FAIL")
+    # Every B run is named as not valid; an A run at 100 req/s may be too, on a busy machine.
+    note = next(row["note"] for row in ab["checks"] if row["verdict"] == "FAIL")
+    assert len(re.findall(r"\bB \S+-cached\b", note.partition("not valid: ")[2])) == 3, note
     suite = next(iter(JUnitXml.fromfile(str(junit))))
     assert any(isinstance(r, Failure) for case in suite for r in case.result)
     # The rounds' runs go into a history like any run: one row per run and strategy.

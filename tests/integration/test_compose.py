@@ -111,7 +111,10 @@ def test_compose_runs_the_comparison_on_scaled_workers(
     capacity = summary["capacity"]
     if shutil.which("redis-benchmark"):
         assert capacity["available"], capacity.get("reason")
-        assert capacity["commands"]["zset"]["rps_per_node"] > 0
+        # Measured, not necessarily under the 1 ms p99 limit: ten containers and two workers share two cores.
+        zset_points = read_json(files.capacity)["commands"]["zset"]["points"]
+        assert zset_points
+        assert all(point["rps"] > 0 for point in zset_points)
     for strategy in ("naive", "cached"):
         section = summary["strategies"][strategy]
         assert section["workers"] == WORKERS
