@@ -52,7 +52,10 @@ def _n(value: float | None, spec: str, scale: float | None = None) -> str:
 
 
 def print_summary(summary_path: Path) -> None:
-    """One status line per strategy: rate, latency, commands, bytes, client CPU; and why not valid."""
+    """One status line per strategy: rate, latency, commands, bytes, client CPU; how the pool of users
+    grew; and why not valid."""
+    from analysis.figures.userpool import growth_line
+
     for name, s in read_summary(summary_path).strategies.items():
         lat = s.latency_us or Percentiles()
         status(
@@ -61,6 +64,11 @@ def print_summary(summary_path: Path) -> None:
             f"{_n(s.redis_commands_per_request, '.2f')} cmd/req  {_n(s.bytes_out_per_request, '.1f', 1000)}"
             f" KB/req  client CPU {_n(s.client_cpu_us_per_request, '.0f')} µs/req"
         )
+        grew = (
+            None if s.user_pool is None else growth_line(s.user_pool, (s.latency_us_raw or Percentiles()).p50)
+        )
+        if grew:
+            status(f"{name:>11}: {grew}")
         if s.valid is False:
             status(f"{name:>11}: NOT VALID: {s.invalid_reason}")
 

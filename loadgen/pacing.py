@@ -64,3 +64,13 @@ class Pacer:
         intended_ns = self.peek()
         self.next_slot += 1
         return intended_ns
+
+    def due_by(self, at_ns: int) -> int:
+        """Slots due at or before ``at_ns`` and not yet taken."""
+        if self._t0_ns is None:
+            return 0
+        return max(0, self.schedule.slots_due((at_ns - self._t0_ns) / 1e9) - self.next_slot)
+
+    def skip(self, slots: int) -> None:
+        """Pass over the next ``slots`` slots: nobody sends them."""
+        self.next_slot += slots

@@ -32,6 +32,7 @@ from bench.wire.failure import forget_frames
 from bench.wire.replytimes import ReplyTimes
 from loadgen.locuststats import log_batch
 from loadgen.pacing import Pacer, Schedule
+from loadgen.pool import UserPool, share
 from loadgen.recorder import IntervalRecorder
 from loadgen.release import SlotRelease
 from runfiles import PhaseFiles, write_json, write_jsonl
@@ -112,13 +113,22 @@ class LoadProcess:
         self.reply_times = ReplyTimes(config.sample_every)  # a few reads timed shard by shard
         self.write_counter = ByteCounter()
         self.pacer = Pacer(Schedule(config.rps, processes, index)) if config.rps else None
+        self.in_flight = 0  # reads sent and not yet answered, over all users
+        self.pool = UserPool(share(config.max_users, index, processes), self._spawn)
         self.release = (
             None
             if self.pacer is None
-            else SlotRelease(self.pacer, use_timerfd=os.environ.get(PACING_ENV) != "sleep")
+            else SlotRelease(
+                self.pacer,
+                use_timerfd=os.environ.get(PACING_ENV) != "sleep",
+                # A config without --max-users (an older master) keeps its users as they are.
+                on_starved=(lambda overdue: self.pool.starved(overdue, self.in_flight))
+                if config.max_users
+                else None,
+            )
         )
+        self._dropped_sent = 0  # of the release's dropped slots, those already in an interval row
         self.reads_done = 0
-        self.in_flight = 0  # reads sent and not yet answered, over all users
         self.write_every = config.read_write_ratio or 0
         self.write_name = f"{config.strategy}.write"
         self.request_name = config.request_name
@@ -174,7 +184,20 @@ class LoadProcess:
         )
         self._interval_start_s = until_s
         row.update(self.reply_times.drain())
+        dropped = 0 if self.release is None else self.release.dropped
+        row.update(
+            users=self.pool.size,
+            grew=[growth.to_json() for growth in self.pool.take_growths()],
+            dropped=dropped - self._dropped_sent,
+        )
+        self._dropped_sent = dropped
         self._send(MSG_INTERVAL, row)
+
+    def _spawn(self, users: int) -> None:
+        """``users`` more of the class Locust runs here (they connect in on_start, then take slots)."""
+        runner = self.environment.runner
+        assert runner is not None
+        runner.spawn_users(dict.fromkeys(runner.user_classes_by_name, users))
 
     def _flush_loop(self) -> None:
         while True:
@@ -213,6 +236,9 @@ class LoadProcess:
 
     def user_ready(self) -> None:
         """A user finished connecting (or failed to): the window may open once all have."""
+        if self.t_first_request_s is not None:
+            self.pool.joined()  # one the pool grew by, while the load runs
+            return
         self.users_ready += 1
         self._check_ready()
 
@@ -220,6 +246,7 @@ class LoadProcess:
         """Locust spawned every user (their on_start may still be connecting)."""
         runner = self.environment.runner
         self.users_spawned = runner.user_count if runner is not None else 0
+        self.pool.started(self.users_spawned)
         self._check_ready()
 
     def _check_ready(self) -> None:
@@ -306,5 +333,9 @@ class LoadProcess:
                 "errors": dict(self.recorder.errors.most_common(20)),
                 "gevent_backend": str(gevent.get_hub().loop.backend),
                 "pacing": None if self.release is None else self.release.mode,
+                "users_start": self.pool.start,
+                "users_end": self.pool.size,
+                "max_users": self.pool.max_size,
+                "dropped": 0 if self.release is None else self.release.dropped,
             },
         )

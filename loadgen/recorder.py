@@ -112,9 +112,10 @@ class IntervalRecorder:
             values["gen_lag"].append((sent_ns - claimed_ns) // 1000)
             self._exhausted += 1
             # From when the first such slot was due (all users busy since) to when the last one got a user.
-            if self._exhausted_first_ns is None:
+            # Reads complete out of their slots' order (a stall's backlog all at once): min and max.
+            if self._exhausted_first_ns is None or intended_ns < self._exhausted_first_ns:
                 self._exhausted_first_ns = intended_ns
-            self._exhausted_last_ns = claimed_ns
+            self._exhausted_last_ns = max(self._exhausted_last_ns, claimed_ns)
         else:
             values["gen_lag"].append(lag_us)
         self._in_flight_max = max(self._in_flight_max, in_flight)

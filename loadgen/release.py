@@ -6,6 +6,10 @@ the loop when it is due; its callback (in the hub) hands every slot due by then 
 in turn. That replaces one ``gevent.sleep`` per request (a libev timer, and with the ``select``
 backend a ``select()`` over every socket at each expiry) by a few syscalls per batch, and it keeps the
 wake-up precise with the ``epoll`` backend, whose own timeouts are whole milliseconds.
+
+With a pool that may grow (loadgen/pool.py), the same timer also watches when nobody waits: armed
+for the moment the next slot is overdue, it finds out that every user is busy, and asks the pool to
+grow, or, at the pool's limit, drops the overdue slots and counts them.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ import ctypes.util
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import gevent
 from gevent.hub import Waiter, get_hub
 
 from loadgen.pacing import Pacer
+from loadgen.recorder import EXHAUSTED_AFTER_NS
 
 _CLOCK_MONOTONIC = 1  # perf_counter_ns's clock on Linux
 _TFD_NONBLOCK = os.O_NONBLOCK
@@ -77,6 +83,8 @@ def timerfd_available() -> bool:
 # its last wake-up, for at most this much extra lag; slots further apart (below 5,000 req/s in a
 # process) each go on time.
 QUANTUM_NS = 200_000
+# A slot this long overdue that no user waited for found every user busy: the recorder's threshold.
+STARVED_AFTER_NS = EXHAUSTED_AFTER_NS
 
 
 class SlotRelease:
@@ -84,11 +92,24 @@ class SlotRelease:
 
     claimed_ns is when the user became free: a slot due before it waited for a user (all busy).
     Slots at or after ``stop_ns`` come back at once, unreleased: the window is over.
+
+    Args:
+        on_starved: called (with the timer; not in ``sleep`` mode) with the slots due by now when the
+            next one is ``STARVED_AFTER_NS`` overdue and no user waits for it, and with the reads in
+            flight; it returns False when no user will come for them, and they are dropped.
     """
 
-    def __init__(self, pacer: Pacer, use_timerfd: bool = True, quantum_ns: int = QUANTUM_NS) -> None:
+    def __init__(
+        self,
+        pacer: Pacer,
+        use_timerfd: bool = True,
+        quantum_ns: int = QUANTUM_NS,
+        on_starved: Callable[[int], bool] | None = None,
+    ) -> None:
         self.pacer = pacer
         self.quantum_ns = quantum_ns
+        self._on_starved = on_starved
+        self.dropped = 0  # slots no user could take, passed over
         self._not_before_ns = 0  # the next wake-up comes a quantum after the last one at the earliest
         self.stop_ns = 1 << 62
         self._queue: deque[Waiter[Any]] = deque()
@@ -112,6 +133,8 @@ class SlotRelease:
         intended_ns = pacer.peek()
         if intended_ns >= self.stop_ns or (intended_ns <= now_ns and not self._queue):
             pacer.claim()
+            if self._armed_ns is None and self._watching:
+                self._watch()  # this user took an overdue slot: is the next one waiting for a user too?
             return intended_ns, now_ns
         if self._timer is None:
             pacer.claim()
@@ -119,9 +142,14 @@ class SlotRelease:
             return intended_ns, now_ns
         waiter: Waiter[Any] = Waiter()
         self._queue.append(waiter)
-        if self._armed_ns is None:
-            self._arm(max(intended_ns, self._not_before_ns))
+        at_ns = max(intended_ns, self._not_before_ns)
+        if self._armed_ns is None or at_ns < self._armed_ns:  # armed later, to watch: now a user waits
+            self._arm(at_ns)
         return int(waiter.get()), now_ns
+
+    @property
+    def _watching(self) -> bool:
+        return self._on_starved is not None and self._timer is not None
 
     def _arm(self, at_ns: int) -> None:
         assert self._timer is not None
@@ -142,6 +170,26 @@ class SlotRelease:
                 return
             pacer.claim()
             queue.popleft().switch(intended_ns)  # runs that user until it blocks on its reply
+        if self._watching and self._armed_ns is None:
+            self._watch()
+
+    def _watch(self) -> None:
+        """Nobody waits for the next slot: wake once it is overdue, to learn whether every user is busy."""
+        assert self._on_starved is not None
+        pacer = self.pacer
+        intended_ns = pacer.peek()
+        if intended_ns >= self.stop_ns:
+            return
+        now_ns = time.perf_counter_ns()
+        if intended_ns + STARVED_AFTER_NS > now_ns:
+            self._arm(max(intended_ns + STARVED_AFTER_NS, self._not_before_ns))
+            return
+        if not self._on_starved(max(1, pacer.due_by(now_ns))):
+            # No user will come: pass over what is long overdue; slots due just now still may get one.
+            overdue = max(1, min(pacer.due_by(now_ns - STARVED_AFTER_NS), pacer.due_by(self.stop_ns - 1)))
+            pacer.skip(overdue)
+            self.dropped += overdue
+        self._arm(max(pacer.peek() + STARVED_AFTER_NS, now_ns + self.quantum_ns))
 
     def close(self) -> None:
         if self._watcher is not None:

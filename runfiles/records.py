@@ -68,6 +68,9 @@ REPLY_SAMPLE_FIELDS = ("shard_send_us", "shard_reply_us", "merge_us", "service_u
 # busy); exhausted_first_s: when the first of them was due, exhausted_last_s: when the last of them got
 # a user (epoch s; None when there were none); in_flight_max: the most reads in flight at once in the
 # process. Runs before schema 4 lack these four.
+# Open loop's pool (loadgen/pool.py): users, the process's users at the interval's end; grew, a list of
+# [t_s, from, to, in_flight] per growth in it; dropped, due slots passed over with every user busy at
+# --max-users. Runs from before the pool could grow lack these three.
 # "requests" are answered reads, "partial" those of them answered without some shards; "fallbacks"
 # are reads (answered or failed) that took the strategy's fallback path; "error_kinds" maps the
 # exception class name of each failed read to a count. The last three are absent before v4 (read as 0).
@@ -89,6 +92,9 @@ INTERVAL_FIELDS = (
     "in_flight_max",
     "hist",
     *REPLY_SAMPLE_FIELDS,
+    "users",
+    "grew",
+    "dropped",
 )
 # One workers.json entry; "client" holds CLIENT_FIELDS, counted on the process's own sockets.
 # cpu_s is the process's CPU from test_start to its stop (connecting users included); idle_cpu_s over
@@ -116,6 +122,12 @@ WORKER_FIELDS = (
     "errors",
     "gevent_backend",
     "pacing",  # open loop: how users waited for their slots, "timerfd" or "sleep" (null: closed loop)
+    # The process's share of the pool (loadgen/pool.py): at the window's start, at its end, its limit;
+    # and the due slots it dropped at that limit. Absent from runs before the pool could grow.
+    "users_start",
+    "users_end",
+    "max_users",
+    "dropped",
 )
 CLIENT_FIELDS = (
     "read_commands",

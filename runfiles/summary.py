@@ -139,6 +139,34 @@ class UsersExhausted:
 
 
 @dataclass(frozen=True)
+class PoolEpisode:
+    """Growths of the pool less than a second apart (analysis/figures/userpool.py): when, and why."""
+
+    from_s: float | None = None
+    to_s: float | None = None
+    users_from: int | None = None
+    users_to: int | None = None
+    in_flight_peak: int | None = None
+    reply_us_p50: float | None = None
+    reply_us_p99: float | None = None
+    cause: str | None = None  # "replies_slowed" or "rate"
+
+
+@dataclass(frozen=True)
+class UserPool:
+    """Open loop: users at the start, the end and the limit, how the pool grew, slots dropped at it."""
+
+    start: int | None = None
+    end: int | None = None
+    max: int | None = None
+    episodes: list[PoolEpisode] | None = None
+    dropped: int | None = None
+    dropped_share: float | None = None
+    dropped_seconds: int | None = None
+    dropped_peak_per_s: int | None = None
+
+
+@dataclass(frozen=True)
 class CrossCheck:
     """Redis's INFO counters over the load generator's own counts, per request; agree within 1%."""
 
@@ -277,6 +305,7 @@ class StrategySummary:
     schedule_lag_us: Percentiles | None = None
     generator_lag_us: Percentiles | None = None
     users_exhausted: UsersExhausted | None = None
+    user_pool: UserPool | None = None
     schedule_lag_cause: str | None = None
     redis_commands_per_request: float | None = None
     bytes_out_per_request: float | None = None

@@ -36,14 +36,18 @@ def split_generator_lag(records: list[dict[str, Any]]) -> tuple[HdrHistogram, Hd
     sends that backlog as fast as it can, and the free users' sends queue behind it for a moment.
     That catch-up is the stall's wake, not a generator too slow for the rate, so the guard limits the
     lag outside those seconds (a generator short of CPU still fails the CPU check); the catch-up is
-    reported apart.
+    reported apart. A phase with exhausted users in every second has no calm seconds and no wake to
+    leave out (the users never came free): its whole own lag is what the guard limits.
     """
     calm: list[HdrHistogram] = []
     catch_up: list[HdrHistogram] = []
     for record in records:
         encoded = (record.get("hist") or {}).get("gen_lag")
         (catch_up if record.get("exhausted") else calm).append(hdr.decode(encoded))
-    return hdr.merge(calm), hdr.merge(catch_up)
+    calm_lag, catch_up_lag = hdr.merge(calm), hdr.merge(catch_up)
+    if not calm_lag.get_total_count():
+        return catch_up_lag, calm_lag
+    return calm_lag, catch_up_lag
 
 
 def guarded_lag(entry: dict[str, Any]) -> tuple[str, float]:

@@ -39,6 +39,7 @@ from analysis.figures.sections import (
 from analysis.figures.staleness import staleness_summary
 from analysis.figures.target import SEED
 from analysis.figures.underfaults import under_faults
+from analysis.figures.userpool import dropped_reason, user_pool
 from analysis.load import frames, hdr
 from runfiles import (
     HDR_KINDS,
@@ -106,6 +107,9 @@ def guard_reasons(entry: dict[str, Any], window: Window) -> list[str]:
             f"load-generator CPU {cpu_max:.1f}% above {cpu_limit:g}%:"
             " latencies include queueing inside the generator"
         )
+    dropped = dropped_reason(entry.get("user_pool"))
+    if dropped is not None:
+        reasons.append(dropped)
     if entry["requests"] == 0:
         reasons.append("no successful requests")
     return reasons
@@ -141,10 +145,12 @@ def strategy_summary(
     staleness_frame: pd.DataFrame | None = None,
     commandstats_frame: pd.DataFrame | None = None,
     error_frame: pd.DataFrame | None = None,
+    interval_records: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The summary.json entry of one strategy; histograms maps HDR_KINDS to merged HdrHistograms.
 
     ``error_frame``: its rows of frames.interval_errors (failed reads per second and kind).
+    ``interval_records``: its intervals.jsonl rows as written (the pool's growths are lists in them).
     """
     duration_s = duration_s_of(workers_frame)
     per_node = per_node_figures(node_frame, duration_s, commandstats_frame)
@@ -162,6 +168,20 @@ def strategy_summary(
         if own_lag_us is not None and window.mode == "open"
         else None
     )
+    raw = hdr.hdr_stats(histograms["raw"])
+    pool = (
+        user_pool(
+            interval_records or [],
+            [{str(k): v for k, v in row.items()} for row in workers_frame.to_dict("records")],
+            float(workers_frame["t_start_s"].min()),
+            totals.attempts,
+            raw["p50"] if histograms["raw"].get_total_count() else None,
+        )
+        if window.mode == "open"
+        else None
+    )
+    if exhausted is not None and pool is not None:
+        exhausted["users"] = pool["end"]  # the in-flight limit the pool had grown to
     if exhausted is not None:
         # Always present (null without a catch-up), so every run's summary has the same shape.
         catch_up = histograms.get(CATCH_UP)
@@ -175,10 +195,11 @@ def strategy_summary(
         "mode": window.mode,
         "workers": window.workers,
         "latency_us": hdr.hdr_stats(histograms["corrected"]),
-        "latency_us_raw": hdr.hdr_stats(histograms["raw"]),
+        "latency_us_raw": raw,
         "schedule_lag_us": hdr.hdr_stats(histograms["lag"]),
         "generator_lag_us": own_lag_us,
         "users_exhausted": exhausted,
+        "user_pool": pool,
         "schedule_lag_cause": None,  # set below, once the guard's figures are in
         **_take(figures, "redis_commands_per_request", "bytes_out_per_request", "bytes_in_per_request"),
         **_take(
@@ -211,9 +232,8 @@ def strategy_summary(
     return entry
 
 
-def _histograms(run_dir: Path, strategy: str) -> dict[str, HdrHistogram]:
+def _histograms(records: list[dict[str, Any]]) -> dict[str, HdrHistogram]:
     """Each HDR kind merged; gen_lag outside the seconds with exhausted users, those apart (CATCH_UP)."""
-    records = frames.interval_records(run_dir, strategy)
     histograms = {kind: hdr.merged_records(records, kind) for kind in HDR_KINDS}
     if records and "exhausted" in records[0]:  # runs before schema 4 have no split to make
         histograms["gen_lag"], histograms[CATCH_UP] = split_generator_lag(records)
@@ -258,16 +278,18 @@ def build_summary(run_dir: Path, rtt_profiles: tuple[RttProfile, ...] = ()) -> S
         "strategies": {},
     }
     for name in frames.strategies(run_dir):
+        records = frames.interval_records(run_dir, name)
         result["strategies"][name] = strategy_summary(
             workers_frame=workers_frame[workers_frame["strategy"] == name],
             interval_frame=interval_frame[interval_frame["strategy"] == name],
             node_frame=node_frame[node_frame["strategy"] == name],
             refresh_frame=refresh_frame[refresh_frame["strategy"] == name],
             window=frames.window(run_dir, name),
-            histograms=_histograms(run_dir, name),
+            histograms=_histograms(records),
             staleness_frame=staleness_frame[staleness_frame["strategy"] == name],
             commandstats_frame=commandstats_frame[commandstats_frame["strategy"] == name],
             error_frame=error_frame[error_frame["strategy"] == name],
+            interval_records=records,
         )
         result["strategies"][name]["rank"] = rank_section(run_dir, name)
     result["valid"] = all(s["valid"] for s in result["strategies"].values())

@@ -26,10 +26,11 @@ def window(run_dir: Path, strategy: str) -> Window:
 # Per-interval fields copied from intervals.jsonl; the histograms are read by analysis.hdr, the error
 # kinds by interval_errors, the sampled reply times by analysis.netmodel. Counts absent from older run
 # directories (before schema 4) read as 0.
-_NOT_COLUMNS = ("worker", "t_s", "hist", "error_kinds", *runfiles.REPLY_SAMPLE_FIELDS)
+_NOT_COLUMNS = ("worker", "t_s", "hist", "error_kinds", "grew", *runfiles.REPLY_SAMPLE_FIELDS)
 INTERVAL_FIELDS = [f for f in runfiles.INTERVAL_FIELDS if f not in _NOT_COLUMNS]
 INTERVAL_COUNTS = [
     "requests", "failures", "partial", "fallbacks", "writes", "write_failures", "exhausted", "in_flight_max",
+    "users", "dropped",
 ]  # fmt: skip
 ERROR_COLUMNS = ["strategy", "worker", "t_s", "t_rel_s", "kind", "count"]
 _WORKER_TEXT = ("client", "gevent_backend", "pacing")

@@ -7,6 +7,7 @@ from typing import Any
 
 from analysis import metrics
 from analysis.figures.tlscost import tls_cost
+from analysis.figures.userpool import growth_line
 from analysis.fmt import fmt_count, fmt_ms, invalid_reason, md_table
 from analysis.render.capacity import capacity_report
 from analysis.render.cluster import cluster_section
@@ -210,6 +211,39 @@ def _exhausted_section(strategies: dict[str, StrategySummary]) -> list[str]:
     return ["## Users exhausted", "\n".join(lines)] if lines else []
 
 
+def _users(count: int | None) -> str:
+    return f"{fmt_count(count)} user{'' if count == 1 else 's'}"
+
+
+def _pool_section(strategies: dict[str, StrategySummary]) -> list[str]:
+    """How each open-loop pool of users grew (and why), and what it dropped at --max-users."""
+    lines, changed = [], False
+    for name, section in strategies.items():
+        pool = section.user_pool
+        if pool is None:
+            continue
+        raw = section.latency_us_raw or Percentiles()
+        grew = growth_line(pool, raw.p50)
+        changed = changed or bool(grew or pool.dropped)
+        said = [grew[0].upper() + grew[1:] + "." if grew else f"Stayed at {_users(pool.start)}."]
+        if pool.dropped:
+            said.append(
+                f"At its limit of {_users(pool.max)} it **dropped {fmt_count(pool.dropped)} due"
+                f" requests** ({pool.dropped_share or 0:.2%}; in {fmt_count(pool.dropped_seconds)} s, at most"
+                f" {fmt_count(pool.dropped_peak_per_s)} in one): never sent, so the phase is not valid."
+            )
+        lines.append(f"- **{name}**: " + " ".join(said))
+    if not changed:
+        return []  # pools that never grew nor dropped need no section
+    text = (
+        "In open loop each process starts with its share of --users; when a due request finds every user"
+        " busy, the pool grows (at most doubling, one batch at a time) up to --max-users. A growth whose"
+        " replies were more than twice as slow as the phase's median is the system slowing; otherwise the"
+        " rate needed more users in flight than the pool started with."
+    )
+    return ["## The pool of users", text, "\n".join(lines)]
+
+
 def _writes_line(name: str, section: StrategySummary) -> str:
     """One bullet on the background writer of a strategy."""
     writes = section.writes
@@ -336,6 +370,7 @@ def render_report(
         "Latencies in milliseconds (corrected unless marked raw or lag); per-request figures divide by"
         " attempts.",
         _columns(COMPARISON_COLUMNS, strategies),
+        *_pool_section(strategies),
         *_exhausted_section(strategies),
         *_measured_sections(summary, plots),
         *faults_section(summary),

@@ -43,6 +43,8 @@ class LoadConfig:
     # The read paths' failure policies (bench/wire/failure.py); the refresher's stays with bench.
     naive_on_shard_error: str
     cached_fallback: str
+    # The pool of users in all processes may grow to this many (--max-users); 0: never grows.
+    max_users: int = 0
     # A deliberate slowdown of every read, in µs of busy CPU (--read-extra-cpu-us; 0 in real runs).
     read_extra_cpu_us: int = 0
 

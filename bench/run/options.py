@@ -99,9 +99,18 @@ class CompareOptions:
             f" at most {MAX_STALL_USERS:,}"
         ),
         Integer(min=1),
-        "concurrent Locust users: in-flight requests at most. In open loop, fewer than rate x timeout hide"
-        " a stall as long as the timeout behind the limit (the due requests wait for a free user instead of"
-        " reaching the stalled server)",
+        "concurrent Locust users: in closed loop the requests in flight; in open loop the pool they start"
+        " with, which grows up to --max-users",
+        commands=RUNS,
+    )
+    max_users: int | None = option(
+        Derived(
+            f"in open loop, rate x timeout x {STALL_USERS_MARGIN:g} (at most {MAX_STALL_USERS:,}) and no"
+            " fewer than --users; in closed loop, --users"
+        ),
+        Integer(min=1),
+        "open loop: the pool of users grows from --users up to this when a due request finds every user"
+        " busy; at this many, a request with no free user is dropped and counted (k6's maxVUs)",
         commands=RUNS,
     )
     rps: float | None = option(
@@ -256,6 +265,15 @@ class CompareOptions:
         return DEFAULT_USERS
 
     @property
+    def max_user_count(self) -> int:
+        """--max-users, else as many as hold a stall of the timeout in open loop; never below the start."""
+        if self.max_users is not None:
+            return self.max_users
+        if not self.rps:
+            return self.user_count  # closed loop: the users are the load, nothing to grow for
+        return users_for_stalls(self.rps, self.topology.timeout_ms / 1000, self.user_count)
+
+    @property
     def local_workers(self) -> int:
         """--workers, else one process here; none when remote workers come."""
         if self.workers is not None:
@@ -297,6 +315,10 @@ class CompareOptions:
             (
                 self.master_bind is None or self.remote_workers > 0,
                 "--master-bind is for --remote-workers (local workers find their master by themselves)",
+            ),
+            (
+                self.max_users is None or self.max_users >= self.user_count,
+                f"--max-users must be at least --users ({self.user_count}), got {self.max_users}",
             ),
             (
                 self.user_count >= self.load_processes,
@@ -353,6 +375,7 @@ class CompareOptions:
         provider = get_provider(self.topology)
         data.update(
             users=self.user_count,
+            max_users=self.max_user_count,
             workers=self.local_workers,
             capacity_s=self.capacity_probe_s,
             shards=provider.shard_count,
@@ -387,13 +410,13 @@ def stall_cover_note(options: CompareOptions) -> str | None:
     """One line when an open-loop run's users cannot hold a stall of the timeout's length; else None."""
     rps, timeout_s = options.rps, options.topology.timeout_ms / 1000
     # Only runs that inject faults look for stalls; a healthy run's users need cover no timeout.
-    users = options.user_count
+    users = options.max_user_count
     if not options.faults or not rps or users >= rps * timeout_s:
         return None
     covered_ms = users / rps * 1000
     return (
-        f"note: {users} users cover {covered_ms:,.0f} ms of the {rps:,.0f} req/s schedule, less than"
-        f" the {timeout_s * 1000:,.0f} ms timeout: in a longer stall the due requests wait for a free user"
-        f" (corrected latency shows it) instead of reaching the servers; --users"
+        f"note: {users} users at most cover {covered_ms:,.0f} ms of the {rps:,.0f} req/s schedule, less"
+        f" than the {timeout_s * 1000:,.0f} ms timeout: in a longer stall the due requests find no free user"
+        f" and are dropped instead of reaching the servers; --max-users"
         f" {users_for_stalls(rps, timeout_s)} covers it"
     )

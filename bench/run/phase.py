@@ -79,6 +79,7 @@ def load_config(
         naive_on_shard_error=options.naive_on_shard_error,
         cached_fallback=options.cached_fallback,
         read_extra_cpu_us=options.read_extra_cpu_us,
+        max_users=options.max_user_count,
     )
 
 

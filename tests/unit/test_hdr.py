@@ -170,9 +170,12 @@ def test_interval_and_worker_frames(two_worker_run: tuple[Path, list[int], list[
         "exhausted_first_s",
         "exhausted_last_s",
         "in_flight_max",
+        "users",
+        "dropped",
     ]
     # Written before failure policies existed: the new counts read as 0, no error kinds.
     assert intervals[["partial", "fallbacks"]].sum().sum() == 0
+    assert intervals[["users", "dropped"]].sum().sum() == 0  # nor a pool that grows
     assert frames.interval_errors(run_dir).empty
     assert len(intervals) == 10
     assert intervals.groupby("worker")["requests"].sum().to_dict() == {"w0": 15_000, "w1": 5_000}

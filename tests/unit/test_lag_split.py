@@ -161,12 +161,23 @@ def test_users_for_stalls_hold_a_timeout_long_stall() -> None:
 
 
 def test_the_note_when_users_cannot_hold_the_timeout() -> None:
-    note = stall_cover_note(CompareOptions(users=20, rps=1000.0, faults=("shard-stall",)))
+    note = stall_cover_note(CompareOptions(users=20, max_users=20, rps=1000.0, faults=("shard-stall",)))
     assert note == (
-        "note: 20 users cover 20 ms of the 1,000 req/s schedule, less than the 1,000 ms timeout: in a longer"
-        " stall the due requests wait for a free user (corrected latency shows it) instead of reaching the"
-        " servers; --users 1200 covers it"
+        "note: 20 users at most cover 20 ms of the 1,000 req/s schedule, less than the 1,000 ms timeout: in a"
+        " longer stall the due requests find no free user and are dropped instead of reaching the servers;"
+        " --max-users 1200 covers it"
     )
-    assert stall_cover_note(CompareOptions(users=20, rps=1000.0)) is None  # no fault, no stall to hold
+    # The pool may grow to hold the timeout by default, from 20 users as from more.
+    assert stall_cover_note(CompareOptions(users=20, rps=1000.0, faults=("shard-stall",))) is None
+    assert stall_cover_note(CompareOptions(users=20, max_users=20, rps=1000.0)) is None  # no fault, no stall
     assert stall_cover_note(CompareOptions(users=1000, rps=1000.0, faults=("shard-stall",))) is None
     assert stall_cover_note(CompareOptions(users=20, rps=None)) is None
+
+
+def test_the_pool_may_grow_to_hold_a_timeout_long_stall_by_default() -> None:
+    assert CompareOptions(rps=500.0).max_user_count == 600  # rate x 1 s timeout x 1.2
+    assert CompareOptions(rps=500.0, users=700).max_user_count == 700  # never below the start
+    assert CompareOptions(rps=100_000.0).max_user_count == MAX_STALL_USERS
+    assert CompareOptions(rps=None, users=7).max_user_count == 7  # closed loop: the users are the load
+    assert CompareOptions(rps=500.0, max_users=30).max_user_count == 30
+    assert CompareOptions(rps=500.0).user_count == 20  # the pool starts where it always did

@@ -107,6 +107,7 @@ ENTRY_KEYS = [
     "schedule_lag_us",
     "generator_lag_us",
     "users_exhausted",
+    "user_pool",
     "schedule_lag_cause",
     "redis_commands_per_request",
     "bytes_out_per_request",

@@ -48,6 +48,7 @@ def test_workers_default_to_none_here_when_remote_workers_come() -> None:
         ({"remote_workers": -1}, "--remote-workers must be at least 0, got -1"),
         ({"remote_workers_wait_s": 0.0}, "--remote-workers-wait must be positive, got 0"),
         ({"users": 1}, "--users must be at least the 2 load-generator processes"),
+        ({"users": 10, "max_users": 9}, "--max-users must be at least --users (10), got 9"),
         ({"master_bind": "127.0.0.1"}, "--master-bind must be HOST:PORT, e.g. 0.0.0.0:5557, got '127.0.0.1'"),
         ({"master_bind": ":5557"}, "--master-bind must be HOST:PORT"),
         ({"master_bind": "127.0.0.1:http"}, "--master-bind port must be an integer, got 'http'"),

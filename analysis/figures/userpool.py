@@ -1,0 +1,168 @@
+"""How a phase's pool of users grew, why, and what it dropped at its limit (loadgen/pool.py).
+
+Each growth is an instant (t, from, to) in one process; the swarm's pool is the sum of its processes'.
+Growths less than ``EPISODE_GAP_S`` apart make one episode. The significance rule: an episode grew
+*because replies slowed* when the median reply time (raw latency) over its seconds is more than
+``SLOW_REPLY_FACTOR`` times the whole phase's median. At a fixed rate, the reads in flight are the
+rate times the reply time (Little's law), so replies that slowed that much need that many times the
+users: the system was slow, and corrected latency carries it. Otherwise the pool grew to carry the rate
+at the phase's usual reply time, because the starting pool was smaller than rate x reply time. That is
+how the generator was set up, not a property of the system.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from analysis.load import hdr
+from runfiles.summary import UserPool
+
+EPISODE_GAP_S = 1.0
+SLOW_REPLY_FACTOR = 2.0
+REPLIES_SLOWED = "replies_slowed"
+RATE = "rate"
+
+
+def pool_timeline(start: int, growths: Iterable[Sequence[float]]) -> list[tuple[float, int, int]]:
+    """The swarm's pool at each growth of any process, in time order: (t_s, from, to) in all processes."""
+    total = start
+    timeline = []
+    for t_s, before, after, *_ in sorted(growths, key=lambda growth: growth[0]):
+        added = int(after) - int(before)
+        timeline.append((float(t_s), total, total + added))
+        total += added
+    return timeline
+
+
+def _episodes(timeline: list[tuple[float, int, int]]) -> list[list[tuple[float, int, int]]]:
+    episodes: list[list[tuple[float, int, int]]] = []
+    for growth in timeline:
+        if episodes and growth[0] - episodes[-1][-1][0] <= EPISODE_GAP_S:
+            episodes[-1].append(growth)
+        else:
+            episodes.append([growth])
+    return episodes
+
+
+def _count(value: Any) -> int:
+    """A count from a report, 0 where it is missing (null in JSON, NaN in a frame)."""
+    return 0 if value is None or math.isnan(value) else int(value)
+
+
+def _key(t_s: float) -> float:
+    return round(float(t_s), hdr.INTERVAL_KEY_DECIMALS)
+
+
+def user_pool(
+    records: list[dict[str, Any]],
+    workers: list[dict[str, Any]],
+    load_start_s: float,
+    attempts: int,
+    reply_us_p50: float | None,
+) -> dict[str, Any] | None:
+    """summary.json ``user_pool``: sizes, growth episodes with their cause, dropped slots.
+
+    Args:
+        records: the phase's interval rows (frames.interval_records), histograms still encoded.
+        workers: the phase's final reports (workers.json).
+        load_start_s: when the first process opened its load window (epoch s).
+        attempts: reads sent (answered or failed), for the dropped share.
+        reply_us_p50: the phase's median raw latency, which episodes are compared with.
+
+    None for runs from before the pool could grow, and for closed loop (no pool to grow).
+    """
+    if not workers or not any("grew" in r for r in records):
+        return None
+    start = sum(_count(w.get("users_start")) for w in workers)
+    # Each growth with its interval's key: where the rows of its second are.
+    growths = [
+        (float(t_s), int(before), int(after), _key(record["t_s"]))
+        for record in records
+        for t_s, before, after, *_ in record.get("grew") or []
+    ]
+    timeline = pool_timeline(start, growths)
+    key_of = {growth[0]: growth[3] for growth in growths}
+    rows_by_key: dict[float, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        rows_by_key[_key(record["t_s"])].append(record)
+    episodes = [
+        _episode(episode, rows_by_key, key_of, load_start_s, reply_us_p50) for episode in _episodes(timeline)
+    ]
+    dropped_per_s = {key: sum(_count(r.get("dropped")) for r in rows) for key, rows in rows_by_key.items()}
+    dropped = sum(dropped_per_s.values())
+    due = attempts + dropped
+    return {
+        "start": start,
+        "end": sum(_count(w.get("users_end")) for w in workers),
+        "max": sum(_count(w.get("max_users")) for w in workers),
+        "episodes": episodes,
+        "dropped": dropped,
+        "dropped_share": round(dropped / due, 6) if due else 0.0,
+        "dropped_seconds": sum(count > 0 for count in dropped_per_s.values()),
+        "dropped_peak_per_s": max(dropped_per_s.values(), default=0),
+    }
+
+
+def _episode(
+    growths: list[tuple[float, int, int]],
+    rows_by_key: dict[float, list[dict[str, Any]]],
+    key_of: dict[float, float],
+    load_start_s: float,
+    phase_reply_us_p50: float | None,
+) -> dict[str, Any]:
+    """One episode: when, from how many users to how many, in flight, reply times, and why."""
+    first, last = key_of[growths[0][0]], key_of[growths[-1][0]]
+    seconds = [rows for key, rows in rows_by_key.items() if first <= key <= last]
+    replies = hdr.merge(hdr.decode((row.get("hist") or {}).get("raw")) for rows in seconds for row in rows)
+    stats = hdr.hdr_stats(replies) if replies.get_total_count() else None
+    reply_p50 = None if stats is None else stats["p50"]
+    slowed = (
+        reply_p50 is not None
+        and phase_reply_us_p50 is not None
+        and reply_p50 > SLOW_REPLY_FACTOR * phase_reply_us_p50
+    )
+    return {
+        "from_s": round(growths[0][0] - load_start_s, 3),
+        "to_s": round(growths[-1][0] - load_start_s, 3),
+        "users_from": growths[0][1],
+        "users_to": growths[-1][2],
+        # Processes' peaks may fall apart within a second: their sum is an upper bound.
+        "in_flight_peak": max(sum(int(row.get("in_flight_max") or 0) for row in rows) for rows in seconds),
+        "reply_us_p50": reply_p50,
+        "reply_us_p99": None if stats is None else stats["p99"],
+        "cause": REPLIES_SLOWED if slowed else RATE,
+    }
+
+
+def growth_line(pool: UserPool, phase_reply_us_p50: float | None) -> str | None:
+    """ "users grew 20 → 190 in the first 2.0 s (...)", and why, per episode; None when it never grew."""
+    said = []
+    for episode in pool.episodes or []:
+        from_s, to_s = episode.from_s or 0.0, episode.to_s or 0.0
+        if from_s < 1.0:
+            when = f"in the first {max(to_s, 0.1):.1f} s"
+        else:
+            when = f"at {from_s:.1f} s" if round(to_s - from_s, 1) == 0 else f"at {from_s:.1f}-{to_s:.1f} s"
+        reply_ms = (episode.reply_us_p50 or 0.0) / 1000
+        peak = f"in flight peak {episode.in_flight_peak or 0:,}"
+        if episode.cause == REPLIES_SLOWED:
+            usual = f", {phase_reply_us_p50 / 1000:.2f} ms over the phase" if phase_reply_us_p50 else ""
+            why = f"{peak} while replies took {reply_ms:.2f} ms (median{usual}): the system slowed"
+        else:
+            why = f"{peak} at {reply_ms:.2f} ms replies: the rate needed them"
+        said.append(f"{episode.users_from or 0:,} → {episode.users_to or 0:,} {when} ({why})")
+    return "users grew " + "; ".join(said) if said else None
+
+
+def dropped_reason(pool: dict[str, Any] | None) -> str | None:
+    """Why a phase that dropped slots is not valid; None when it dropped none."""
+    if not pool or not pool.get("dropped"):
+        return None
+    users = "the one user" if pool["end"] == 1 else f"all {pool['end']:,} users"
+    return (
+        f"dropped {pool['dropped']:,} due requests ({pool['dropped_share']:.2%}) with {users}"
+        " (--max-users) busy: that load was never sent"
+    )
