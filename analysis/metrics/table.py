@@ -59,6 +59,9 @@ METRICS: tuple[Metric, ...] = (
     timing("latency_us_raw_p99", Show(_CMP, "raw p99 (ms)", ms), at="latency_us_raw.p99"),
     timing("schedule_lag_us_p99", Show(_CMP, "lag p99 (ms)", ms), at="schedule_lag_us.p99"),
     timing("generator_lag_us_p99", Show(_CMP, "generator lag p99 (ms)", ms), at="generator_lag_us.p99"),
+    # Open loop's pool (loadgen/pool.py): how many users the rate took, and what none could send.
+    timing("users_end", at="user_pool.end"),
+    timing("requests_dropped", at="user_pool.dropped"),
     exact("client_commands_per_request", Show(_XC, "client cmds/req", count(3)),
           figure=per_request(lambda t: t.client.commands, 4)),
     exact("redis_commands_per_request", Show(_CMP, "Redis cmds/req", count(2), key=True),

@@ -93,7 +93,10 @@ def _load_text(strategies: dict[str, StrategySummary], users: str) -> str:
     by = f" from {workers:.0f} load-generator processes" if workers and workers > 1 else ""
     target_rps = first.target_rps
     if first.mode == "open" and target_rps:
-        return f"{users} users pacing an open-loop schedule of {fmt_count(target_rps)} req/s{by}"
+        pool = first.user_pool
+        limit = pool.max if pool is not None and (pool.max or 0) > (pool.start or 0) else None
+        users = f"{users} users (a pool that may grow to {fmt_count(limit)})" if limit else f"{users} users"
+        return f"{users} pacing an open-loop schedule of {fmt_count(target_rps)} req/s{by}"
     return f"{users} concurrent users (closed loop){by}"
 
 
