@@ -64,9 +64,7 @@ def print_summary(summary_path: Path) -> None:
             f"{_n(s.redis_commands_per_request, '.2f')} cmd/req  {_n(s.bytes_out_per_request, '.1f', 1000)}"
             f" KB/req  client CPU {_n(s.client_cpu_us_per_request, '.0f')} µs/req"
         )
-        grew = (
-            None if s.user_pool is None else growth_line(s.user_pool, (s.latency_us_raw or Percentiles()).p50)
-        )
+        grew = None if s.user_pool is None else growth_line(s.user_pool, s.latency_us_raw)
         if grew:
             status(f"{name:>11}: {grew}")
         if s.valid is False:

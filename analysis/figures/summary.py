@@ -175,7 +175,7 @@ def strategy_summary(
             [{str(k): v for k, v in row.items()} for row in workers_frame.to_dict("records")],
             float(workers_frame["t_start_s"].min()),
             totals.attempts,
-            raw["p50"] if histograms["raw"].get_total_count() else None,
+            raw if histograms["raw"].get_total_count() else None,
         )
         if window.mode == "open"
         else None

@@ -2,12 +2,13 @@
 
 Each growth is an instant (t, from, to) in one process; the swarm's pool is the sum of its processes'.
 Growths less than ``EPISODE_GAP_S`` apart make one episode. The significance rule: an episode grew
-*because replies slowed* when the median reply time (raw latency) over its seconds is more than
-``SLOW_REPLY_FACTOR`` times the whole phase's median. At a fixed rate, the reads in flight are the
-rate times the reply time (Little's law), so replies that slowed that much need that many times the
-users: the system was slow, and corrected latency carries it. Otherwise the pool grew to carry the rate
-at the phase's usual reply time, because the starting pool was smaller than rate x reply time. That is
-how the generator was set up, not a property of the system.
+*because replies slowed* when, over its seconds, the median reply time (raw latency) or its p99 is
+more than ``SLOW_REPLY_FACTOR`` times the whole phase's. At a fixed rate, the reads in flight are the
+rate times the reply time (Little's law): a stall that slows every reply moves the median, a hiccup
+of tens of ms that holds every user for a moment moves the p99, and either way the system (or the
+machine) was slow, which corrected latency carries. Otherwise the pool grew to carry the rate at the
+phase's usual reply times, because the starting pool was smaller than rate x reply time. That is how
+the generator was set up, not a property of the system.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from analysis.load import hdr
-from runfiles.summary import UserPool
+from runfiles.summary import Percentiles, UserPool
 
 EPISODE_GAP_S = 1.0
 SLOW_REPLY_FACTOR = 2.0
@@ -61,7 +62,7 @@ def user_pool(
     workers: list[dict[str, Any]],
     load_start_s: float,
     attempts: int,
-    reply_us_p50: float | None,
+    replies_us: dict[str, float] | None,
 ) -> dict[str, Any] | None:
     """summary.json ``user_pool``: sizes, growth episodes with their cause, dropped slots.
 
@@ -70,7 +71,8 @@ def user_pool(
         workers: the phase's final reports (workers.json).
         load_start_s: when the first process opened its load window (epoch s).
         attempts: reads sent (answered or failed), for the dropped share.
-        reply_us_p50: the phase's median raw latency, which episodes are compared with.
+        replies_us: the phase's raw latency (hdr_stats; None without answered reads), which each
+            episode's is compared with.
 
     None for runs from before the pool could grow, and for closed loop (no pool to grow).
     """
@@ -89,7 +91,7 @@ def user_pool(
     for record in records:
         rows_by_key[_key(record["t_s"])].append(record)
     episodes = [
-        _episode(episode, rows_by_key, key_of, load_start_s, reply_us_p50) for episode in _episodes(timeline)
+        _episode(episode, rows_by_key, key_of, load_start_s, replies_us) for episode in _episodes(timeline)
     ]
     dropped_per_s = {key: sum(_count(r.get("dropped")) for r in rows) for key, rows in rows_by_key.items()}
     dropped = sum(dropped_per_s.values())
@@ -111,19 +113,13 @@ def _episode(
     rows_by_key: dict[float, list[dict[str, Any]]],
     key_of: dict[float, float],
     load_start_s: float,
-    phase_reply_us_p50: float | None,
+    phase_us: dict[str, float] | None,
 ) -> dict[str, Any]:
     """One episode: when, from how many users to how many, in flight, reply times, and why."""
     first, last = key_of[growths[0][0]], key_of[growths[-1][0]]
     seconds = [rows for key, rows in rows_by_key.items() if first <= key <= last]
     replies = hdr.merge(hdr.decode((row.get("hist") or {}).get("raw")) for rows in seconds for row in rows)
     stats = hdr.hdr_stats(replies) if replies.get_total_count() else None
-    reply_p50 = None if stats is None else stats["p50"]
-    slowed = (
-        reply_p50 is not None
-        and phase_reply_us_p50 is not None
-        and reply_p50 > SLOW_REPLY_FACTOR * phase_reply_us_p50
-    )
     return {
         "from_s": round(growths[0][0] - load_start_s, 3),
         "to_s": round(growths[-1][0] - load_start_s, 3),
@@ -131,13 +127,32 @@ def _episode(
         "users_to": growths[-1][2],
         # Processes' peaks may fall apart within a second: their sum is an upper bound.
         "in_flight_peak": max(sum(int(row.get("in_flight_max") or 0) for row in rows) for rows in seconds),
-        "reply_us_p50": reply_p50,
+        "reply_us_p50": None if stats is None else stats["p50"],
         "reply_us_p99": None if stats is None else stats["p99"],
-        "cause": REPLIES_SLOWED if slowed else RATE,
+        "cause": RATE if slowed_at(stats, phase_us) is None else REPLIES_SLOWED,
     }
 
 
-def growth_line(pool: UserPool, phase_reply_us_p50: float | None) -> str | None:
+def slowed_at(episode_us: Any, phase_us: Any) -> str | None:
+    """The quantile ("p50", then "p99") at which an episode's replies were slow for the phase, or None.
+
+    Both arguments hold p50 and p99 in µs, as dicts (hdr_stats) or as runfiles.summary records.
+    """
+    for quantile in ("p50", "p99"):
+        mine, usual = _quantile(episode_us, quantile), _quantile(phase_us, quantile)
+        if mine is not None and usual and mine > SLOW_REPLY_FACTOR * usual:
+            return quantile
+    return None
+
+
+def _quantile(stats: Any, quantile: str) -> float | None:
+    if stats is None:
+        return None
+    value = stats.get(quantile) if isinstance(stats, dict) else getattr(stats, quantile, None)
+    return None if value is None else float(value)
+
+
+def growth_line(pool: UserPool, phase_us: Percentiles | None) -> str | None:
     """ "users grew 20 → 190 in the first 2.0 s (...)", and why, per episode; None when it never grew."""
     said = []
     for episode in pool.episodes or []:
@@ -146,13 +161,19 @@ def growth_line(pool: UserPool, phase_reply_us_p50: float | None) -> str | None:
             when = f"in the first {max(to_s, 0.1):.1f} s"
         else:
             when = f"at {from_s:.1f} s" if round(to_s - from_s, 1) == 0 else f"at {from_s:.1f}-{to_s:.1f} s"
-        reply_ms = (episode.reply_us_p50 or 0.0) / 1000
         peak = f"in flight peak {episode.in_flight_peak or 0:,}"
-        if episode.cause == REPLIES_SLOWED:
-            usual = f", {phase_reply_us_p50 / 1000:.2f} ms over the phase" if phase_reply_us_p50 else ""
-            why = f"{peak} while replies took {reply_ms:.2f} ms (median{usual}): the system slowed"
+        episode_us = {"p50": episode.reply_us_p50, "p99": episode.reply_us_p99}
+        quantile = slowed_at(episode_us, phase_us) if episode.cause == REPLIES_SLOWED else None
+        if quantile is not None:
+            name = "median" if quantile == "p50" else "p99"
+            took = (_quantile(episode_us, quantile) or 0.0) / 1000
+            usual = (_quantile(phase_us, quantile) or 0.0) / 1000
+            why = (
+                f"{peak} while replies took {took:.2f} ms ({name}; {usual:.2f} ms over the phase):"
+                " replies slowed"
+            )
         else:
-            why = f"{peak} at {reply_ms:.2f} ms replies: the rate needed them"
+            why = f"{peak} at {(episode.reply_us_p50 or 0.0) / 1000:.2f} ms replies: the rate needed them"
         said.append(f"{episode.users_from or 0:,} → {episode.users_to or 0:,} {when} ({why})")
     return "users grew " + "; ".join(said) if said else None
 

@@ -225,8 +225,7 @@ def _pool_section(strategies: dict[str, StrategySummary]) -> list[str]:
         pool = section.user_pool
         if pool is None:
             continue
-        raw = section.latency_us_raw or Percentiles()
-        grew = growth_line(pool, raw.p50)
+        grew = growth_line(pool, section.latency_us_raw)
         changed = changed or bool(grew or pool.dropped)
         said = [grew[0].upper() + grew[1:] + "." if grew else f"Stayed at {_users(pool.start)}."]
         if pool.dropped:
@@ -240,9 +239,10 @@ def _pool_section(strategies: dict[str, StrategySummary]) -> list[str]:
         return []  # pools that never grew nor dropped need no section
     text = (
         "In open loop each process starts with its share of --users; when a due request finds every user"
-        " busy, the pool grows (at most doubling, one batch at a time) up to --max-users. A growth whose"
-        " replies were more than twice as slow as the phase's median is the system slowing; otherwise the"
-        " rate needed more users in flight than the pool started with."
+        " busy, the pool grows (at most doubling, one batch at a time) up to --max-users. A growth in seconds"
+        " whose replies' median or p99 was over twice the phase's is replies slowing (Little's law: the"
+        " same rate then holds more users); otherwise the rate needed more users in flight than the pool"
+        " started with."
     )
     return ["## The pool of users", text, "\n".join(lines)]
 

@@ -105,7 +105,7 @@ def test_a_server_stall_is_the_systems_lag_not_the_generators(servers: LocalServ
     assert stall["requests"] >= 0.5 * RATE * PAUSE_MS / 1000
     report = (out / "report.md").read_text()
     assert f"- **cached**: Users grew {USERS} → " in report
-    assert "): the system slowed)" in report
+    assert "): replies slowed)" in report
     assert f"users grew {USERS} → " in stderr
     if cached["valid"]:
         assert "Warning" not in report

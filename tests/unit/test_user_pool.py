@@ -13,10 +13,12 @@ from analysis.figures.userpool import (
     dropped_reason,
     growth_line,
     pool_timeline,
+    slowed_at,
     user_pool,
 )
 from loadgen.pool import UserPool, share
 from loadgen.recorder import encode_values
+from runfiles.summary import Percentiles
 from runfiles.summary import UserPool as UserPoolSummary
 from runfiles.typed import from_json
 
@@ -61,6 +63,9 @@ def test_the_swarms_pool_is_the_sum_of_its_processes_in_time_order() -> None:
     assert timeline == [(1.0, 20, 25), (2.0, 25, 40), (5.0, 40, 50)]
 
 
+PHASE_US = {"p50": 1000.0, "p99": 4000.0}
+
+
 def _row(t_s: float, worker: str, grew: list[list[float]], reply_us: int, dropped: int = 0) -> dict[str, Any]:
     return {
         "worker": worker,
@@ -77,7 +82,7 @@ def _pool(records: list[dict[str, Any]]) -> dict[str, Any]:
         {"users_start": 10, "users_end": 40, "max_users": 300},
         {"users_start": 10, "users_end": 20, "max_users": 300},
     ]
-    pool = user_pool(records, workers, load_start_s=100.0, attempts=990, reply_us_p50=1000.0)
+    pool = user_pool(records, workers, load_start_s=100.0, attempts=990, replies_us=PHASE_US)
     assert pool is not None
     return pool
 
@@ -99,11 +104,11 @@ def test_growth_at_the_start_is_the_rate_and_growth_in_slow_seconds_is_the_syste
     assert (stall["users_from"], stall["users_to"], stall["cause"]) == (60, 100, REPLIES_SLOWED)
     assert stall["reply_us_p50"] == pytest.approx(900_000, rel=0.01)
     assert (pool["dropped"], pool["dropped_share"], pool["dropped_seconds"]) == (10, 0.01, 1)
-    line = growth_line(from_json(UserPoolSummary, pool), 1000.0)
+    line = growth_line(from_json(UserPoolSummary, pool), from_json(Percentiles, PHASE_US))
     assert line is not None
     assert line.startswith("users grew 20 → 60 in the first 0.5 s (in flight peak 60 at 1.00 ms replies")
     assert "; 60 → 100 at 10.4 s (in flight peak 30 while replies took 9" in line
-    assert line.endswith("ms (median, 1.00 ms over the phase): the system slowed)")
+    assert line.endswith("ms (median; 1.00 ms over the phase): replies slowed)")
     reason = dropped_reason(pool)
     assert reason == (
         "dropped 10 due requests (1.00%) with all 60 users (--max-users) busy: that load was never sent"
@@ -113,7 +118,22 @@ def test_growth_at_the_start_is_the_rate_and_growth_in_slow_seconds_is_the_syste
 def test_a_pool_that_never_grew_says_nothing_and_older_runs_have_no_pool() -> None:
     pool = _pool([_row(100.0, "w0", [], reply_us=1000)])
     assert pool["episodes"] == []
-    assert growth_line(from_json(UserPoolSummary, pool), 1000.0) is None
+    assert growth_line(from_json(UserPoolSummary, pool), None) is None
     assert dropped_reason(pool) is None
     old = [{"worker": "w0", "t_s": 100.0, "hist": {}}]
-    assert user_pool(old, [{"users_start": None}], 100.0, 10, 1000.0) is None
+    assert user_pool(old, [{"users_start": None}], 100.0, 10, PHASE_US) is None
+
+
+def test_a_hiccup_that_held_every_user_is_slow_replies_at_p99_though_the_median_did_not_move() -> None:
+    # 500 req/s, 1 ms replies, and one 45-ms stall: the median stays, the second's p99 does not.
+    values = array("q", [1000] * 480 + [45_000] * 20)
+    row = {**_row(103.0, "w0", [[103.4, 20, 24, 20]], reply_us=1000), "hist": {"raw": encode_values(values)}}
+    pool = _pool([row])
+    (episode,) = pool["episodes"]
+    assert episode["cause"] == REPLIES_SLOWED
+    line = growth_line(from_json(UserPoolSummary, pool), from_json(Percentiles, PHASE_US))
+    assert line == (
+        "users grew 20 → 24 at 3.4 s (in flight peak 30 while replies took 45.02 ms (p99; 4.00 ms over the"
+        " phase): replies slowed)"
+    )
+    assert slowed_at({"p50": 1500.0, "p99": 7000.0}, PHASE_US) is None  # within twice the phase's: the rate
