@@ -116,8 +116,9 @@ def _episode(
     phase_us: dict[str, float] | None,
 ) -> dict[str, Any]:
     """One episode: when, from how many users to how many, in flight, reply times, and why."""
-    first, last = key_of[growths[0][0]], key_of[growths[-1][0]]
-    seconds = [rows for key, rows in rows_by_key.items() if first <= key <= last]
+    # A process whose loop was busy flushes late, so its rows' seconds need not follow the growths' order.
+    keys = [key_of[growth[0]] for growth in growths]
+    seconds = [rows for key, rows in rows_by_key.items() if min(keys) <= key <= max(keys)]
     replies = hdr.merge(hdr.decode((row.get("hist") or {}).get("raw")) for rows in seconds for row in rows)
     stats = hdr.hdr_stats(replies) if replies.get_total_count() else None
     return {
@@ -126,7 +127,9 @@ def _episode(
         "users_from": growths[0][1],
         "users_to": growths[-1][2],
         # Processes' peaks may fall apart within a second: their sum is an upper bound.
-        "in_flight_peak": max(sum(int(row.get("in_flight_max") or 0) for row in rows) for rows in seconds),
+        "in_flight_peak": max(
+            (sum(int(row.get("in_flight_max") or 0) for row in rows) for rows in seconds), default=0
+        ),
         "reply_us_p50": None if stats is None else stats["p50"],
         "reply_us_p99": None if stats is None else stats["p99"],
         "cause": RATE if slowed_at(stats, phase_us) is None else REPLIES_SLOWED,
@@ -160,7 +163,8 @@ def growth_line(pool: UserPool, phase_us: Percentiles | None) -> str | None:
         if from_s < 1.0:
             when = f"in the first {max(to_s, 0.1):.1f} s"
         else:
-            when = f"at {from_s:.1f} s" if round(to_s - from_s, 1) == 0 else f"at {from_s:.1f}-{to_s:.1f} s"
+            start, end = f"{from_s:.1f}", f"{to_s:.1f}"
+            when = f"at {start} s" if start == end else f"at {start}-{end} s"
         peak = f"in flight peak {episode.in_flight_peak or 0:,}"
         episode_us = {"p50": episode.reply_us_p50, "p99": episode.reply_us_p99}
         quantile = slowed_at(episode_us, phase_us) if episode.cause == REPLIES_SLOWED else None

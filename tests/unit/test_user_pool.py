@@ -137,3 +137,13 @@ def test_a_hiccup_that_held_every_user_is_slow_replies_at_p99_though_the_median_
         " phase): replies slowed)"
     )
     assert slowed_at({"p50": 1500.0, "p99": 7000.0}, PHASE_US) is None  # within twice the phase's: the rate
+
+
+def test_a_growth_in_a_row_flushed_late_still_finds_its_seconds() -> None:
+    # w0's loop was busy: its growth at 101.5 s came in its row of the next second, after w1's at 101.9 s.
+    records = [
+        _row(101.0, "w1", [[101.9, 10, 20, 10]], reply_us=1000),
+        _row(102.0, "w0", [[101.5, 10, 20, 10]], reply_us=1000),
+    ]
+    (episode,) = _pool(records)["episodes"]
+    assert (episode["users_from"], episode["users_to"], episode["in_flight_peak"]) == (20, 40, 30)
