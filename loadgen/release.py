@@ -110,6 +110,7 @@ class SlotRelease:
         self.quantum_ns = quantum_ns
         self._on_starved = on_starved
         self.dropped = 0  # slots no user could take, passed over
+        self._suspect_slot: int | None = None  # overdue with nobody waiting once: is it still, a bit later?
         self._not_before_ns = 0  # the next wake-up comes a quantum after the last one at the earliest
         self.stop_ns = 1 << 62
         self._queue: deque[Waiter[Any]] = deque()
@@ -184,6 +185,14 @@ class SlotRelease:
         if intended_ns + STARVED_AFTER_NS > now_ns:
             self._arm(max(intended_ns + STARVED_AFTER_NS, self._not_before_ns))
             return
+        if self._suspect_slot != pacer.next_slot:
+            # Overdue, and nobody waits for it. After the loop was held up (CPU, a long flush), replies
+            # that already came in free their users once their sockets are seen: look once more a
+            # quantum later before calling every user busy, or a stall of the generator's own grows it.
+            self._suspect_slot = pacer.next_slot
+            self._arm(now_ns + self.quantum_ns)
+            return
+        self._suspect_slot = None
         if not self._on_starved(max(1, pacer.due_by(now_ns))):
             # No user will come: pass over what is long overdue; slots due just now still may get one.
             overdue = max(1, min(pacer.due_by(now_ns - STARVED_AFTER_NS), pacer.due_by(self.stop_ns - 1)))
