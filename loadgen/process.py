@@ -68,6 +68,8 @@ def report_to_locust(
 # late, once a second, and in a 6-s run at 400 req/s that alone nearly filled the 1% above the
 # 2 ms generator-lag limit.
 IO_YIELD_S = 1e-6
+# The most a stop waits for a flush under way (one takes a few ms; a second-long one is a stuck loop).
+FLUSH_FINISH_S = 1.0
 
 
 def _let_io_run() -> None:
@@ -164,6 +166,7 @@ class LoadProcess:
         self.deadline_ns = 0
         self._cpu_start_s = 0.0
         self._interval_start_s = 0.0
+        self._flushing = False  # an interval cut and not yet sent: killing the flush now would lose it
 
     def _send(self, kind: str, data: dict[str, Any]) -> None:
         if self.collector is None:
@@ -189,6 +192,7 @@ class LoadProcess:
         # whatever is recorded after it is never sent.
         between = (lambda: None) if last else _let_io_run
         between()  # the slot due on the whole second, with this wake-up, goes first
+        self._flushing = True
         row = self.recorder.flush(
             self._interval_start_s,
             until_s - self._interval_start_s,
@@ -206,6 +210,7 @@ class LoadProcess:
         )
         self._dropped_sent = dropped
         self._send(MSG_INTERVAL, row)
+        self._flushing = False
 
     def _spawn(self, users: int) -> None:
         """``users`` more of the class Locust runs here (they connect in on_start, then take slots)."""
@@ -308,6 +313,10 @@ class LoadProcess:
 
     def stop(self) -> None:
         """Stop background work, send the last partial interval and this process's final report."""
+        # A flush yields between its steps: let one under way send its row before it is killed.
+        deadline_s = time.monotonic() + FLUSH_FINISH_S
+        while self._flushing and time.monotonic() < deadline_s:
+            gevent.sleep(IO_YIELD_S)
         gevent.killall(self._greenlets)
         if self.release is not None:
             self.release.close()

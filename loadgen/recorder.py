@@ -161,9 +161,9 @@ class IntervalRecorder:
         exhausted, first_ns, last_ns = self._exhausted, self._exhausted_first_ns, self._exhausted_last_ns
         in_flight_max = self._in_flight_max
         self._new_buffers()  # the interval is cut here: what is recorded from now on is the next one's
+        self.totals.update(counts)
         successes(values["corrected"])
         between()
-        self.totals.update(counts)
         # perf_counter instants to the wall clock, with an offset taken now: the drift within a
         # second is far below the millisecond these are reported at.
         epoch_offset_s = time.time() - time.perf_counter_ns() / 1e9

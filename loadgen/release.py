@@ -95,8 +95,8 @@ class SlotRelease:
 
     Args:
         on_starved: called (with the timer; not in ``sleep`` mode) with the slots due by now when the
-            next one is ``STARVED_AFTER_NS`` overdue and no user waits for it, and with the reads in
-            flight; it returns False when no user will come for them, and they are dropped.
+            next one is ``STARVED_AFTER_NS`` overdue and, a quantum later, still no user waits for it;
+            it returns False when no user will come for them, and they are dropped.
     """
 
     def __init__(
