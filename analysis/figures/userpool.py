@@ -136,28 +136,22 @@ def _episode(
     }
 
 
-def slowed_at(episode_us: Any, phase_us: Any) -> str | None:
+def slowed_at(episode_us: dict[str, Any] | None, phase_us: dict[str, Any] | None) -> str | None:
     """The quantile ("p50", then "p99") at which an episode's replies were slow for the phase, or None.
 
-    Both arguments hold p50 and p99 in µs, as dicts (hdr_stats) or as runfiles.summary records.
+    Both hold p50 and p99 in µs (hdr_stats, or a Percentiles record's fields); None: not known.
     """
     for quantile in ("p50", "p99"):
-        mine, usual = _quantile(episode_us, quantile), _quantile(phase_us, quantile)
+        mine, usual = (episode_us or {}).get(quantile), (phase_us or {}).get(quantile)
         if mine is not None and usual and mine > SLOW_REPLY_FACTOR * usual:
             return quantile
     return None
 
 
-def _quantile(stats: Any, quantile: str) -> float | None:
-    if stats is None:
-        return None
-    value = stats.get(quantile) if isinstance(stats, dict) else getattr(stats, quantile, None)
-    return None if value is None else float(value)
-
-
 def growth_line(pool: UserPool, phase_us: Percentiles | None) -> str | None:
     """ "users grew 20 → 190 in the first 2.0 s (...)", and why, per episode; None when it never grew."""
     said = []
+    phase = None if phase_us is None else {"p50": phase_us.p50, "p99": phase_us.p99}
     for episode in pool.episodes or []:
         from_s, to_s = episode.from_s or 0.0, episode.to_s or 0.0
         if from_s < 1.0:
@@ -167,11 +161,11 @@ def growth_line(pool: UserPool, phase_us: Percentiles | None) -> str | None:
             when = f"at {start} s" if start == end else f"at {start}-{end} s"
         peak = f"in flight peak {episode.in_flight_peak or 0:,}"
         episode_us = {"p50": episode.reply_us_p50, "p99": episode.reply_us_p99}
-        quantile = slowed_at(episode_us, phase_us) if episode.cause == REPLIES_SLOWED else None
+        quantile = slowed_at(episode_us, phase) if episode.cause == REPLIES_SLOWED else None
         if quantile is not None:
             name = "median" if quantile == "p50" else "p99"
-            took = (_quantile(episode_us, quantile) or 0.0) / 1000
-            usual = (_quantile(phase_us, quantile) or 0.0) / 1000
+            # slowed_at found both figures.
+            took, usual = (episode_us[quantile] or 0.0) / 1000, ((phase or {}).get(quantile) or 0.0) / 1000
             why = (
                 f"{peak} while replies took {took:.2f} ms ({name}; {usual:.2f} ms over the phase):"
                 " replies slowed"

@@ -214,10 +214,6 @@ def _exhausted_section(strategies: dict[str, StrategySummary]) -> list[str]:
     return ["## Users exhausted", "\n".join(lines)] if lines else []
 
 
-def _users(count: int | None) -> str:
-    return f"{fmt_count(count)} user{'' if count == 1 else 's'}"
-
-
 def _pool_section(strategies: dict[str, StrategySummary]) -> list[str]:
     """How each open-loop pool of users grew (and why), and what it dropped at --max-users."""
     lines, changed = [], False
@@ -227,10 +223,10 @@ def _pool_section(strategies: dict[str, StrategySummary]) -> list[str]:
             continue
         grew = growth_line(pool, section.latency_us_raw)
         changed = changed or bool(grew or pool.dropped)
-        said = [grew[0].upper() + grew[1:] + "." if grew else f"Stayed at {_users(pool.start)}."]
+        said = [grew[0].upper() + grew[1:] + "." if grew else f"Stayed at {_counted(pool.start, 'user')}."]
         if pool.dropped:
             said.append(
-                f"At its limit of {_users(pool.max)} it **dropped {fmt_count(pool.dropped)} due"
+                f"At its limit of {_counted(pool.max, 'user')} it **dropped {fmt_count(pool.dropped)} due"
                 f" requests** ({pool.dropped_share or 0:.2%}; in {fmt_count(pool.dropped_seconds)} s, at most"
                 f" {fmt_count(pool.dropped_peak_per_s)} in one): never sent, so the phase is not valid."
             )
@@ -392,8 +388,9 @@ def _p99(latency: Percentiles | None) -> float | None:
     return latency.p99 if latency else None
 
 
-def _requests(count: float | None) -> str:
-    return f"{fmt_count(count)} request{'' if count == 1 else 's'}"
+def _counted(count: float | None, noun: str) -> str:
+    """``count`` of ``noun``, in the plural unless it is one."""
+    return f"{fmt_count(count)} {noun}{'' if count == 1 else 's'}"
 
 
 def exhausted_line(name: str, section: StrategySummary) -> str | None:
@@ -404,7 +401,7 @@ def exhausted_line(name: str, section: StrategySummary) -> str | None:
         return None
     episodes = exhausted.episodes or []
     when = ", ".join(
-        f"from {fmt_count(e.from_s, 2)} s to {fmt_count(e.to_s, 2)} s ({_requests(e.requests)})"
+        f"from {fmt_count(e.from_s, 2)} s to {fmt_count(e.to_s, 2)} s ({_counted(e.requests, 'request')})"
         for e in sorted(episodes, key=lambda e: -(e.requests or 0))[:EPISODES_SHOWN]
     )
     more = len(episodes) - EPISODES_SHOWN
@@ -414,7 +411,7 @@ def exhausted_line(name: str, section: StrategySummary) -> str | None:
         f"- **{name}**: all users were busy (in-flight limit of {fmt_count(exhausted.users)}"
         f" users reached; peak {fmt_count(exhausted.in_flight_max)} in flight), longest first,"
         f" {when} into the window:"
-        f" {_requests(requests)} ({share:.2%}) waited for a free user."
+        f" {_counted(requests, 'request')} ({share:.2%}) waited for a free user."
     )
     figures = (
         f"corrected p99 {fmt_ms(_p99(section.latency_us))} ms, schedule lag p99"
