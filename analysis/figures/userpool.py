@@ -2,13 +2,13 @@
 
 Each growth is an instant (t, from, to) in one process; the swarm's pool is the sum of its processes'.
 Growths less than ``EPISODE_GAP_S`` apart make one episode. The significance rule: an episode grew
-*because replies slowed* when, over its seconds, the median reply time (raw latency) or its p99 is
-more than ``SLOW_REPLY_FACTOR`` times the whole phase's. At a fixed rate, the reads in flight are the
-rate times the reply time (Little's law): a stall that slows every reply moves the median, a hiccup
-of tens of ms that holds every user for a moment moves the p99, and either way the system (or the
-machine) was slow, which corrected latency carries. Otherwise the pool grew to carry the rate at the
-phase's usual reply times, because the starting pool was smaller than rate x reply time. That is how
-the generator was set up, not a property of the system.
+*because replies slowed* when, in one of its seconds (or the second after it), the median reply time
+(raw latency) or its p99 is more than ``SLOW_REPLY_FACTOR`` times the whole phase's. At a fixed
+rate, the reads in flight are the rate times the reply time (Little's law): a stall that slows every
+reply moves the median, a hiccup of tens of ms that holds every user for a moment moves the p99, and
+either way the system (or the machine) was slow, which corrected latency carries. Otherwise the pool
+grew to carry the rate at the phase's usual reply times, because the starting pool was smaller than
+rate x reply time. That is how the generator was set up, not a property of the system.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from analysis.load import hdr
 from runfiles.summary import Percentiles, UserPool
 
 EPISODE_GAP_S = 1.0
+INTERVAL_S = 1.0  # interval rows are cut on whole seconds (loadgen/process.py)
 SLOW_REPLY_FACTOR = 2.0
 REPLIES_SLOWED = "replies_slowed"
 RATE = "rate"
@@ -115,12 +116,18 @@ def _episode(
     load_start_s: float,
     phase_us: dict[str, float] | None,
 ) -> dict[str, Any]:
-    """One episode: when, from how many users to how many, in flight, reply times, and why."""
+    """One episode: when, from how many users to how many, in flight, reply times, and why.
+
+    Its seconds run from its first growth's to the one after its last: a read in flight while the pool
+    grew is recorded when it completes, which in a stall is after the growth. Each second is judged on
+    its own replies (a stall's slow ones would be outnumbered by the fast ones of the seconds around).
+    """
     # A process whose loop was busy flushes late, so its rows' seconds need not follow the growths' order.
     keys = [key_of[growth[0]] for growth in growths]
-    seconds = [rows for key, rows in rows_by_key.items() if min(keys) <= key <= max(keys)]
-    replies = hdr.merge(hdr.decode((row.get("hist") or {}).get("raw")) for rows in seconds for row in rows)
-    stats = hdr.hdr_stats(replies) if replies.get_total_count() else None
+    span = [key for key in sorted(rows_by_key) if min(keys) <= key <= max(keys) + INTERVAL_S]
+    per_second = [_replies(rows_by_key[key]) for key in span]
+    slow = [stats for stats in per_second if slowed_at(stats, phase_us) is not None]
+    stats = slow[0] if slow else _replies([row for key in span for row in rows_by_key[key]])
     return {
         "from_s": round(growths[0][0] - load_start_s, 3),
         "to_s": round(growths[-1][0] - load_start_s, 3),
@@ -128,12 +135,18 @@ def _episode(
         "users_to": growths[-1][2],
         # Processes' peaks may fall apart within a second: their sum is an upper bound.
         "in_flight_peak": max(
-            (sum(int(row.get("in_flight_max") or 0) for row in rows) for rows in seconds), default=0
+            (sum(int(row.get("in_flight_max") or 0) for row in rows_by_key[key]) for key in span), default=0
         ),
         "reply_us_p50": None if stats is None else stats["p50"],
         "reply_us_p99": None if stats is None else stats["p99"],
-        "cause": RATE if slowed_at(stats, phase_us) is None else REPLIES_SLOWED,
+        "cause": REPLIES_SLOWED if slow else RATE,
     }
+
+
+def _replies(rows: list[dict[str, Any]]) -> dict[str, float] | None:
+    """The raw latency of these rows' reads (hdr_stats), or None when none completed."""
+    replies = hdr.merge(hdr.decode((row.get("hist") or {}).get("raw")) for row in rows)
+    return hdr.hdr_stats(replies) if replies.get_total_count() else None
 
 
 def slowed_at(episode_us: dict[str, Any] | None, phase_us: dict[str, Any] | None) -> str | None:

@@ -236,9 +236,9 @@ def _pool_section(strategies: dict[str, StrategySummary]) -> list[str]:
     text = (
         "In open loop each process starts with its share of --users; when a due request finds every user"
         " busy, the pool grows (at most doubling, one batch at a time) up to --max-users. A growth in seconds"
-        " whose replies' median or p99 was over twice the phase's is replies slowing (Little's law: the"
-        " same rate then holds more users); otherwise the rate needed more users in flight than the pool"
-        " started with."
+        " (or followed by one) whose replies' median or p99 was over twice the phase's is replies slowing"
+        " (Little's law: the same rate then holds more users); otherwise the rate needed more users in"
+        " flight than the pool started with."
     )
     return ["## The pool of users", text, "\n".join(lines)]
 

@@ -147,3 +147,17 @@ def test_a_growth_in_a_row_flushed_late_still_finds_its_seconds() -> None:
     ]
     (episode,) = _pool(records)["episodes"]
     assert (episode["users_from"], episode["users_to"], episode["in_flight_peak"]) == (20, 40, 30)
+
+
+def test_a_stall_whose_slow_replies_complete_after_the_growth_is_replies_slowed() -> None:
+    # As the stall test recorded it: the pool grew into a pause at 1.9 s, the row of that second holds
+    # only fast reads sent before it, and the paused ones complete the next second, among fast ones.
+    slow_then_fast = array("q", [900_000] * 1000 + [200] * 1030)
+    records = [
+        _row(101.0, "w0", [[101.90, 10, 20, 10], [101.95, 20, 40, 20]], reply_us=200),
+        {**_row(102.0, "w0", [], reply_us=200), "hist": {"raw": encode_values(slow_then_fast)}},
+        _row(103.0, "w0", [], reply_us=200),
+    ]
+    (episode,) = _pool(records)["episodes"]
+    assert episode["cause"] == REPLIES_SLOWED  # the second after it: p99 900 ms, over twice the phase's
+    assert episode["reply_us_p99"] == pytest.approx(900_000, rel=0.01)
